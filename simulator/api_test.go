@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -621,5 +622,37 @@ func TestStatsCountRequests(t *testing.T) {
 	e.sim.ResetStats()
 	if e.sim.Stats().Total != 0 {
 		t.Error("ResetStats did not reset")
+	}
+}
+
+// Many clients, updates and faults at once; run with -race to catch unguarded state.
+func TestConcurrentUse(t *testing.T) {
+	e := newEnv(t, nil)
+	e.sim.LoadDemoData()
+	tok := e.login("v7").AccessToken
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				switch (g + i) % 5 {
+				case 0:
+					_ = e.sim.UpdateSession(DemoRunningSuccessID, func(s *Session) { s.ProcessedObjects++ })
+				case 1:
+					_ = e.sim.SetFault(Fault{Endpoint: EndpointRetrievals, Kind: FaultStatus, Count: 1})
+				case 2:
+					e.clock.Advance(time.Second)
+				default:
+					e.get("/v7/DataRetrievalSessions/"+DemoSessionIDs()[i%len(DemoSessionIDs())], tok)
+					e.get("/v7/DataRetrievalSessions?limit=4", tok)
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	st := e.sim.Stats()
+	if st.ByEndpoint[EndpointSession] == 0 || st.ByEndpoint[EndpointList] != st.ByEndpoint[EndpointSession] {
+		t.Errorf("stats after concurrent use: %v", st.ByEndpoint)
 	}
 }
