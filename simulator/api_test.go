@@ -656,3 +656,20 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("stats after concurrent use: %v", st.ByEndpoint)
 	}
 }
+
+func TestSlowSessionAdvancesUnderFrequentReads(t *testing.T) {
+	e := newEnv(t, nil)
+	err := e.sim.AddSession(Session{ID: "12345678-1234-4234-8234-123456789abc", Name: "slow", CreationTime: e.clock.Now(),
+		Type: TypeRetrieve, Status: StatusRunning, ProgressPerSecond: 0.25, ObjectsPerSecond: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 40; i++ {
+		e.clock.Advance(time.Second)
+		e.sim.Session("12345678-1234-4234-8234-123456789abc")
+	}
+	s, _ := e.sim.Session("12345678-1234-4234-8234-123456789abc")
+	if s.Progress != 10 || s.ProcessedObjects != 20 || s.Status != StatusRunning || !s.EndTime.IsZero() {
+		t.Errorf("after 40 reads a second apart: progress %d objects %d status %s", s.Progress, s.ProcessedObjects, s.Status)
+	}
+}
