@@ -171,8 +171,11 @@ func (t *Target) Snapshot(ctx context.Context) *Snapshot {
 		// deadline; later callers with shorter deadlines stop waiting on their own.
 		shared := context.WithoutCancel(ctx)
 		if dl, ok := ctx.Deadline(); ok {
+			// Finish a little before the caller's deadline, so the result, not the
+			// abandoned placeholder, reaches the caller that started the read.
+			margin := min(100*time.Millisecond, time.Until(dl)/10)
 			var cancel context.CancelFunc
-			shared, cancel = context.WithDeadline(shared, dl)
+			shared, cancel = context.WithDeadline(shared, dl.Add(-margin))
 			defer cancel()
 		}
 		return t.collect(shared), nil
