@@ -24,6 +24,8 @@ type options struct {
 	logLevel      string
 	logFormat     string
 	web           *web.FlagConfig
+	// baseLogger is the level-filtered logger before ts and caller are added, for slog.
+	baseLogger log.Logger
 }
 
 // parseFlags returns nil options (and no error) when --help or --version was answered.
@@ -57,8 +59,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
-func newLogger(w io.Writer, lvl, format string) (log.Logger, error) {
-	var logger log.Logger
+// newLogger returns the project's logger. Libraries that want *slog.Logger get the same
+// logger through slog-gokit (see slogger), which adds its own time and source.
+func newLogger(w io.Writer, lvl, format string) (logger, base log.Logger, err error) {
 	sw := log.NewSyncWriter(w)
 	switch format {
 	case "json":
@@ -66,7 +69,7 @@ func newLogger(w io.Writer, lvl, format string) (log.Logger, error) {
 	case "logfmt", "":
 		logger = log.NewLogfmtLogger(sw)
 	default:
-		return nil, fmt.Errorf("unknown log format %q", format)
+		return nil, nil, fmt.Errorf("unknown log format %q", format)
 	}
 	var opt level.Option
 	switch lvl {
@@ -79,8 +82,8 @@ func newLogger(w io.Writer, lvl, format string) (log.Logger, error) {
 	case "error":
 		opt = level.AllowError()
 	default:
-		return nil, fmt.Errorf("unknown log level %q", lvl)
+		return nil, nil, fmt.Errorf("unknown log level %q", lvl)
 	}
-	logger = level.NewFilter(logger, opt)
-	return log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller), nil
+	base = level.NewFilter(logger, opt)
+	return log.With(base, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller), base, nil
 }

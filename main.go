@@ -28,11 +28,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if opts == nil { // --help or --version already answered
 		return 0
 	}
-	logger, err := newLogger(stderr, opts.logLevel, opts.logFormat)
+	logger, base, err := newLogger(stderr, opts.logLevel, opts.logFormat)
 	if err != nil {
 		fmt.Fprintln(stderr, "vb365_exporter:", err)
 		return 2
 	}
+	opts.baseLogger = base
 	if opts.configCheck {
 		return checkConfig(opts.configFile, stdout, stderr)
 	}

@@ -234,7 +234,7 @@ func serve(ctx context.Context, opts *options, logger log.Logger) int {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() {
-		errc <- web.ListenAndServe(srv, opts.web, slog.New(sloggokit.NewGoKitHandler(logger, nil)))
+		errc <- web.ListenAndServe(srv, opts.web, slogger(opts.baseLogger))
 	}()
 	select {
 	case err := <-errc:
@@ -267,4 +267,10 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: SUCCESS: %d server(s), %d session(s)\n", path, len(cfg.Servers), n)
 	return 0
+}
+
+// slogger bridges to exporter-toolkit, which logs through *slog.Logger. slog records carry
+// their own time and source, so the bridge gets the logger without go-kit's ts and caller.
+func slogger(base log.Logger) *slog.Logger {
+	return slog.New(sloggokit.NewGoKitHandler(base, nil))
 }
