@@ -34,6 +34,8 @@ type Config struct {
 	// CacheTTL is how long a finished session is served from cache; 0 reads it every scrape.
 	CacheTTL time.Duration
 	Sessions []string
+	// Discovery, when set, adds the sessions selected from the server's session list.
+	Discovery *Discovery
 	// Fingerprint changes when anything the HTTP client or token depends on changes; a reload
 	// that keeps it keeps the Target (and its token and cache).
 	Fingerprint string
