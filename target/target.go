@@ -63,6 +63,11 @@ type Snapshot struct {
 	Sessions []SessionResult
 	// Calls are the API requests of this scrape, for the debug page.
 	Calls []vb365.Call
+	// Discovery is nil when discovery is off (see discovery.go).
+	Discovery *DiscoveryResult
+	// Retrievals are the server's data retrievals; RetrievalsErr says why they are missing.
+	Retrievals    []vb365.Retrieval
+	RetrievalsErr error
 }
 
 // Target is one configured VB365 server.
@@ -77,6 +82,9 @@ type Target struct {
 	cache    map[string]cacheEntry
 	last     *Snapshot
 	reported map[string]bool // failure causes already logged, so each is logged once
+	// disc and retrievalsFailure belong to discovery.go and retrievals.go.
+	disc              discoveryState
+	retrievalsFailure string
 }
 
 type cacheEntry struct {
@@ -201,6 +209,7 @@ func (t *Target) abandoned(start time.Time, ctx context.Context) *Snapshot {
 	for _, id := range cfg.Sessions {
 		s.Sessions = append(s.Sessions, SessionResult{ID: id, Err: err})
 	}
+	s.Sessions = append(s.Sessions, t.discoveredPlaceholders(cfg, err)...)
 	return s
 }
 
@@ -230,8 +239,14 @@ func (t *Target) collect(ctx context.Context) *Snapshot {
 	}
 	t.mu.Unlock()
 
+	side := t.startSideReads(ctx, cfg)
 	answered, serverErr := t.readSessions(ctx, cfg, snap, toRead)
-	if len(toRead) == 0 {
+	if sideAnswered, sideErr := t.finishSideReads(side, snap, cfg); sideAnswered {
+		answered = true
+	} else if serverErr == nil {
+		serverErr = sideErr
+	}
+	if len(toRead) == 0 && !answered && serverErr == nil {
 		// Everything came from cache: ask the server one cheap question so that `up` still
 		// tells whether it is reachable and accepts our credentials.
 		_, err := t.client.ListSessions(ctx, vb365.ListOptions{Limit: 1})
