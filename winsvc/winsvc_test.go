@@ -134,10 +134,10 @@ func TestServeShutdownPassesRunExitCode(t *testing.T) {
 func TestServeInterrogateAndRepeatedStop(t *testing.T) {
 	f := newFakeSCM()
 	release := make(chan struct{})
-	cancelled := make(chan struct{})
+	canceled := make(chan struct{})
 	result := startServe(f, func(ctx context.Context) int {
 		<-ctx.Done()
-		close(cancelled)
+		close(canceled)
 		// Keep shutting down until the test lets go, so that requests
 		// arrive while the service is stop-pending.
 		<-release
@@ -152,7 +152,7 @@ func TestServeInterrogateAndRepeatedStop(t *testing.T) {
 	f.expect(t, running) // cmdOther produced no report of its own
 	f.send(t, cmdStop)
 	f.expect(t, stopping)
-	<-cancelled
+	<-canceled
 	f.send(t, cmdStop) // the SCM may repeat a stop; it must not be reported again
 	f.send(t, cmdInterrogate)
 	f.expect(t, stopping)
