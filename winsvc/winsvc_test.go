@@ -290,7 +290,7 @@ func TestEventLoggerSeverity(t *testing.T) {
 		{eventIDInfo, "info", `msg="no level"`},
 	}
 	if !reflect.DeepEqual(sink.events, want) {
-		t.Errorf("events\n got %q\nwant %q", sink.events, want)
+		t.Errorf("events\n got %+v\nwant %+v", sink.events, want)
 	}
 }
 
@@ -313,7 +313,7 @@ func TestEventWriterWithLogfmtAndJSON(t *testing.T) {
 		{eventIDInfo, "info", `usage: vb365_exporter [<flags>]`},
 	}
 	if !reflect.DeepEqual(sink.events, want) {
-		t.Errorf("events\n got %q\nwant %q", sink.events, want)
+		t.Errorf("events\n got %+v\nwant %+v", sink.events, want)
 	}
 }
 
