@@ -5,6 +5,7 @@ package winsvc
 import (
 	"context"
 	"errors"
+	"io"
 	"testing"
 )
 
@@ -16,6 +17,17 @@ func TestRunIsNotAServiceOutsideWindows(t *testing.T) {
 	})
 	if isService || code != 0 || called {
 		t.Errorf("Run = (%v, %d), run called: %v; want (false, 0), not called", isService, code, called)
+	}
+}
+
+func TestMainIsNotAServiceOutsideWindows(t *testing.T) {
+	called := false
+	isService, code := Main("vb365_exporter", func(context.Context, []string, io.Writer, io.Writer) int {
+		called = true
+		return 7
+	}, []string{"--config.file=x.yml"})
+	if isService || code != 0 || called {
+		t.Errorf("Main = (%v, %d), main called: %v; want (false, 0), not called", isService, code, called)
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -329,4 +331,57 @@ func (w eventWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// MainFunc is the shape of the exporter's run: it parses args, logs to
+// stderr and returns the process exit code when ctx ends.
+type MainFunc func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+// Main is what main calls first: when the process was started by the
+// Windows service control manager it runs main as the service named name and
+// returns isService=true with the exit code; otherwise (and on every other
+// OS) it returns isService=false at once and main carries on as usual.
+//
+// As a service, relative paths of the given file flags are resolved against
+// the executable's directory (the working directory is System32), and
+// stdout/stderr go to the Windows event log, one event per log record, so
+// --log.level and --log.format keep working and no --log.file is needed. If
+// the event log cannot be opened, output goes to NAME.log beside the
+// executable instead.
+func Main(name string, main MainFunc, args []string, flags ...FileFlag) (isService bool, exitCode int) {
+	return Run(name, func(ctx context.Context) int {
+		exe, err := os.Executable()
+		if err != nil {
+			exe = "."
+		}
+		return runAsService(ctx, name, exe, args, flags, newEventWriterOrFile, main)
+	})
+}
+
+// runAsService prepares output and arguments for main as a service.
+func runAsService(ctx context.Context, name, exe string, args []string, flags []FileFlag,
+	newWriter func(name, exeDir string) (io.WriteCloser, error), main MainFunc,
+) int {
+	exeDir := filepath.Dir(exe)
+	w, err := newWriter(name, exeDir)
+	if err != nil {
+		// No event log and no writable directory: run anyway, since the
+		// metrics endpoint is still useful, and stay silent.
+		w = nopWriteCloser{io.Discard}
+	}
+	defer w.Close()
+	return main(ctx, ResolveArgs(args, exeDir, flags...), w, w)
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
+
+// newEventWriterOrFile opens the event log, falling back to a log file
+// beside the executable.
+func newEventWriterOrFile(name, exeDir string) (io.WriteCloser, error) {
+	if w, err := NewServiceWriter(name); err == nil {
+		return w, nil
+	}
+	return os.OpenFile(filepath.Join(exeDir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 }

@@ -1,8 +1,12 @@
 package winsvc
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -333,5 +337,82 @@ func TestEventMessagesAreTruncated(t *testing.T) {
 	}
 	if got := sink.events[0].msg; len(got) > maxEventMessage+len("…") || !strings.HasSuffix(got, "…") {
 		t.Errorf("message of %d bytes not truncated to %d with an ellipsis", len(got), maxEventMessage)
+	}
+}
+
+type recordingWriter struct {
+	bytes.Buffer
+	closed bool
+}
+
+func (w *recordingWriter) Close() error { w.closed = true; return nil }
+
+func TestRunAsServiceResolvesArgsAndRedirectsOutput(t *testing.T) {
+	exeDir := filepath.Join(t.TempDir(), "Program Files", "vb365_exporter")
+	exe := filepath.Join(exeDir, "vb365_exporter.exe")
+	out := &recordingWriter{}
+	var gotName, gotDir string
+	newWriter := func(name, dir string) (io.WriteCloser, error) {
+		gotName, gotDir = name, dir
+		return out, nil
+	}
+	var gotArgs []string
+	main := func(_ context.Context, args []string, stdout, stderr io.Writer) int {
+		gotArgs = args
+		fmt.Fprintln(stdout, "to stdout")
+		fmt.Fprintln(stderr, "level=info msg=started")
+		return 4
+	}
+	code := runAsService(context.Background(), "vb365_exporter", exe, []string{"--log.level=debug"},
+		[]FileFlag{{Name: "config.file", Default: "config.yml"}}, newWriter, main)
+	if code != 4 {
+		t.Errorf("exit code %d, want main's 4", code)
+	}
+	if gotName != "vb365_exporter" || gotDir != exeDir {
+		t.Errorf("writer opened for (%q, %q), want (vb365_exporter, %q)", gotName, gotDir, exeDir)
+	}
+	want := []string{"--log.level=debug", "--config.file=" + filepath.Join(exeDir, "config.yml")}
+	if !reflect.DeepEqual(gotArgs, want) {
+		t.Errorf("main got args %q, want %q", gotArgs, want)
+	}
+	if got := out.String(); got != "to stdout\nlevel=info msg=started\n" {
+		t.Errorf("service output %q", got)
+	}
+	if !out.closed {
+		t.Error("service output not closed when main returned")
+	}
+}
+
+func TestRunAsServiceRunsWithoutAnyOutput(t *testing.T) {
+	failing := func(string, string) (io.WriteCloser, error) { return nil, errors.New("no event log") }
+	ran := false
+	code := runAsService(context.Background(), "x", filepath.Join(t.TempDir(), "x.exe"), nil, nil, failing,
+		func(_ context.Context, _ []string, stdout, _ io.Writer) int {
+			ran = true
+			fmt.Fprintln(stdout, "dropped") // must not panic on a nil writer
+			return 0
+		})
+	if !ran || code != 0 {
+		t.Errorf("ran=%v code=%d; want main to run and exit 0", ran, code)
+	}
+}
+
+func TestLogFileFallbackBesideExecutable(t *testing.T) {
+	dir := t.TempDir()
+	// Outside Windows the event log never opens, so this exercises the
+	// fallback a Windows service takes when the event log is unavailable.
+	w, err := newEventWriterOrFile("vb365_exporter", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(w, "level=warn msg=fallback\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "vb365_exporter.log"))
+	if err != nil || string(b) != "level=warn msg=fallback\n" {
+		t.Errorf("log file = %q, %v", b, err)
 	}
 }
