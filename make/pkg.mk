@@ -90,6 +90,7 @@ docker: ## Build the container image (needs a registry to pull base images from)
 	docker build \
 		--build-arg VERSION=$(PKG_VERSION) --build-arg REVISION=$(PKG_REVISION) \
 		--build-arg BRANCH=$(PKG_BRANCH) --build-arg BUILD_DATE=$(PKG_BUILD_DATE) \
+		--build-arg CREATED=$(shell date -u +%Y-%m-%dT%H:%M:%SZ) \
 		-t $(PKG_BINARY):$(PKG_VERSION) .
 
 .PHONY: examples-check
