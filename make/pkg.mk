@@ -42,11 +42,15 @@ ifneq ($(PKG_HAS_SIMULATOR),)
 PKG_CROSS_BINARIES += $(call pkg_exe,$(PKG_SIMULATOR),linux/amd64)
 endif
 
+# The top-level Makefile may already have a build target (it sets BIN);
+# define one only when it does not, rather than override its recipe.
+ifeq ($(origin BIN),undefined)
 .PHONY: build
 build: ## Build the exporter (and the simulator, if present) for this machine.
 	$(PKG_GOBUILD) -o $(PKG_BINARY)$(shell $(GO) env GOEXE) .
 ifneq ($(PKG_HAS_SIMULATOR),)
 	$(PKG_GOBUILD) -o $(PKG_SIMULATOR)$(shell $(GO) env GOEXE) ./cmd/$(PKG_SIMULATOR)
+endif
 endif
 
 .PHONY: crossbuild
@@ -93,17 +97,27 @@ docker: ## Build the container image (needs a registry to pull base images from)
 		--build-arg CREATED=$(shell date -u +%Y-%m-%dT%H:%M:%SZ) \
 		-t $(PKG_BINARY):$(PKG_VERSION) .
 
+# Debian packages that provide the checkers (CI installs them).
+PKG_EXAMPLES_DEPS := prometheus prometheus-alertmanager systemd
+
+.PHONY: examples-deps
+examples-deps: ## apt-get install what examples-check runs (as root).
+	@missing=; for c in promtool amtool systemd-analyze; do command -v $$c >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PKG_EXAMPLES_DEPS); fi
+
 .PHONY: examples-check
-examples-check: build ## Validate examples/: YAML, systemd unit, Prometheus config.
+examples-check: build ## Validate examples/: configs, Kubernetes, compose, systemd unit, Prometheus and Alertmanager configs.
 	$(GO) test -count=1 ./examples/...
-	@command -v promtool >/dev/null || { echo "promtool not found: apt-get install prometheus"; exit 1; }
+	@for c in promtool amtool systemd-analyze; do command -v $$c >/dev/null || { echo "$$c not found: make examples-deps"; exit 1; }; done
 	promtool check config examples/prometheus/prometheus.yml
 	promtool check config examples/compose/prometheus.yml
-	@command -v systemd-analyze >/dev/null || { echo "systemd-analyze not found: apt-get install systemd"; exit 1; }
-	@# verify insists that ExecStart exists; point it at the binary just built.
+	amtool check-config examples/compose/alertmanager.yml
+	@# verify insists that ExecStart exists, so point it at the binary just
+	@# built; and it exits 0 on unknown keys or bad values, so any output fails.
 	@mkdir -p .tmp/systemd
 	sed 's|/usr/local/bin/$(PKG_BINARY)|$(CURDIR)/$(PKG_BINARY)|' examples/systemd/$(PKG_BINARY).service > .tmp/systemd/$(PKG_BINARY).service
-	systemd-analyze verify .tmp/systemd/$(PKG_BINARY).service
+	@out=$$(systemd-analyze verify .tmp/systemd/$(PKG_BINARY).service 2>&1); rc=$$?; \
+	if [ $$rc -ne 0 ] || [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "systemd-analyze verify: ok"
 
 .PHONY: pkg-check
 pkg-check: lint docker-lint crossbuild-check examples-check ## Everything CI runs for packaging.
