@@ -37,10 +37,9 @@ PKG_PLATFORMS := linux/amd64 linux/arm64 windows/amd64 darwin/arm64
 PKG_HAS_SIMULATOR := $(wildcard cmd/$(PKG_SIMULATOR)/*.go)
 
 pkg_exe = $(PKG_DIST)/$(1)-$(subst /,-,$(2))$(if $(filter windows/%,$(2)),.exe)
-PKG_CROSS_BINARIES := $(foreach p,$(PKG_PLATFORMS),$(call pkg_exe,$(PKG_BINARY),$(p)))
-ifneq ($(PKG_HAS_SIMULATOR),)
-PKG_CROSS_BINARIES += $(call pkg_exe,$(PKG_SIMULATOR),linux/amd64)
-endif
+PKG_EXPORTER_BINARIES := $(foreach p,$(PKG_PLATFORMS),$(call pkg_exe,$(PKG_BINARY),$(p)))
+PKG_SIMULATOR_BINARIES := $(if $(PKG_HAS_SIMULATOR),$(call pkg_exe,$(PKG_SIMULATOR),linux/amd64))
+PKG_CROSS_BINARIES := $(PKG_EXPORTER_BINARIES) $(PKG_SIMULATOR_BINARIES)
 
 # The top-level Makefile may already have a build target (it sets BIN);
 # define one only when it does not, rather than override its recipe.
@@ -69,7 +68,10 @@ endif
 
 .PHONY: crossbuild-check
 crossbuild-check: crossbuild ## Check dist/: platforms, CGO_ENABLED=0, static ELF, stamped version.
-	$(GO) run ./tools/distcheck -version $(PKG_VERSION) -revision $(PKG_REVISION) -run $(PKG_CROSS_BINARIES)
+	$(GO) run ./tools/distcheck -version $(PKG_VERSION) -revision $(PKG_REVISION) -run $(PKG_EXPORTER_BINARIES)
+ifneq ($(PKG_HAS_SIMULATOR),)
+	$(GO) run ./tools/distcheck $(PKG_SIMULATOR_BINARIES)
+endif
 
 # golangci-lint is installed from source at a pinned version, into a
 # versioned path so that bumping the pin reinstalls it.

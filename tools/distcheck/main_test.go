@@ -172,6 +172,10 @@ func TestBuildInfoProblemsAreReported(t *testing.T) {
 	if err := check(unstamped, "9.9.9", "", false); err == nil || !strings.Contains(err.Error(), "version not stamped") {
 		t.Errorf("check(unstamped) = %v, want version not stamped", err)
 	}
+	// Without -version (the simulator) only build and linking count.
+	if err := check(unstamped, "", "", true); err != nil {
+		t.Errorf("check(unstamped, no version) = %v, want nil", err)
+	}
 	text := filepath.Join(dir, "notes-linux-amd64")
 	if err := os.WriteFile(text, []byte("not a binary\n"), 0o644); err != nil {
 		t.Fatal(err)
