@@ -383,10 +383,16 @@ func TestComposeStack(t *testing.T) {
 				t.Errorf("%s: volume %q is not SOURCE:TARGET", name, v)
 				continue
 			}
+			mounts[parts[1]] = parts[0]
 			if _, err := os.Stat(parts[0]); err != nil {
+				if dir := topDir(parts[0]); dir != "." && !exists(dir) {
+					// dashboards/ and alerts/ come from their own packages;
+					// once a package is in the checkout its file must exist.
+					t.Logf("%s: %s is not in this checkout", name, dir)
+					continue
+				}
 				t.Errorf("%s: mount source %s: %v", name, parts[0], err)
 			}
-			mounts[parts[1]] = parts[0]
 		}
 	}
 	for _, want := range []string{"../dashboards/vb365-data-retrieval-sessions.json", "../alerts/vb365_exporter.rules.yml"} {
@@ -477,4 +483,20 @@ func mapValues(m map[string]string) []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// topDir returns the repository directory a path relative to examples/
+// points into: "../dashboards" for "../dashboards/x.json", "." inside
+// examples/.
+func topDir(path string) string {
+	parts := strings.Split(filepath.ToSlash(filepath.Clean(path)), "/")
+	if len(parts) > 1 && parts[0] == ".." {
+		return filepath.Join("..", parts[1])
+	}
+	return "."
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

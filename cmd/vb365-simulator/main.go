@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -43,6 +44,7 @@ type config struct {
 	endTimeStyle string
 	tokenLife    time.Duration
 	logLevel     string
+	configOut    string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -63,6 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	app.Flag("admin", "Serve the unauthenticated /admin/ API. Only for loopback tests and demos.").BoolVar(&c.admin)
 	app.Flag("end-time-style", "How a not-ended session's endTime is sent: null, absent or zero.").Default(simulator.DefaultEndTimeStyle).EnumVar(&c.endTimeStyle, simulator.EndTimeNull, simulator.EndTimeAbsent, simulator.EndTimeZero)
 	app.Flag("token-lifetime", "Access token lifetime.").Default("60m").DurationVar(&c.tokenLife)
+	app.Flag("config-out", "Write a vb365_exporter config for this simulator (URL, CA file, password file, demo session IDs) to this file once listening. Needs --password-file, and --tls.ca-out with --tls.").StringVar(&c.configOut)
 	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").EnumVar(&c.logLevel, "debug", "info", "warn", "error")
 	if _, err := app.Parse(boolAssignments(args, "tls", "demo", "admin")); err != nil {
 		return nil, err
@@ -158,6 +161,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	url := scheme + "://" + ln.Addr().String()
+	if c.configOut != "" {
+		if err := writeExporterConfig(c, url); err != nil {
+			ln.Close()
+			level.Error(logger).Log("msg", "cannot write exporter config", "file", c.configOut, "err", err)
+			return 1
+		}
+	}
 	level.Info(logger).Log("msg", "listening", "url", url, "username", c.username, "demo", c.demo, "admin", c.admin, "end_time_style", c.endTimeStyle)
 	fmt.Fprintln(stdout, url)
 
@@ -178,4 +188,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		srv.Close()
 	}
 	return 0
+}
+
+// writeExporterConfig writes a config an exporter can use as is, so `make demo` needs no
+// hand-edited file. The password stays in its file: the config only names it.
+func writeExporterConfig(c *config, url string) error {
+	if c.passwordFile == "" {
+		return fmt.Errorf("--config-out needs --password-file (the config refers to the password by file)")
+	}
+	if c.tls && c.caOut == "" {
+		return fmt.Errorf("--config-out with --tls needs --tls.ca-out (the config trusts the generated CA)")
+	}
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Written by vb365-simulator --config-out for the simulator at %s.\n", url)
+	b.WriteString("servers:\n  - name: simulator\n")
+	fmt.Fprintf(&b, "    url: %s\n    api_version: v8\n    username: '%s'\n", url, strings.ReplaceAll(c.username, "'", "''"))
+	fmt.Fprintf(&b, "    password_file: %s\n", abs(c.passwordFile))
+	if c.tls {
+		fmt.Fprintf(&b, "    tls_config:\n      ca_file: %s\n", abs(c.caOut))
+	}
+	if !c.demo {
+		b.WriteString("    sessions: []\n")
+	} else {
+		b.WriteString("    sessions:\n")
+		for _, id := range simulator.DemoSessionIDs() {
+			fmt.Fprintf(&b, "      - %s\n", id)
+		}
+	}
+	tmp := c.configOut + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, c.configOut)
 }
