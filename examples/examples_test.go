@@ -61,16 +61,6 @@ func read(t *testing.T, path string) []byte {
 	return b
 }
 
-func TestExampleConfigLoads(t *testing.T) {
-	cfg, pw := loadConfig(t, "config.yml", read(t, "config.yml"))
-	if len(cfg.Servers) != 1 || cfg.Servers[0].Name != "prod" || len(cfg.Servers[0].Sessions) == 0 {
-		t.Errorf("config.yml: want one server prod with sessions, got %+v", cfg.Servers)
-	}
-	if want := []string{"/etc/vb365_exporter/password"}; !slices.Equal(pw, want) {
-		t.Errorf("config.yml password_file %q, want %q (the path the README documents)", pw, want)
-	}
-}
-
 // unit is a parsed systemd unit: section -> key -> values in order.
 type unit map[string]map[string][]string
 
