@@ -224,7 +224,7 @@ func TestUnauthorizedRenewsOnceAndRetriesOnce(t *testing.T) {
 	f.mu.Unlock()
 	_, err := c.GetSession(context.Background(), refID)
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 {
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("err = %v, want a 401 APIError", err)
 	}
 	if f.reject401 != 98 {
