@@ -1,0 +1,68 @@
+package config
+
+import (
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// SafeConfig holds the running configuration and lets it be swapped while scrapes read it.
+type SafeConfig struct {
+	mu  sync.RWMutex
+	cfg *Config
+
+	reloadSuccess   prometheus.Gauge
+	reloadTimestamp prometheus.Gauge
+	now             func() time.Time
+}
+
+// NewSafeConfig returns an empty SafeConfig and registers its reload gauges with reg
+// (a nil reg skips registration).
+func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
+	f := promauto.With(reg)
+	return &SafeConfig{
+		reloadSuccess: f.NewGauge(prometheus.GaugeOpts{
+			Name: "vb365_exporter_config_last_reload_successful",
+			Help: "Whether the last configuration reload attempt was successful.",
+		}),
+		reloadTimestamp: f.NewGauge(prometheus.GaugeOpts{
+			Name: "vb365_exporter_config_last_reload_success_timestamp_seconds",
+			Help: "Timestamp of the last successful configuration reload.",
+		}),
+		now: time.Now,
+	}
+}
+
+// ReloadConfig loads path and, only if it is valid, makes it the running configuration.
+// On failure the previous configuration stays in effect, so a typo never takes the
+// exporter down.
+func (sc *SafeConfig) ReloadConfig(path string, logger log.Logger) error {
+	if logger == nil {
+		logger = log.NewNopLogger()
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		sc.reloadSuccess.Set(0)
+		level.Error(logger).Log("msg", "Error loading config, keeping the previous one", "err", err)
+		return err
+	}
+	sc.mu.Lock()
+	sc.cfg = cfg
+	sc.mu.Unlock()
+	sc.reloadSuccess.Set(1)
+	sc.reloadTimestamp.Set(float64(sc.now().UnixNano()) / 1e9)
+	level.Info(logger).Log("msg", "Loaded config file", "file", path, "servers", len(cfg.Servers))
+	return nil
+}
+
+// Get returns the running configuration, nil before the first successful load. Callers
+// must treat it as read-only: a reload replaces it rather than modifying it.
+func (sc *SafeConfig) Get() *Config {
+	sc.mu.RLock()
+	defer sc.mu.RUnlock()
+	return sc.cfg
+}

@@ -1,0 +1,224 @@
+package simulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// adminSession is the admin API's session body: the API's field names plus the running plan.
+type adminSession struct {
+	ID                *string  `json:"id"`
+	Name              *string  `json:"name"`
+	RetrievalID       *string  `json:"retrievalId"`
+	CreationTime      *string  `json:"creationTime"`
+	EndTime           *string  `json:"endTime"`
+	Progress          *int32   `json:"progress"`
+	ProcessedObjects  *int64   `json:"processedObjects"`
+	Type              *string  `json:"type"`
+	Status            *string  `json:"status"`
+	RepositoryID      *string  `json:"repositoryId"`
+	ProxyID           *string  `json:"proxyId"`
+	ProxyPoolID       *string  `json:"proxyPoolId"`
+	FinishAt          *string  `json:"finishAt"`
+	FinalStatus       *string  `json:"finalStatus"`
+	ProgressPerSecond *float64 `json:"progressPerSecond"`
+	ObjectsPerSecond  *float64 `json:"objectsPerSecond"`
+}
+
+type adminFault struct {
+	Endpoint   string `json:"endpoint"`
+	SessionID  string `json:"sessionId"`
+	Kind       string `json:"kind"`
+	Latency    string `json:"latency"`
+	Status     int    `json:"status"`
+	RetryAfter string `json:"retryAfter"`
+	Count      int    `json:"count"`
+	Bytes      int64  `json:"bytes"`
+}
+
+func parseAdminTime(s string) (time.Time, error) {
+	if s == "" || strings.HasPrefix(s, "0001-01-01") {
+		return time.Time{}, nil
+	}
+	return time.Parse(time.RFC3339Nano, s)
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// apply copies the fields present in the body onto sess; fields the body omits stay as they are.
+func (a *adminSession) apply(sess *Session) error {
+	setStr := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	setStr(&sess.ID, a.ID)
+	setStr(&sess.Name, a.Name)
+	setStr(&sess.RetrievalID, a.RetrievalID)
+	setStr(&sess.Type, a.Type)
+	setStr(&sess.Status, a.Status)
+	setStr(&sess.RepositoryID, a.RepositoryID)
+	setStr(&sess.ProxyID, a.ProxyID)
+	setStr(&sess.ProxyPoolID, a.ProxyPoolID)
+	setStr(&sess.FinalStatus, a.FinalStatus)
+	for _, t := range []struct {
+		src *string
+		dst *time.Time
+	}{{a.CreationTime, &sess.CreationTime}, {a.EndTime, &sess.EndTime}, {a.FinishAt, &sess.FinishAt}} {
+		if t.src == nil {
+			continue
+		}
+		v, err := parseAdminTime(*t.src)
+		if err != nil {
+			return fmt.Errorf("bad time %q: %w", *t.src, err)
+		}
+		*t.dst = v
+	}
+	if a.Progress != nil {
+		sess.Progress = *a.Progress
+	}
+	if a.ProcessedObjects != nil {
+		sess.ProcessedObjects = *a.ProcessedObjects
+	}
+	if a.ProgressPerSecond != nil {
+		sess.ProgressPerSecond = *a.ProgressPerSecond
+	}
+	if a.ObjectsPerSecond != nil {
+		sess.ObjectsPerSecond = *a.ObjectsPerSecond
+	}
+	return nil
+}
+
+func adminReply(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	writeJSON(w, status, b)
+}
+
+func adminError(w http.ResponseWriter, status int, err error) {
+	adminReply(w, status, map[string]string{"message": err.Error()})
+}
+
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("bad request body: %w", err)
+	}
+	return nil
+}
+
+// serveAdmin is the unauthenticated control API; it is only mounted when Options.Admin is set.
+func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	p := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/admin"), "/")
+	switch {
+	case p == "/sessions" && r.Method == http.MethodPost:
+		var a adminSession
+		if err := decodeBody(r, &a); err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		sess := Session{CreationTime: s.opts.Now(), Type: TypeRetrieve, Status: StatusRunning}
+		if a.ID == nil {
+			sess.ID = randomUUID()
+		}
+		if err := a.apply(&sess); err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		if err := s.AddSession(sess); err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		adminReply(w, http.StatusCreated, map[string]string{"id": normID(sess.ID)})
+	case strings.HasPrefix(p, "/sessions/") && (r.Method == http.MethodPatch || r.Method == http.MethodDelete):
+		id := strings.TrimPrefix(p, "/sessions/")
+		if r.Method == http.MethodDelete {
+			if !s.RemoveSession(id) {
+				adminError(w, http.StatusNotFound, fmt.Errorf("session %s not found", id))
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		var a adminSession
+		if err := decodeBody(r, &a); err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		if a.ID != nil && normID(*a.ID) != normID(id) {
+			adminError(w, http.StatusBadRequest, fmt.Errorf("the id cannot change"))
+			return
+		}
+		var applyErr error
+		err := s.UpdateSession(id, func(sess *Session) { applyErr = a.apply(sess) })
+		if applyErr != nil {
+			adminError(w, http.StatusBadRequest, applyErr)
+			return
+		}
+		if err != nil {
+			code := http.StatusBadRequest
+			if _, ok := s.Session(id); !ok {
+				code = http.StatusNotFound
+			}
+			adminError(w, code, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case p == "/faults" && r.Method == http.MethodPost:
+		var a adminFault
+		if err := decodeBody(r, &a); err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		f := Fault{Endpoint: a.Endpoint, SessionID: a.SessionID, Kind: a.Kind, Status: a.Status, Count: a.Count, Bytes: a.Bytes}
+		if f.Endpoint == "" {
+			f.Endpoint = EndpointAny
+		}
+		for _, d := range []struct {
+			src string
+			dst *time.Duration
+		}{{a.Latency, &f.Latency}, {a.RetryAfter, &f.RetryAfter}} {
+			if d.src == "" {
+				continue
+			}
+			v, err := time.ParseDuration(d.src)
+			if err != nil {
+				adminError(w, http.StatusBadRequest, err)
+				return
+			}
+			*d.dst = v
+		}
+		if err := s.SetFault(f); err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case p == "/faults" && r.Method == http.MethodDelete:
+		s.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	case p == "/revoke-tokens" && r.Method == http.MethodPost:
+		s.RevokeTokens()
+		w.WriteHeader(http.StatusNoContent)
+	case p == "/stats" && r.Method == http.MethodGet:
+		st := s.Stats()
+		byStatus := map[string]int64{}
+		for k, v := range st.ByStatus {
+			byStatus[fmt.Sprint(k)] = v
+		}
+		adminReply(w, http.StatusOK, map[string]any{
+			"total": st.Total, "byEndpoint": st.ByEndpoint, "byStatus": byStatus,
+			"bySession": st.BySession, "tokensIssued": st.TokensIssued,
+		})
+	default:
+		adminError(w, http.StatusNotFound, fmt.Errorf("no admin endpoint %s %s", r.Method, r.URL.Path))
+	}
+}

@@ -1,0 +1,266 @@
+package simulator
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fault kinds.
+const (
+	FaultLatency      = "latency"      // wait Latency, then answer normally
+	FaultStall        = "stall"        // never answer until the request context ends (or ClearFaults)
+	FaultStatus       = "status"       // answer Status (default 500) with the version's error body
+	FaultRateLimit    = "ratelimit"    // 429 with Retry-After (RetryAfter, default 1s)
+	FaultMalformed    = "malformed"    // 200 with a JSON content type and invalid JSON
+	FaultTruncated    = "truncated"    // the real answer, cut off halfway; Content-Length promises all of it
+	FaultNonJSON      = "nonjson"      // an HTML error page (Status, default 502)
+	FaultHuge         = "huge"         // 200 with a JSON body of Bytes (default 64 MiB), streamed
+	FaultUnauthorized = "unauthorized" // 401, and the presented access token is revoked
+	FaultReset        = "reset"        // the connection is closed without an answer
+)
+
+var faultKinds = []string{FaultLatency, FaultStall, FaultStatus, FaultRateLimit, FaultMalformed,
+	FaultTruncated, FaultNonJSON, FaultHuge, FaultUnauthorized, FaultReset}
+
+// DefaultHugeBytes is the body size of a huge fault without Bytes.
+const DefaultHugeBytes = 64 << 20
+
+// Fault makes matching requests misbehave. Faults are tried in the order they were set; the
+// first that matches a request applies to it.
+type Fault struct {
+	// Endpoint is token, logout, session, list, retrievals or * (any).
+	Endpoint string
+	// SessionID limits the fault to GET DataRetrievalSessions/{SessionID}; empty matches any.
+	SessionID  string
+	Kind       string
+	Latency    time.Duration
+	Status     int
+	RetryAfter time.Duration
+	// Count is how many requests the fault applies to; 0 means until cleared.
+	Count int
+	// Bytes is the body size of a huge fault.
+	Bytes int64
+
+	remaining int
+}
+
+func (f *Fault) validate() error {
+	switch f.Endpoint {
+	case EndpointToken, EndpointLogout, EndpointSession, EndpointList, EndpointRetrievals, EndpointAny:
+	default:
+		return fmt.Errorf("unknown fault endpoint %q", f.Endpoint)
+	}
+	if !contains(faultKinds, f.Kind) {
+		return fmt.Errorf("unknown fault kind %q (want one of %s)", f.Kind, strings.Join(faultKinds, ", "))
+	}
+	if f.SessionID != "" && !isUUID(f.SessionID) {
+		return fmt.Errorf("fault session id %q is not a UUID", f.SessionID)
+	}
+	if f.Status != 0 && (f.Status < 100 || f.Status > 599) {
+		return fmt.Errorf("fault status %d is not an HTTP status", f.Status)
+	}
+	if f.Count < 0 || f.Latency < 0 || f.RetryAfter < 0 || f.Bytes < 0 {
+		return fmt.Errorf("fault count, latency, retryAfter and bytes must not be negative")
+	}
+	return nil
+}
+
+// SetFault adds a fault.
+func (s *Simulator) SetFault(f Fault) error {
+	if err := f.validate(); err != nil {
+		return err
+	}
+	f.SessionID = normID(f.SessionID)
+	f.remaining = f.Count
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &f)
+	return nil
+}
+
+// ClearFaults removes every fault and releases stalled requests.
+func (s *Simulator) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+	close(s.faultsCleared)
+	s.faultsCleared = make(chan struct{})
+}
+
+func (f *Fault) matches(rt route) bool {
+	if f.Endpoint != EndpointAny && f.Endpoint != rt.endpoint {
+		return false
+	}
+	return f.SessionID == "" || (rt.endpoint == EndpointSession && f.SessionID == normID(rt.id))
+}
+
+// takeFault returns the fault for this request, using up one of its count.
+func (s *Simulator) takeFault(rt route) (Fault, <-chan struct{}, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.faults {
+		if !f.matches(rt) {
+			continue
+		}
+		if f.Count > 0 {
+			f.remaining--
+			if f.remaining <= 0 {
+				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+			}
+		}
+		return *f, s.faultsCleared, true
+	}
+	return Fault{}, nil, false
+}
+
+// applyFault reports whether it has dealt with the request.
+func (s *Simulator) applyFault(w http.ResponseWriter, r *http.Request, rt route) bool {
+	f, cleared, ok := s.takeFault(rt)
+	if !ok {
+		return false
+	}
+	switch f.Kind {
+	case FaultLatency:
+		t := time.NewTimer(f.Latency)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return false
+		case <-r.Context().Done():
+			return true
+		}
+	case FaultStall:
+		select {
+		case <-r.Context().Done():
+			return true
+		case <-cleared:
+			return false
+		}
+	case FaultStatus:
+		code := f.Status
+		if code == 0 {
+			code = http.StatusInternalServerError
+		}
+		if f.RetryAfter > 0 {
+			w.Header().Set("Retry-After", retryAfter(f.RetryAfter))
+		}
+		writeError(w, rt.ver, code, codeHTTP, statusMessage(code))
+	case FaultRateLimit:
+		ra := f.RetryAfter
+		if ra == 0 {
+			ra = time.Second
+		}
+		w.Header().Set("Retry-After", retryAfter(ra))
+		writeError(w, rt.ver, http.StatusTooManyRequests, codeHTTP, "Too many requests. Try again later.")
+	case FaultMalformed:
+		writeJSON(w, http.StatusOK, []byte(`{"id":"668f478c-0326-440a-8bdf-58cf39163ea2","name":"Exchange data retrieval",,"progress":}`))
+	case FaultTruncated:
+		s.truncated(w, r, rt)
+	case FaultNonJSON:
+		code := f.Status
+		if code == 0 {
+			code = http.StatusBadGateway
+		}
+		body := fmt.Sprintf("<!DOCTYPE html>\n<html><head><title>%d %s</title></head>\n<body><h1>%s</h1><p>The proxy server received an invalid response from an upstream server.</p></body></html>\n",
+			code, http.StatusText(code), http.StatusText(code))
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(code)
+		_, _ = w.Write([]byte(body))
+	case FaultHuge:
+		n := f.Bytes
+		if n == 0 {
+			n = DefaultHugeBytes
+		}
+		streamHuge(w, r, n)
+	case FaultUnauthorized:
+		if tok, ok := s.bearer(r, s.opts.Now()); ok {
+			s.revokeAccess(tok)
+		}
+		writeError(w, rt.ver, http.StatusUnauthorized, "", "Authorization has been denied for this request.")
+	case FaultReset:
+		reset(w)
+	}
+	return true
+}
+
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(int(math.Ceil(d.Seconds())))
+}
+
+func statusMessage(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return t + "."
+	}
+	return fmt.Sprintf("HTTP error %d.", code)
+}
+
+// truncated sends the start of the real answer but promises all of it, so the client sees the
+// connection end early.
+func (s *Simulator) truncated(w http.ResponseWriter, r *http.Request, rt route) {
+	buf := &bufferWriter{header: http.Header{}, code: http.StatusOK}
+	s.dispatch(buf, r, rt)
+	body := buf.body.Bytes()
+	for k, v := range buf.header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(buf.code)
+	_, _ = w.Write(body[:len(body)/2])
+	// Flush so the partial body reaches the client before net/http closes the connection for
+	// the short write.
+	_ = http.NewResponseController(w).Flush()
+}
+
+func streamHuge(w http.ResponseWriter, r *http.Request, n int64) {
+	w.Header().Set("Content-Type", jsonContentType)
+	w.WriteHeader(http.StatusOK)
+	head := []byte(`{"id":"668f478c-0326-440a-8bdf-58cf39163ea2","name":"`)
+	tail := []byte(`"}`)
+	if _, err := w.Write(head); err != nil {
+		return
+	}
+	chunk := bytes.Repeat([]byte("A"), 64<<10)
+	for left := n - int64(len(head)+len(tail)); left > 0; left -= int64(len(chunk)) {
+		if r.Context().Err() != nil {
+			return
+		}
+		c := chunk
+		if left < int64(len(c)) {
+			c = c[:left]
+		}
+		if _, err := w.Write(c); err != nil {
+			return
+		}
+	}
+	_, _ = w.Write(tail)
+}
+
+func reset(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		// HTTP/2 cannot hijack; aborting the handler resets the stream instead.
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0) // RST rather than FIN, like a middlebox dropping the connection
+	}
+	_ = conn.Close()
+}
+
+// bufferWriter captures an answer so a fault can mangle it.
+type bufferWriter struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (b *bufferWriter) Header() http.Header         { return b.header }
+func (b *bufferWriter) WriteHeader(code int)        { b.code = code }
+func (b *bufferWriter) Write(p []byte) (int, error) { return b.body.Write(p) }

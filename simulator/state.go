@@ -1,0 +1,177 @@
+package simulator
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Session statuses (RESTDataRetrievalSessionStatus).
+const (
+	StatusStopped       = "Stopped"
+	StatusRunning       = "Running"
+	StatusSuccess       = "Success"
+	StatusFailed        = "Failed"
+	StatusWarning       = "Warning"
+	StatusNotConfigured = "NotConfigured"
+)
+
+// Session types (RESTDataRetrievalSession.type).
+const (
+	TypeRetrieve                  = "Retrieve"
+	TypeChangeAvailabilityPeriod  = "RetrievalChangeAvailabilityPeriodDays"
+	TypeRetrievalRemoving         = "RetrievalRemoving"
+	RetrievalTypeExchange         = "Exchange"
+	RetrievalTypeOneDrive         = "OneDrive"
+	RetrievalTypeSharePoint       = "SharePoint"
+	RetrievalTypeTeams            = "Teams"
+	DataStateRetrieving           = "Retrieving"
+	DataStateRetrieved            = "Retrieved"
+	DataStateChangingAvailability = "ChangingAvailabilityPeriod"
+	DataStateRemoving             = "Removing"
+)
+
+var (
+	sessionStatuses = []string{StatusStopped, StatusRunning, StatusSuccess, StatusFailed, StatusWarning, StatusNotConfigured}
+	sessionTypes    = []string{TypeRetrieve, TypeChangeAvailabilityPeriod, TypeRetrievalRemoving}
+	retrievalTypes  = []string{RetrievalTypeExchange, RetrievalTypeOneDrive, RetrievalTypeSharePoint, RetrievalTypeTeams}
+	dataStates      = []string{DataStateRetrieving, DataStateRetrieved, DataStateChangingAvailability, DataStateRemoving}
+)
+
+// Session is one data retrieval session held by the simulator.
+type Session struct {
+	ID           string
+	Name         string
+	RetrievalID  string
+	CreationTime time.Time
+	// EndTime is the zero time while the session has not ended.
+	EndTime          time.Time
+	Progress         int32
+	ProcessedObjects int64
+	Type             string
+	Status           string
+
+	// v8 only; empty proxy IDs are sent as null because the schema marks them nullable.
+	RepositoryID string
+	ProxyID      string
+	ProxyPoolID  string
+
+	// Plan for a Running session: Progress and ProcessedObjects grow at these rates per second
+	// of simulated time, and at FinishAt the session ends with FinalStatus. A zero FinishAt
+	// means the session runs until someone updates it.
+	FinishAt          time.Time
+	FinalStatus       string
+	ProgressPerSecond float64
+	ObjectsPerSecond  float64
+
+	// advancedAt is when Progress/ProcessedObjects were last brought up to date; zero means
+	// CreationTime, so callers can build a Session without knowing about it.
+	advancedAt time.Time
+}
+
+// advance brings a planned Running session up to now. It is idempotent for a given now.
+func (s *Session) advance(now time.Time) {
+	if s.Status != StatusRunning {
+		return
+	}
+	from := s.advancedAt
+	if from.IsZero() {
+		from = s.CreationTime
+	}
+	to := now
+	finished := !s.FinishAt.IsZero() && !now.Before(s.FinishAt)
+	if finished {
+		to = s.FinishAt
+	}
+	if elapsed := to.Sub(from).Seconds(); elapsed > 0 {
+		s.Progress = addClamped32(s.Progress, s.ProgressPerSecond*elapsed)
+		s.ProcessedObjects = addClamped64(s.ProcessedObjects, s.ObjectsPerSecond*elapsed)
+		s.advancedAt = to
+	}
+	if finished {
+		s.Status = s.FinalStatus
+		if s.Status == "" || s.Status == StatusRunning {
+			s.Status = StatusSuccess
+		}
+		s.EndTime = s.FinishAt
+	}
+}
+
+func addClamped32(v int32, d float64) int32 {
+	r := float64(v) + math.Floor(d)
+	if r > math.MaxInt32 {
+		return math.MaxInt32
+	}
+	return int32(r)
+}
+
+func addClamped64(v int64, d float64) int64 {
+	r := float64(v) + math.Floor(d)
+	if r > math.MaxInt64/2 {
+		return math.MaxInt64 / 2
+	}
+	return int64(r)
+}
+
+func (s *Session) validate() error {
+	if !isUUID(s.ID) {
+		return fmt.Errorf("session id %q is not a UUID", s.ID)
+	}
+	if s.RetrievalID != "" && !isUUID(s.RetrievalID) {
+		return fmt.Errorf("retrievalId %q is not a UUID", s.RetrievalID)
+	}
+	if s.CreationTime.IsZero() {
+		return fmt.Errorf("session %s has no creation time", s.ID)
+	}
+	if !contains(sessionStatuses, s.Status) {
+		return fmt.Errorf("status %q is not one of %v", s.Status, sessionStatuses)
+	}
+	if !contains(sessionTypes, s.Type) {
+		return fmt.Errorf("type %q is not one of %v", s.Type, sessionTypes)
+	}
+	if s.FinalStatus != "" && !contains(sessionStatuses, s.FinalStatus) {
+		return fmt.Errorf("final status %q is not one of %v", s.FinalStatus, sessionStatuses)
+	}
+	for _, id := range []string{s.RepositoryID, s.ProxyID, s.ProxyPoolID} {
+		if id != "" && !isUUID(id) {
+			return fmt.Errorf("%q is not a UUID", id)
+		}
+	}
+	return nil
+}
+
+// DataRetrieval is a retrieval job (RESTDataRetrievalComposed), kept simple: sessions refer to
+// it by RetrievalID and its lastStatus follows the newest of them.
+type DataRetrieval struct {
+	ID             string
+	Name           string
+	Description    string // empty is sent as null
+	Type           string // Exchange, OneDrive, SharePoint, Teams
+	DataState      string
+	LastStatus     string // used when no session refers to this retrieval
+	StorageType    string // AzureArchive or AmazonS3Glacier
+	Policy         string // the retrieval policy matching StorageType
+	OrganizationID string
+	RepositoryID   string
+	ProxyID        string
+	PointInTime    time.Time
+	StartTime      time.Time
+	ExpirationTime time.Time // zero is sent as null
+}
+
+var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func isUUID(s string) bool { return uuidRE.MatchString(s) }
+
+func normID(s string) string { return strings.ToLower(s) }
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

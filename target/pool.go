@@ -1,0 +1,75 @@
+package target
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Pool holds the Targets of the running config. A reload keeps the Target of every server
+// whose connection settings did not change, so its token, connections and cache survive.
+type Pool struct {
+	opts Options
+
+	mu      sync.RWMutex
+	targets []*Target
+	byName  map[string]*Target
+	prints  map[string]string
+}
+
+// NewPool returns an empty pool.
+func NewPool(o Options) *Pool {
+	return &Pool{opts: o, byName: map[string]*Target{}, prints: map[string]string{}}
+}
+
+// Apply replaces the pool's targets with cfgs. Either every target is built or the pool is
+// left as it was, so a bad reload keeps the running config.
+func (p *Pool) Apply(cfgs []Config) error {
+	p.mu.RLock()
+	old, oldPrints := p.byName, p.prints
+	p.mu.RUnlock()
+
+	targets := make([]*Target, 0, len(cfgs))
+	byName := make(map[string]*Target, len(cfgs))
+	prints := make(map[string]string, len(cfgs))
+	var updates []func()
+	for _, cfg := range cfgs {
+		if _, dup := byName[cfg.Name]; dup {
+			return fmt.Errorf("server %q: configured twice", cfg.Name)
+		}
+		t, ok := old[cfg.Name]
+		if ok && oldPrints[cfg.Name] == cfg.Fingerprint && cfg.Fingerprint != "" {
+			t, cfg := t, cfg
+			updates = append(updates, func() { t.Update(cfg) })
+		} else {
+			var err error
+			if t, err = New(cfg, p.opts); err != nil {
+				return fmt.Errorf("server %q: %w", cfg.Name, err)
+			}
+		}
+		targets = append(targets, t)
+		byName[cfg.Name] = t
+		prints[cfg.Name] = cfg.Fingerprint
+	}
+	for _, u := range updates {
+		u()
+	}
+	p.mu.Lock()
+	p.targets, p.byName, p.prints = targets, byName, prints
+	p.mu.Unlock()
+	return nil
+}
+
+// Targets returns the targets in config order.
+func (p *Pool) Targets() []*Target {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return append([]*Target(nil), p.targets...)
+}
+
+// Get returns the target of the named server.
+func (p *Pool) Get(name string) (*Target, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	t, ok := p.byName[name]
+	return t, ok
+}

@@ -1,0 +1,375 @@
+// Package target holds one long-lived object per configured VB365 server. A Target owns the
+// server's API client (HTTP connections, token), the cache of finished sessions and the
+// coalescing of concurrent scrapes; the collector only asks it for a Snapshot.
+package target
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/vb365-exporter/vb365_exporter/vb365"
+)
+
+// Config is what a Target needs to know of one configured server.
+type Config struct {
+	Name       string
+	URL        string
+	APIVersion string
+	Username   string
+	// Password returns the password; kept behind a function so it is never printed by accident.
+	Password              func() string
+	TLS                   *tls.Config
+	Timeout               time.Duration
+	MaxConcurrentRequests int
+	// CacheTTL is how long a finished session is served from cache; 0 reads it every scrape.
+	CacheTTL time.Duration
+	Sessions []string
+	// Fingerprint changes when anything the HTTP client or token depends on changes; a reload
+	// that keeps it keeps the Target (and its token and cache).
+	Fingerprint string
+}
+
+// SessionResult is one configured session in a snapshot.
+type SessionResult struct {
+	ID string
+	// Session is nil when the session could not be read.
+	Session *vb365.Session
+	Err     error
+	// Cached is true when the session came from the finished-session cache.
+	Cached bool
+}
+
+// Snapshot is what one scrape learned about one server.
+type Snapshot struct {
+	Server   string
+	Start    time.Time
+	Duration time.Duration
+	// Up is true when the exporter authenticated and the API answered during the scrape.
+	Up bool
+	// Err is the server-level reason for Up being false.
+	Err      error
+	Sessions []SessionResult
+	// Calls are the API requests of this scrape, for the debug page.
+	Calls []vb365.Call
+}
+
+// Target is one configured VB365 server.
+type Target struct {
+	logger log.Logger
+	client *vb365.Client
+	now    func() time.Time
+	group  singleflight.Group
+
+	mu       sync.Mutex
+	cfg      Config
+	cache    map[string]cacheEntry
+	last     *Snapshot
+	reported map[string]bool // failure causes already logged, so each is logged once
+}
+
+type cacheEntry struct {
+	session vb365.Session
+	readAt  time.Time
+}
+
+// Options are the dependencies shared by all targets.
+type Options struct {
+	Logger  log.Logger
+	Metrics *vb365.Metrics
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// New builds a Target and its API client. It makes no request.
+func New(cfg Config, o Options) (*Target, error) {
+	if o.Logger == nil {
+		o.Logger = log.NewNopLogger()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if cfg.MaxConcurrentRequests < 1 {
+		cfg.MaxConcurrentRequests = 1
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = cfg.TLS
+	// Keep an idle connection for every request that may be in flight, so that a steady
+	// state makes no new TLS handshakes.
+	transport.MaxIdleConnsPerHost = cfg.MaxConcurrentRequests
+	transport.MaxConnsPerHost = cfg.MaxConcurrentRequests
+	client, err := vb365.New(vb365.Options{
+		BaseURL:        cfg.URL,
+		APIVersion:     cfg.APIVersion,
+		Username:       cfg.Username,
+		Password:       cfg.Password,
+		HTTPClient:     &http.Client{Transport: transport},
+		RequestTimeout: cfg.Timeout,
+		MaxConcurrent:  cfg.MaxConcurrentRequests,
+		Server:         cfg.Name,
+		Metrics:        o.Metrics,
+		Now:            o.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Target{
+		logger:   log.With(o.Logger, "server", cfg.Name),
+		client:   client,
+		now:      o.Now,
+		cfg:      normalize(cfg),
+		cache:    map[string]cacheEntry{},
+		reported: map[string]bool{},
+	}, nil
+}
+
+func normalize(cfg Config) Config {
+	ids := make([]string, len(cfg.Sessions))
+	for i, id := range cfg.Sessions {
+		ids[i] = strings.ToLower(id)
+	}
+	cfg.Sessions = ids
+	return cfg
+}
+
+// Name is the server's configured name, the `server` label.
+func (t *Target) Name() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.cfg.Name
+}
+
+// Update takes the parts of a new config that need no new client: the session list and TTL.
+func (t *Target) Update(cfg Config) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.cfg = normalize(cfg)
+}
+
+// Last is the most recent snapshot, or nil before the first scrape.
+func (t *Target) Last() *Snapshot {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.last
+}
+
+// Snapshot reads the server's sessions, bounded by ctx's deadline. Scrapes that arrive while
+// one is in flight share its API calls and its result.
+func (t *Target) Snapshot(ctx context.Context) *Snapshot {
+	start := t.now()
+	ch := t.group.DoChan("snapshot", func() (interface{}, error) {
+		// The shared read must not die with the first caller's connection, only with its
+		// deadline; later callers with shorter deadlines stop waiting on their own.
+		shared := context.WithoutCancel(ctx)
+		if dl, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			shared, cancel = context.WithDeadline(shared, dl)
+			defer cancel()
+		}
+		return t.collect(shared), nil
+	})
+	select {
+	case res := <-ch:
+		return res.Val.(*Snapshot)
+	case <-ctx.Done():
+		return t.abandoned(start, ctx)
+	}
+}
+
+// abandoned is the answer for a caller whose deadline passed while waiting on a shared read.
+func (t *Target) abandoned(start time.Time, ctx context.Context) *Snapshot {
+	cfg := t.config()
+	err := ctx.Err()
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = errors.New("scrape deadline reached before the server answered")
+	}
+	s := &Snapshot{Server: cfg.Name, Start: start, Duration: t.now().Sub(start), Err: err}
+	for _, id := range cfg.Sessions {
+		s.Sessions = append(s.Sessions, SessionResult{ID: id, Err: err})
+	}
+	return s
+}
+
+func (t *Target) config() Config {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.cfg
+}
+
+func (t *Target) collect(ctx context.Context) *Snapshot {
+	cfg := t.config()
+	start := t.now()
+	rec := vb365.NewCallRecorder(200)
+	ctx = vb365.WithCallRecorder(ctx, rec)
+	snap := &Snapshot{Server: cfg.Name, Start: start, Sessions: make([]SessionResult, len(cfg.Sessions))}
+
+	var toRead []int
+	t.mu.Lock()
+	for i, id := range cfg.Sessions {
+		snap.Sessions[i].ID = id
+		if e, ok := t.cache[id]; ok && cfg.CacheTTL > 0 && start.Sub(e.readAt) < cfg.CacheTTL {
+			s := e.session
+			snap.Sessions[i].Session, snap.Sessions[i].Cached = &s, true
+			continue
+		}
+		toRead = append(toRead, i)
+	}
+	t.mu.Unlock()
+
+	answered, serverErr := t.readSessions(ctx, cfg, snap, toRead)
+	if len(toRead) == 0 {
+		// Everything came from cache: ask the server one cheap question so that `up` still
+		// tells whether it is reachable and accepts our credentials.
+		_, err := t.client.ListSessions(ctx, vb365.ListOptions{Limit: 1})
+		answered, serverErr = apiAnswered(err), err
+	}
+	snap.Up = answered
+	if !answered {
+		snap.Err = serverErr
+	}
+	snap.Duration = t.now().Sub(start)
+	snap.Calls = rec.Calls()
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range snap.Sessions {
+		r := &snap.Sessions[i]
+		if r.Session != nil && !r.Cached && cfg.CacheTTL > 0 && r.Session.Final() {
+			t.cache[r.ID] = cacheEntry{session: *r.Session, readAt: start}
+		}
+	}
+	t.pruneCache(cfg.Sessions)
+	t.last = snap
+	t.logCauses(snap)
+	return snap
+}
+
+// readSessions reads the sessions at idx with at most MaxConcurrentRequests workers. It
+// reports whether any call reached an authenticated API, and the first error otherwise.
+func (t *Target) readSessions(ctx context.Context, cfg Config, snap *Snapshot, idx []int) (bool, error) {
+	if len(idx) == 0 {
+		return false, nil
+	}
+	work := make(chan int)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		answered bool
+		firstErr error
+	)
+	workers := min(cfg.MaxConcurrentRequests, len(idx))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				r := &snap.Sessions[i]
+				r.Session, r.Err = t.client.GetSession(ctx, r.ID)
+				if r.Err == nil && r.Session.ID != r.ID {
+					// Never file one session's data under another's ID.
+					r.Err, r.Session = errors.New("server answered with a different session id"), nil
+				}
+				ok := apiAnswered(r.Err)
+				mu.Lock()
+				answered = answered || ok
+				if !ok && firstErr == nil {
+					firstErr = r.Err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, i := range idx {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return answered, firstErr
+}
+
+// apiAnswered is true when a call reached the API with a valid token and got an answer that
+// is about the request rather than the server's health: 2xx and 4xx other than 401.
+func apiAnswered(err error) bool {
+	if err == nil {
+		return true
+	}
+	var apiErr *vb365.APIError
+	if errors.As(err, &apiErr) && apiErr.Endpoint != "token" {
+		return apiErr.StatusCode < 500 && apiErr.StatusCode != http.StatusUnauthorized
+	}
+	var decErr *vb365.DecodeError
+	return errors.As(err, &decErr) && decErr.Endpoint != "token"
+}
+
+func (t *Target) pruneCache(ids []string) {
+	if len(t.cache) == 0 {
+		return
+	}
+	keep := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		keep[id] = struct{}{}
+	}
+	for id := range t.cache {
+		if _, ok := keep[id]; !ok {
+			delete(t.cache, id)
+		}
+	}
+}
+
+// logCauses logs each failure cause once when it appears, and once when it clears, instead
+// of once per session per scrape.
+func (t *Target) logCauses(snap *Snapshot) {
+	causes := map[string][]string{}
+	if snap.Err != nil {
+		causes["server: "+snap.Err.Error()] = nil
+	}
+	for _, r := range snap.Sessions {
+		if r.Err != nil {
+			k := "session: " + vb365.Reason(r.Err)
+			causes[k] = append(causes[k], r.ID)
+		}
+	}
+	keys := make([]string, 0, len(causes))
+	for k := range causes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if t.reported[k] {
+			continue
+		}
+		t.reported[k] = true
+		ids := causes[k]
+		if strings.HasPrefix(k, "server: ") {
+			level.Warn(t.logger).Log("msg", "VB365 server not usable", "err", snap.Err)
+			continue
+		}
+		example := ids
+		if len(example) > 3 {
+			example = example[:3]
+		}
+		var firstErr error
+		for _, r := range snap.Sessions {
+			if r.Err != nil && r.ID == ids[0] {
+				firstErr = r.Err
+			}
+		}
+		level.Warn(t.logger).Log("msg", "sessions not read", "reason", strings.TrimPrefix(k, "session: "),
+			"sessions", len(ids), "example_session_ids", strings.Join(example, ","), "err", firstErr)
+	}
+	for k := range t.reported {
+		if _, ok := causes[k]; !ok {
+			delete(t.reported, k)
+			level.Info(t.logger).Log("msg", "failure cleared", "cause", k)
+		}
+	}
+}

@@ -1,0 +1,281 @@
+package vb365
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// Size caps for answers. A session is about half a KiB; a full page of 10,000 sessions is a
+// few MiB. Anything far larger is a broken or hostile server, not data.
+const (
+	maxTokenBody   = 64 << 10
+	maxSessionBody = 1 << 20
+	maxPageBody    = 64 << 20
+	maxErrorBody   = 64 << 10
+)
+
+// Options configures a Client.
+type Options struct {
+	// BaseURL is scheme://host[:port] of the REST API.
+	BaseURL string
+	// APIVersion is v6, v7 or v8.
+	APIVersion string
+	Username   string
+	// Password returns the password; a function so that the secret stays in one place.
+	Password func() string
+	// HTTPClient carries TLS settings and connection reuse; it must have no Timeout of its own
+	// longer than RequestTimeout matters.
+	HTTPClient *http.Client
+	// RequestTimeout bounds each API call (config: timeout).
+	RequestTimeout time.Duration
+	// MaxConcurrent bounds the calls in flight (config: max_concurrent_requests).
+	MaxConcurrent int
+	// Server names the server in self-metrics.
+	Server  string
+	Metrics *Metrics
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Client talks to one VB365 server. It is safe for concurrent use and owns the token.
+type Client struct {
+	base       *url.URL
+	version    string
+	username   string
+	password   func() string
+	http       *http.Client
+	timeout    time.Duration
+	sem        chan struct{}
+	server     string
+	metrics    *Metrics
+	now        func() time.Time
+	tokenGroup singleflight.Group
+
+	mu          sync.Mutex
+	token       *token
+	authFailure *AuthError
+	authBackoff time.Duration
+}
+
+type token struct {
+	access  string
+	refresh string
+	expires time.Time
+}
+
+// New validates the options and returns a client. It makes no request.
+func New(o Options) (*Client, error) {
+	u, err := url.Parse(o.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("url: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("url %q: want scheme://host[:port]", o.BaseURL)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	switch o.APIVersion {
+	case "":
+		o.APIVersion = "v6"
+	case "v6", "v7", "v8":
+	default:
+		return nil, fmt.Errorf("api_version %q: want v6, v7 or v8", o.APIVersion)
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = http.DefaultClient
+	}
+	if o.MaxConcurrent < 1 {
+		o.MaxConcurrent = 1
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = 10 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Password == nil {
+		o.Password = func() string { return "" }
+	}
+	return &Client{
+		base: u, version: o.APIVersion, username: o.Username, password: o.Password,
+		http: o.HTTPClient, timeout: o.RequestTimeout, sem: make(chan struct{}, o.MaxConcurrent),
+		server: o.Server, metrics: o.Metrics, now: o.Now,
+	}, nil
+}
+
+// APIVersion is the version the client speaks.
+func (c *Client) APIVersion() string { return c.version }
+
+// GetSession reads one session: GET /vN/DataRetrievalSessions/{id}.
+func (c *Client) GetSession(ctx context.Context, id string) (*Session, error) {
+	body, err := c.get(ctx, "session", "/DataRetrievalSessions/"+url.PathEscape(id), nil, maxSessionBody)
+	if err != nil {
+		return nil, err
+	}
+	s, err := DecodeSession(body)
+	if err != nil {
+		return nil, &DecodeError{Endpoint: "session", Err: err}
+	}
+	return &s, nil
+}
+
+// ListOptions narrows the session list.
+type ListOptions struct {
+	RetrievalID string
+	Offset      int
+	Limit       int
+}
+
+// ListSessions reads one page: GET /vN/DataRetrievalSessions?dataRetrievalId=&offset=&limit=.
+func (c *Client) ListSessions(ctx context.Context, o ListOptions) (*Page, error) {
+	q := url.Values{}
+	if o.RetrievalID != "" {
+		q.Set("dataRetrievalId", o.RetrievalID)
+	}
+	q.Set("offset", strconv.Itoa(o.Offset))
+	if o.Limit > 0 {
+		q.Set("limit", strconv.Itoa(o.Limit))
+	}
+	body, err := c.get(ctx, "list", "/DataRetrievalSessions", q, maxPageBody)
+	if err != nil {
+		return nil, err
+	}
+	p, err := DecodePage(body)
+	if err != nil {
+		return nil, &DecodeError{Endpoint: "list", Err: err}
+	}
+	return p, nil
+}
+
+// get performs an authenticated GET, renewing the token and retrying once on a 401.
+func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values, limit int64) ([]byte, error) {
+	for attempt := 0; ; attempt++ {
+		tok, err := c.accessToken(ctx)
+		if err != nil {
+			return nil, err
+		}
+		u := c.endpointURL(path)
+		if len(q) > 0 {
+			u += "?" + q.Encode()
+		}
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		body, err := c.do(ctx, endpoint, req, limit)
+		var apiErr *APIError
+		if attempt == 0 && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized {
+			// The server forgot or revoked the token (restart, logout, expiry drift).
+			c.dropToken(tok)
+			continue
+		}
+		return body, err
+	}
+}
+
+func (c *Client) endpointURL(path string) string {
+	return c.base.String() + "/" + c.version + path
+}
+
+// do sends one request under the concurrency limit and the per-request timeout, reads the
+// body through the size cap, and turns non-2xx answers into *APIError.
+func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, limit int64) ([]byte, error) {
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, deadlineError(ctx)
+	}
+	defer func() { <-c.sem }()
+
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req = req.WithContext(ctx)
+	start := c.now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.observe(endpoint, "error", start)
+		recordCall(ctx, req, 0, c.now().Sub(start), err)
+		return nil, c.transportError(parent, ctx, err)
+	}
+	defer resp.Body.Close()
+	readLimit := limit
+	if resp.StatusCode/100 != 2 {
+		readLimit = maxErrorBody
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, readLimit+1))
+	c.observe(endpoint, strconv.Itoa(resp.StatusCode), start)
+	recordCall(ctx, req, resp.StatusCode, c.now().Sub(start), err)
+	if err != nil {
+		return nil, c.transportError(parent, ctx, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, parseAPIError(endpoint, resp, body)
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("%s: %w (%d bytes)", endpoint, ErrBodyTooLarge, limit)
+	}
+	return body, nil
+}
+
+func (c *Client) observe(endpoint, code string, start time.Time) {
+	if c.metrics == nil {
+		return
+	}
+	c.metrics.requests.WithLabelValues(c.server, endpoint, code).Inc()
+	c.metrics.duration.WithLabelValues(c.server, endpoint).Observe(c.now().Sub(start).Seconds())
+}
+
+var errDeadline = errors.New("scrape deadline reached")
+
+// ErrRequestTimeout is a call that outlived the configured per-request timeout.
+var ErrRequestTimeout = errors.New("request timeout")
+
+func deadlineError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return errDeadline
+	}
+	return ctx.Err()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// transportError drops the URL from net/http's error (it is in the config anyway) and names
+// the fix for TLS failures, the most common first-run problem with self-signed certificates.
+func (c *Client) transportError(parent, ctx context.Context, err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	var unknownAuth x509.UnknownAuthorityError
+	var certErr *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	switch {
+	case errors.As(err, &hostErr):
+		return fmt.Errorf("TLS: the server's certificate is not valid for %s (set tls_config.server_name to a name it holds, or fix the url): %w", c.base.Hostname(), err)
+	case errors.As(err, &unknownAuth) || errors.As(err, &certErr):
+		return fmt.Errorf("TLS: the server's certificate is not trusted (set tls_config.ca_file to the CA that signed it, or tls_config.insecure_skip_verify: true): %w", err)
+	case parent.Err() != nil:
+		return deadlineError(parent)
+	case ctx.Err() != nil && isTimeout(err):
+		return fmt.Errorf("no answer within the request timeout of %s: %w", c.timeout, ErrRequestTimeout)
+	}
+	return err
+}

@@ -1,0 +1,128 @@
+package vb365
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// APIError is an answer of the API with a status code other than 2xx. Message and
+// ErrorCode come from Veeam's RESTExceptionInfo body ({message, errorCode, stackTrace}); the
+// stack trace is dropped, it only makes log lines unreadable.
+type APIError struct {
+	Endpoint   string // "token", "session", "list"
+	StatusCode int
+	Message    string
+	ErrorCode  string
+	RetryAfter time.Duration
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("%s: HTTP %d %s", e.Endpoint, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	if e.ErrorCode != "" {
+		msg += " (" + e.ErrorCode + ")"
+	}
+	return msg
+}
+
+// Reason is a short, low-cardinality description for pages and logs: "not found", "HTTP 500".
+func (e *APIError) Reason() string {
+	if e.StatusCode == http.StatusNotFound {
+		return "not found"
+	}
+	return "HTTP " + strconv.Itoa(e.StatusCode)
+}
+
+// IsNotFound reports whether err is the API's 404 for an unknown object.
+func IsNotFound(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound
+}
+
+// AuthError means the server refused the credentials; retrying soon does not help.
+type AuthError struct {
+	Err error
+	// Until is when the client will try the credentials again.
+	Until time.Time
+}
+
+func (e *AuthError) Error() string {
+	return fmt.Sprintf("authentication failed (check username and password; next attempt after %s): %v",
+		e.Until.UTC().Format(time.RFC3339), e.Err)
+}
+
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// DecodeError means the server answered 2xx with a body that is not what the API documents.
+type DecodeError struct {
+	Endpoint string
+	Err      error
+}
+
+func (e *DecodeError) Error() string { return fmt.Sprintf("%s: malformed answer: %v", e.Endpoint, e.Err) }
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// ErrBodyTooLarge is returned when an answer exceeds the client's size cap.
+var ErrBodyTooLarge = errors.New("answer larger than the size cap")
+
+func parseAPIError(endpoint string, resp *http.Response, body []byte) *APIError {
+	e := &APIError{Endpoint: endpoint, StatusCode: resp.StatusCode}
+	var info struct {
+		Message   string `json:"message"`
+		ErrorCode string `json:"errorCode"`
+	}
+	if json.Unmarshal(body, &info) == nil {
+		e.Message = truncate(info.Message, 300)
+		e.ErrorCode = info.ErrorCode
+	}
+	if ra := resp.Header.Get("Retry-After"); ra != "" {
+		if secs, err := strconv.Atoi(ra); err == nil && secs >= 0 {
+			e.RetryAfter = time.Duration(secs) * time.Second
+		} else if at, err := http.ParseTime(ra); err == nil {
+			e.RetryAfter = time.Until(at)
+		}
+	}
+	return e
+}
+
+// Reason gives a short, stable description of why a call failed, for the landing page and
+// the once-per-cause log lines. It never contains a secret: only codes and error classes.
+func Reason(err error) string {
+	if err == nil {
+		return ""
+	}
+	var apiErr *APIError
+	var authErr *AuthError
+	var decErr *DecodeError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	switch {
+	case errors.As(err, &authErr):
+		return "authentication failed"
+	case errors.As(err, &apiErr):
+		return apiErr.Reason()
+	case errors.Is(err, ErrBodyTooLarge):
+		return "answer too large"
+	case errors.As(err, &decErr):
+		return "malformed answer"
+	case errors.As(err, &hostErr):
+		return "TLS: certificate not valid for this host"
+	case errors.As(err, &unknownAuth), errors.As(err, &certErr):
+		return "TLS: certificate not trusted"
+	case errors.Is(err, errDeadline), errors.Is(err, ErrRequestTimeout):
+		return "timeout"
+	}
+	if isTimeout(err) {
+		return "timeout"
+	}
+	return "connection error"
+}

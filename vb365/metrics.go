@@ -1,0 +1,33 @@
+package vb365
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the client's self-metrics, shared by all servers' clients.
+type Metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	tokens   *prometheus.CounterVec
+}
+
+// NewMetrics creates the self-metrics and registers them with reg (when not nil).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vb365_exporter_api_requests_total",
+			Help: "VB365 REST API requests made by the exporter, by server, endpoint (token, session, list) and HTTP status code (\"error\" when no answer came).",
+		}, []string{"server", "endpoint", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "vb365_exporter_api_request_duration_seconds",
+			Help:    "Latency of VB365 REST API requests made by the exporter, by server and endpoint.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"server", "endpoint"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vb365_exporter_token_requests_total",
+			Help: "Token requests to the VB365 REST API, by server, grant type (password, refresh_token) and result (success, failure).",
+		}, []string{"server", "grant_type", "result"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.requests, m.duration, m.tokens)
+	}
+	return m
+}

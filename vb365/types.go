@@ -1,0 +1,204 @@
+// Package vb365 is a client for the parts of the Veeam Backup for Microsoft 365 REST API
+// that the exporter reads: the token endpoint and data retrieval sessions.
+package vb365
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Session statuses as documented for RESTDataRetrievalSessionStatus.
+const (
+	StatusStopped       = "Stopped"
+	StatusRunning       = "Running"
+	StatusSuccess       = "Success"
+	StatusFailed        = "Failed"
+	StatusWarning       = "Warning"
+	StatusNotConfigured = "NotConfigured"
+)
+
+// Statuses lists every documented session status in the order Veeam documents them.
+var Statuses = []string{StatusStopped, StatusRunning, StatusSuccess, StatusFailed, StatusWarning, StatusNotConfigured}
+
+// IsTerminal reports whether a session in this status can no longer change.
+// Running is the only state a session leaves by itself.
+func IsTerminal(status string) bool {
+	switch status {
+	case StatusStopped, StatusSuccess, StatusFailed, StatusWarning, StatusNotConfigured:
+		return true
+	}
+	return false
+}
+
+// Session is a data retrieval session (RESTDataRetrievalSession).
+type Session struct {
+	ID          string
+	Name        string
+	RetrievalID string
+	// CreationTime is when the session was created.
+	CreationTime time.Time
+	// EndTime is the zero time while the session has not ended.
+	EndTime time.Time
+	// Progress is documented as a count of processed objects, not a percentage.
+	Progress         int64
+	ProcessedObjects int64
+	Type             string
+	Status           string
+}
+
+// Ended reports whether the server reported an end time.
+func (s *Session) Ended() bool { return !s.EndTime.IsZero() }
+
+// Duration is endTime - creationTime, or now - creationTime while the session runs.
+func (s *Session) Duration(now time.Time) time.Duration {
+	if s.Ended() {
+		return s.EndTime.Sub(s.CreationTime)
+	}
+	return now.Sub(s.CreationTime)
+}
+
+// Final reports whether the session will not change any more, which makes it safe to cache.
+func (s *Session) Final() bool { return IsTerminal(s.Status) && s.Ended() }
+
+type wireSession struct {
+	ID               string   `json:"id"`
+	Name             string   `json:"name"`
+	RetrievalID      string   `json:"retrievalId"`
+	CreationTime     *APITime `json:"creationTime"`
+	EndTime          *APITime `json:"endTime"`
+	Progress         *int64   `json:"progress"`
+	ProcessedObjects *int64   `json:"processedObjects"`
+	Type             string   `json:"type"`
+	Status           string   `json:"status"`
+}
+
+func (w *wireSession) toSession() (Session, error) {
+	s := Session{
+		ID:          strings.ToLower(w.ID),
+		Name:        w.Name,
+		RetrievalID: w.RetrievalID,
+		Type:        strings.TrimSuffix(w.Type, ","), // v6's document lists the type with a stray comma
+		Status:      w.Status,
+	}
+	if w.ID == "" {
+		return s, fmt.Errorf("session has no id")
+	}
+	if w.CreationTime == nil || w.CreationTime.IsZero() {
+		return s, fmt.Errorf("session %s has no creationTime", w.ID)
+	}
+	s.CreationTime = w.CreationTime.Time
+	if w.EndTime != nil {
+		s.EndTime = w.EndTime.Time
+	}
+	if w.Progress != nil {
+		s.Progress = *w.Progress
+	}
+	if w.ProcessedObjects != nil {
+		s.ProcessedObjects = *w.ProcessedObjects
+	}
+	return s, nil
+}
+
+// DecodeSession parses one RESTDataRetrievalSession body.
+func DecodeSession(body []byte) (Session, error) {
+	var w wireSession
+	if err := json.Unmarshal(body, &w); err != nil {
+		return Session{}, fmt.Errorf("decoding session: %w", err)
+	}
+	return w.toSession()
+}
+
+// Page is one page of the session list (PageOfRESTDataRetrievalSession).
+type Page struct {
+	Offset int
+	Limit  int
+	SetID  string
+	// TotalCount is only sent by v6 and v7; nil otherwise.
+	TotalCount *int
+	Sessions   []Session
+	// Invalid holds entries of the page that could not be decoded; they do not hide the others.
+	Invalid []error
+}
+
+type wirePage struct {
+	Offset     int               `json:"offset"`
+	Limit      int               `json:"limit"`
+	SetID      string            `json:"setId"`
+	TotalCount *int              `json:"totalCount"`
+	Results    []json.RawMessage `json:"results"`
+}
+
+// DecodePage parses one page of the session list.
+func DecodePage(body []byte) (*Page, error) {
+	var w wirePage
+	if err := json.Unmarshal(body, &w); err != nil {
+		return nil, fmt.Errorf("decoding session page: %w", err)
+	}
+	if w.Results == nil {
+		return nil, fmt.Errorf("decoding session page: no results field")
+	}
+	p := &Page{Offset: w.Offset, Limit: w.Limit, SetID: w.SetID, TotalCount: w.TotalCount}
+	for i, raw := range w.Results {
+		s, err := DecodeSession(raw)
+		if err != nil {
+			p.Invalid = append(p.Invalid, fmt.Errorf("results[%d]: %w", w.Offset+i, err))
+			continue
+		}
+		p.Sessions = append(p.Sessions, s)
+	}
+	return p, nil
+}
+
+// APITime parses the time formats VB365 sends: RFC 3339 with up to 7 fractional digits and
+// an offset, the same without an offset (read as UTC), and null or 0001-01-01T00:00:00 for
+// "no time".
+type APITime struct{ time.Time }
+
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (t *APITime) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		t.Time = time.Time{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("time must be a string: %s", truncate(string(b), 64))
+	}
+	parsed, err := ParseTime(s)
+	if err != nil {
+		return err
+	}
+	t.Time = parsed
+	return nil
+}
+
+// ParseTime parses one VB365 time string; the empty string and year 1 mean "no time".
+func ParseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range timeLayouts {
+		if parsed, err := time.Parse(layout, s); err == nil {
+			if parsed.Year() <= 1 {
+				return time.Time{}, nil
+			}
+			return parsed, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("cannot parse time %q", truncate(s, 64))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
