@@ -5,7 +5,7 @@ PROMTOOL ?= promtool
 NPM ?= npm
 GO ?= go
 
-.PHONY: rules-check dashboard-check e2e
+.PHONY: rules-check dashboard-check e2e e2e-deps
 
 # promtool check + unit tests of the shipped alerting rules.
 rules-check:
@@ -20,3 +20,9 @@ dashboard-check:
 # loopback. Needs the Debian packages prometheus and prometheus-alertmanager.
 e2e:
 	$(GO) test -count=1 -tags e2e -timeout 5m -v ./e2e/...
+
+# Debian packages that rules-check and e2e need (run as root); CI calls this
+# first. dashboard-check needs node >= 18 with npm.
+e2e-deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus prometheus-alertmanager
