@@ -160,11 +160,15 @@ func TestDashboardVariables(t *testing.T) {
 	if srv.Datasource == nil || srv.Datasource.UID != "${datasource}" {
 		t.Errorf("server variable datasource = %+v", srv.Datasource)
 	}
+	// Grafana writes the query as a plain string (every version reads it) or,
+	// from 10.x on, as an object; accept both.
 	var q struct {
 		Query string `json:"query"`
 	}
-	if err := json.Unmarshal(srv.Query, &q); err != nil {
-		t.Fatalf("server variable query: %v", err)
+	if err := json.Unmarshal(srv.Query, &q.Query); err != nil {
+		if err := json.Unmarshal(srv.Query, &q); err != nil {
+			t.Fatalf("server variable query: %v", err)
+		}
 	}
 	// label_values(METRIC, LABEL) is Grafana syntax, not PromQL: check its parts.
 	inner, found := strings.CutPrefix(q.Query, "label_values(")
