@@ -171,6 +171,10 @@ scrape_configs:
 		"VB365DataRetrievalSessionFailed":  failedID,
 		"VB365DataRetrievalSessionWarning": warningID,
 	}
+	severity := map[string]string{
+		"VB365DataRetrievalSessionFailed":  "critical",
+		"VB365DataRetrievalSessionWarning": "warning",
+	}
 	waitFor(t, ctx, "the Failed and Warning alerts at the webhook", func() (bool, string) {
 		seen := map[string]bool{}
 		for _, a := range hook.alerts() {
@@ -194,8 +198,8 @@ scrape_configs:
 		switch {
 		case a.Labels["alertname"] == "" || want[a.Labels["alertname"]] != id:
 			t.Errorf("unexpected alert at the webhook: %+v", a)
-		case a.Labels["server"] != serverName || a.Labels["name"] != sessionNames[id]:
-			t.Errorf("alert %s: labels %v, want server=%s and name=%q", a.Labels["alertname"], a.Labels, serverName, sessionNames[id])
+		case a.Labels["server"] != serverName || a.Labels["name"] != sessionNames[id] || a.Labels["severity"] != severity[a.Labels["alertname"]]:
+			t.Errorf("alert %s: labels %v, want server=%s, name=%q and severity=%s", a.Labels["alertname"], a.Labels, serverName, sessionNames[id], severity[a.Labels["alertname"]])
 		case !strings.Contains(a.Annotations["description"], sessionNames[id]) || !strings.Contains(a.Annotations["description"], "ago"):
 			t.Errorf("alert %s: description %q does not name the session and when it ended", a.Labels["alertname"], a.Annotations["description"])
 		}
