@@ -115,13 +115,7 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("cannot read config file: %w", err)
 	}
 	l := &loader{file: path, dir: filepath.Dir(path)}
-	cfg, err := l.load(data)
-	if err != nil {
-		// Values are echoed in messages to make them actionable; a password pasted into the
-		// wrong field must still not leak, so every known secret is masked afterwards.
-		return nil, errors.New(maskSecrets(err.Error(), l.secrets))
-	}
-	return cfg, nil
+	return l.load(data)
 }
 
 type loader struct {
@@ -134,6 +128,17 @@ func (l *loader) errorf(n *yaml.Node, path, format string, args ...any) error {
 	line := 0
 	if n != nil {
 		line = n.Line
+	}
+	// Values are echoed to make messages actionable; a password pasted into the wrong
+	// field must still not leak, so every known secret is masked in them. Only the echoed
+	// values are masked, not our own wording, which a very short password would mangle.
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			args[i] = maskSecrets(v, l.secrets)
+		case error:
+			args[i] = maskSecrets(v.Error(), l.secrets)
+		}
 	}
 	return &loadError{file: l.file, line: line, path: path, msg: fmt.Sprintf(format, args...)}
 }
@@ -251,6 +256,8 @@ func (l *loader) collectSecrets(root *yaml.Node) {
 			}
 		}
 	}
+	// Longest first, so that a password containing another one is masked whole.
+	sort.Slice(l.secrets, func(i, j int) bool { return len(l.secrets[i]) > len(l.secrets[j]) })
 }
 
 func mappingValue(n *yaml.Node, key string) *yaml.Node {
@@ -265,9 +272,9 @@ func mappingValue(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
+func (l *loader) mask(s string) string { return maskSecrets(s, l.secrets) }
+
 func maskSecrets(s string, secrets []string) string {
-	// Longest first, so that a password containing another one is masked whole.
-	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
 	for _, sec := range secrets {
 		s = strings.ReplaceAll(s, sec, "<secret>")
 	}
@@ -361,10 +368,26 @@ func joinPath(path, key string) string {
 // a less helpful "not a valid duration string".
 var negativeDurationRE = regexp.MustCompile(`^\s*-`)
 
-var (
-	durationType  = reflect.TypeFor[model.Duration]()
-	typeErrLineRE = regexp.MustCompile(`^line \d+: (.*)$`)
-)
+var durationType = reflect.TypeFor[model.Duration]()
+
+func describeType(t reflect.Type) string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	default:
+		return "a string"
+	}
+}
 
 func (l *loader) decodeValue(v *yaml.Node, path string, field reflect.Value) error {
 	ft := field.Type()
@@ -374,15 +397,13 @@ func (l *loader) decodeValue(v *yaml.Node, path string, field reflect.Value) err
 		}
 	}
 	if err := v.Decode(field.Addr().Interface()); err != nil {
+		// yaml.v3 type errors quote a truncated value, which masking could not recognise,
+		// so they are replaced by a description of the expected type.
 		var te *yaml.TypeError
-		if errors.As(err, &te) && len(te.Errors) > 0 {
-			msg := te.Errors[0]
-			if m := typeErrLineRE.FindStringSubmatch(msg); m != nil {
-				msg = m[1]
-			}
-			return l.errorf(v, path, "%s", msg)
+		if errors.As(err, &te) {
+			return l.errorf(v, path, "must be %s", describeType(ft))
 		}
-		return l.errorf(v, path, "%s", err.Error())
+		return l.errorf(v, path, "%s", err)
 	}
 	return nil
 }
@@ -434,9 +455,10 @@ func (l *loader) loadServer(n *yaml.Node, path string) (*ServerConfig, *yaml.Nod
 	if !model.LabelValue(sc.Name).IsValid() || !utf8.ValidString(sc.Name) {
 		return nil, nil, l.errorf(nameNode, path+".name", "is not a valid label value")
 	}
-	normURL, err := validateURL(sc.URL)
-	if err != nil {
-		return nil, nil, l.errorf(valueOf("url"), path+".url", "%s", err)
+	normURL, msg := validateURL(sc.URL, l.mask)
+	if msg != "" {
+		u := valueOf("url")
+		return nil, nil, &loadError{file: l.file, line: u.Line, path: path + ".url", msg: msg}
 	}
 	sc.URL = normURL
 	if sc.Username == "" {
@@ -457,7 +479,7 @@ func (l *loader) loadServer(n *yaml.Node, path string) (*ServerConfig, *yaml.Nod
 	if _, ok := keys["max_concurrent_requests"]; !ok {
 		sc.MaxConcurrentRequests = DefaultMaxConcurrentRequests
 	} else if sc.MaxConcurrentRequests < 1 {
-		return nil, nil, l.errorf(valueOf("max_concurrent_requests"), path+".max_concurrent_requests", "must be at least 1, got %d", sc.MaxConcurrentRequests)
+		return nil, nil, l.errorf(valueOf("max_concurrent_requests"), path+".max_concurrent_requests", "must be at least 1")
 	}
 	if sc.CacheTTL == nil {
 		ttl := DefaultCacheTTL
@@ -554,11 +576,12 @@ func (l *loader) loadSessions(sc *ServerConfig, n *yaml.Node, path string) error
 	return nil
 }
 
-// validateURL checks that raw is just the API's base and returns it as scheme://host[:port].
-// It avoids echoing raw because a URL may embed credentials.
-func validateURL(raw string) (string, error) {
+// validateURL checks that raw is just the API's base and returns it as scheme://host[:port],
+// or a problem description with echoed values passed through mask. The value is not echoed
+// at all when it carries user information, since that is a credential.
+func validateURL(raw string, mask func(string) string) (norm, problem string) {
 	if raw == "" {
-		return "", errors.New("must not be empty")
+		return "", "must not be empty"
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -566,30 +589,27 @@ func validateURL(raw string) (string, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return "", fmt.Errorf("is not a valid URL: %v", err)
+		return "", "is not a valid URL: " + mask(err.Error())
 	}
 	if u.User != nil {
-		return "", errors.New("must not contain user information; use username and password_file")
+		return "", "must not contain user information; use username and password_file"
 	}
-	if u.Scheme == "" || u.Opaque != "" {
-		return "", fmt.Errorf("%q must start with http:// or https://", raw)
+	q := strconv.Quote(mask(raw))
+	switch {
+	case u.Scheme == "" || u.Opaque != "":
+		return "", q + " must start with http:// or https://"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", q + " has scheme " + strconv.Quote(mask(u.Scheme)) + "; only http and https are allowed"
+	case u.Hostname() == "":
+		return "", q + " has no host"
+	case u.Path != "" && u.Path != "/":
+		return "", q + " must not have a path (the API version is set by api_version)"
+	case u.RawQuery != "" || u.ForceQuery:
+		return "", q + " must not have a query"
+	case u.Fragment != "":
+		return "", q + " must not have a fragment"
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("%q has scheme %q; only http and https are allowed", raw, u.Scheme)
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return "", fmt.Errorf("%q has no host", raw)
-	}
-	if u.Path != "" && u.Path != "/" {
-		return "", fmt.Errorf("%q must not have a path (the API version is set by api_version)", raw)
-	}
-	if u.RawQuery != "" || u.ForceQuery {
-		return "", fmt.Errorf("%q must not have a query", raw)
-	}
-	if u.Fragment != "" {
-		return "", fmt.Errorf("%q must not have a fragment", raw)
-	}
-	return u.Scheme + "://" + u.Host, nil
+	return u.Scheme + "://" + u.Host, ""
 }
 
 func contains(list []string, s string) bool {

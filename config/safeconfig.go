@@ -37,14 +37,22 @@ func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
 	}
 }
 
-// ReloadConfig loads path and, only if it is valid, makes it the running configuration.
-// On failure the previous configuration stays in effect, so a typo never takes the
-// exporter down.
-func (sc *SafeConfig) ReloadConfig(path string, logger log.Logger) error {
+// ReloadConfig loads path and, only if it is valid and every apply function accepts it,
+// makes it the running configuration. On failure the previous configuration stays in
+// effect, so a typo never takes the exporter down. apply lets the caller build what it
+// derives from the config (API clients, TLS settings) before the swap, so a config that
+// parses but cannot be used is rejected the same way.
+func (sc *SafeConfig) ReloadConfig(path string, logger log.Logger, apply ...func(*Config) error) error {
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
 	cfg, err := Load(path)
+	for _, fn := range apply {
+		if err != nil {
+			break
+		}
+		err = fn(cfg)
+	}
 	if err != nil {
 		sc.reloadSuccess.Set(0)
 		level.Error(logger).Log("msg", "Error loading config, keeping the previous one", "err", err)

@@ -69,6 +69,8 @@ type Session struct {
 	// advancedAt is when Progress/ProcessedObjects were last brought up to date; zero means
 	// CreationTime, so callers can build a Session without knowing about it.
 	advancedAt time.Time
+	// Growth not yet whole enough to show in Progress / ProcessedObjects.
+	progressFrac, objectsFrac float64
 }
 
 // advance brings a planned Running session up to now. It is idempotent for a given now.
@@ -86,8 +88,14 @@ func (s *Session) advance(now time.Time) {
 		to = s.FinishAt
 	}
 	if elapsed := to.Sub(from).Seconds(); elapsed > 0 {
-		s.Progress = addClamped32(s.Progress, s.ProgressPerSecond*elapsed)
-		s.ProcessedObjects = addClamped64(s.ProcessedObjects, s.ObjectsPerSecond*elapsed)
+		// Fractions carry over, or frequent reads of a slow session would never see it move.
+		s.progressFrac += s.ProgressPerSecond * elapsed
+		s.objectsFrac += s.ObjectsPerSecond * elapsed
+		p, o := math.Floor(s.progressFrac), math.Floor(s.objectsFrac)
+		s.progressFrac -= p
+		s.objectsFrac -= o
+		s.Progress = addClamped32(s.Progress, p)
+		s.ProcessedObjects = addClamped64(s.ProcessedObjects, o)
 		s.advancedAt = to
 	}
 	if finished {
@@ -100,7 +108,7 @@ func (s *Session) advance(now time.Time) {
 }
 
 func addClamped32(v int32, d float64) int32 {
-	r := float64(v) + math.Floor(d)
+	r := float64(v) + d
 	if r > math.MaxInt32 {
 		return math.MaxInt32
 	}
@@ -108,7 +116,7 @@ func addClamped32(v int32, d float64) int32 {
 }
 
 func addClamped64(v int64, d float64) int64 {
-	r := float64(v) + math.Floor(d)
+	r := float64(v) + d
 	if r > math.MaxInt64/2 {
 		return math.MaxInt64 / 2
 	}

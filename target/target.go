@@ -34,6 +34,8 @@ type Config struct {
 	// CacheTTL is how long a finished session is served from cache; 0 reads it every scrape.
 	CacheTTL time.Duration
 	Sessions []string
+	// Discovery, when set, adds the sessions selected from the server's session list.
+	Discovery *Discovery
 	// Fingerprint changes when anything the HTTP client or token depends on changes; a reload
 	// that keeps it keeps the Target (and its token and cache).
 	Fingerprint string
@@ -171,8 +173,11 @@ func (t *Target) Snapshot(ctx context.Context) *Snapshot {
 		// deadline; later callers with shorter deadlines stop waiting on their own.
 		shared := context.WithoutCancel(ctx)
 		if dl, ok := ctx.Deadline(); ok {
+			// Finish a little before the caller's deadline, so the result, not the
+			// abandoned placeholder, reaches the caller that started the read.
+			margin := min(100*time.Millisecond, time.Until(dl)/10)
 			var cancel context.CancelFunc
-			shared, cancel = context.WithDeadline(shared, dl)
+			shared, cancel = context.WithDeadline(shared, dl.Add(-margin))
 			defer cancel()
 		}
 		return t.collect(shared), nil

@@ -67,7 +67,9 @@ type DecodeError struct {
 	Err      error
 }
 
-func (e *DecodeError) Error() string { return fmt.Sprintf("%s: malformed answer: %v", e.Endpoint, e.Err) }
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("%s: malformed answer: %v", e.Endpoint, e.Err)
+}
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // ErrBodyTooLarge is returned when an answer exceeds the client's size cap.

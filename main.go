@@ -1,0 +1,41 @@
+// Command vb365_exporter exports Veeam Backup for Microsoft 365 data retrieval sessions as
+// Prometheus metrics.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole program; it returns the exit code when ctx ends or the server fails.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	opts, err := parseFlags(args, stdout, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "vb365_exporter:", err)
+		return 2
+	}
+	if opts == nil { // --help or --version already answered
+		return 0
+	}
+	logger, base, err := newLogger(stderr, opts.logLevel, opts.logFormat)
+	if err != nil {
+		fmt.Fprintln(stderr, "vb365_exporter:", err)
+		return 2
+	}
+	opts.baseLogger = base
+	if opts.configCheck {
+		return checkConfig(opts.configFile, stdout, stderr)
+	}
+	return serve(ctx, opts, logger)
+}

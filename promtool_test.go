@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/vb365-exporter/vb365_exporter/simulator"
+)
+
+// requireTool finds a binary the test needs. Outside CI a missing tool skips with the
+// command that installs it; in CI (CI=true) it fails, so CI can never pass by skipping.
+func requireTool(t *testing.T, name, install string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s not found in CI; .ci/run must install it (%s)", name, install)
+	}
+	t.Skipf("%s not installed; run: %s", name, install)
+	return ""
+}
+
+// TestPromtoolCheckMetrics lints a real scrape, with every kind of session present, with
+// Prometheus' own linter: `curl /metrics | promtool check metrics` must print nothing.
+func TestPromtoolCheckMetrics(t *testing.T) {
+	promtool := requireTool(t, "promtool", "apt-get install -y prometheus")
+	sim := startSim(t, simulator.Options{})
+	sim.sim.LoadDemoData()
+	cfg := writeConfig(t, t.TempDir(), serverSpec{name: "prod", sim: sim,
+		sessions: append(simulator.DemoSessionIDs(), unknownID)})
+	exp := startExporter(t, cfg)
+	for range 2 { // the second scrape has self-metrics for API calls and cached sessions
+		resp, err := http.Get(exp.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = bytes.NewReader(body)
+		out, err := cmd.CombinedOutput()
+		if err != nil || len(out) > 0 {
+			t.Fatalf("promtool check metrics: %v\n%s", err, out)
+		}
+	}
+}

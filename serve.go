@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	promconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	sloggokit "github.com/tjhop/slog-gokit"
+	"gopkg.in/yaml.v3"
+
+	"github.com/vb365-exporter/vb365_exporter/collector"
+	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
+)
+
+// exporter is the running program: the config, the targets built from it and the self-metrics.
+type exporter struct {
+	opts     *options
+	logger   log.Logger
+	registry *prometheus.Registry
+	safe     *config.SafeConfig
+	pool     *target.Pool
+	reloadMu sync.Mutex
+}
+
+func newExporter(opts *options, logger log.Logger) *exporter {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		versioncollector.NewCollector("vb365_exporter"),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return &exporter{
+		opts:     opts,
+		logger:   logger,
+		registry: reg,
+		safe:     config.NewSafeConfig(reg),
+		pool:     target.NewPool(target.Options{Logger: logger, Metrics: vb365.NewMetrics(reg)}),
+	}
+}
+
+// reload loads the config file and swaps it in only when the file and every target built
+// from it are good; otherwise the running config stays.
+func (e *exporter) reload() error {
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	return e.safe.ReloadConfig(e.opts.configFile, e.logger, func(cfg *config.Config) error {
+		tcfgs, err := targetConfigs(cfg)
+		if err != nil {
+			return err
+		}
+		return e.pool.Apply(tcfgs)
+	})
+}
+
+// targetConfigs turns the file's server entries into target configs. TLS files are read
+// here, so that a missing CA file fails the reload rather than every later scrape.
+func targetConfigs(cfg *config.Config) ([]target.Config, error) {
+	out := make([]target.Config, 0, len(cfg.Servers))
+	for i := range cfg.Servers {
+		s := &cfg.Servers[i]
+		tlsConfig, err := promconfig.NewTLSConfig(&s.TLSConfig)
+		if err != nil {
+			return nil, fmt.Errorf("servers[%d] (%s): tls_config: %w", i, s.Name, err)
+		}
+		secret := s.Secret()
+		out = append(out, target.Config{
+			Name:                  s.Name,
+			URL:                   s.URL,
+			APIVersion:            s.APIVersion,
+			Username:              s.Username,
+			Password:              func() string { return secret },
+			TLS:                   tlsConfig,
+			Timeout:               time.Duration(s.Timeout),
+			MaxConcurrentRequests: s.MaxConcurrentRequests,
+			CacheTTL:              s.CacheTTLDuration(),
+			Sessions:              s.Sessions,
+			Fingerprint:           fingerprint(s, secret),
+		})
+	}
+	return out, nil
+}
+
+// fingerprint hashes what the API client is built from, so that a reload rebuilds a target
+// (and logs in again) only when one of those changed. The secret is hashed, never stored.
+func fingerprint(s *config.ServerConfig, secret string) string {
+	conn := *s
+	conn.Sessions, conn.CacheTTL, conn.Password = nil, nil, ""
+	b, _ := yaml.Marshal(conn)
+	h := sha256.New()
+	h.Write(b)
+	h.Write([]byte{0})
+	h.Write([]byte(secret))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (e *exporter) sources() []collector.Source {
+	ts := e.pool.Targets()
+	out := make([]collector.Source, len(ts))
+	for i, t := range ts {
+		out[i] = t
+	}
+	return out
+}
+
+// metricsHandler serves the exporter's own metrics and, through a registry made per request,
+// the VB365 metrics bounded by the scrape's deadline. The per-request registry is gathered
+// first, so the self-metrics already count this scrape's API calls.
+func (e *exporter) metricsHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), e.scrapeTimeout(r))
+		defer cancel()
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collector.New(ctx, e.sources(), e.logger))
+		promhttp.HandlerFor(prometheus.Gatherers{reg, e.registry}, promhttp.HandlerOpts{
+			ErrorLog:      promhttpLogger{e.logger},
+			ErrorHandling: promhttp.ContinueOnError,
+		}).ServeHTTP(w, r)
+	})
+}
+
+// scrapeTimeout follows Prometheus' announced timeout, less an offset for encoding and the
+// network, as blackbox_exporter does.
+func (e *exporter) scrapeTimeout(r *http.Request) time.Duration {
+	timeout := e.opts.defaultTimout
+	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
+			timeout = time.Duration(secs * float64(time.Second))
+		}
+	}
+	if timeout > e.opts.timeoutOffset {
+		timeout -= e.opts.timeoutOffset
+	}
+	return timeout
+}
+
+type promhttpLogger struct{ logger log.Logger }
+
+func (l promhttpLogger) Println(v ...interface{}) {
+	level.Error(l.logger).Log("msg", fmt.Sprint(v...))
+}
+
+func (e *exporter) routes() (*http.ServeMux, error) {
+	mux := http.NewServeMux()
+	mux.Handle(e.opts.telemetryPath, e.metricsHandler())
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "Healthy")
+	})
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "Ready")
+	})
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := e.reload(); err != nil {
+			http.Error(w, fmt.Sprintf("failed to reload config: %s", err), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "Config reloaded")
+	})
+	if e.opts.telemetryPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "VB365 Exporter",
+			Description: "Prometheus exporter for Veeam Backup for Microsoft 365 data retrieval sessions",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: e.opts.telemetryPath, Text: "Metrics"},
+				{Address: "/-/healthy", Text: "Health"},
+				{Address: "/-/ready", Text: "Readiness"},
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/", landing)
+	}
+	return mux, nil
+}
+
+func serve(ctx context.Context, opts *options, logger log.Logger) int {
+	level.Info(logger).Log("msg", "starting vb365_exporter", "version", version.Info())
+	level.Info(logger).Log("msg", "build context", "build_context", version.BuildContext())
+	e := newExporter(opts, logger)
+	if err := e.reload(); err != nil {
+		level.Error(logger).Log("msg", "cannot load config", "file", opts.configFile, "err", err)
+		return 1
+	}
+	mux, err := e.routes()
+	if err != nil {
+		level.Error(logger).Log("msg", "cannot build landing page", "err", err)
+		return 1
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				if err := e.reload(); err == nil {
+					level.Info(logger).Log("msg", "config reloaded", "file", opts.configFile)
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() {
+		errc <- web.ListenAndServe(srv, opts.web, slogger(opts.baseLogger))
+	}()
+	select {
+	case err := <-errc:
+		level.Error(logger).Log("msg", "HTTP server failed", "err", err)
+		return 1
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		level.Warn(logger).Log("msg", "shutdown", "err", err)
+	}
+	level.Info(logger).Log("msg", "stopped")
+	return 0
+}
+
+// checkConfig is --config.check: load everything a start would load, and say what is wrong.
+func checkConfig(path string, stdout, stderr io.Writer) int {
+	cfg, err := config.Load(path)
+	if err == nil {
+		_, err = targetConfigs(cfg)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: FAILED: %v\n", path, err)
+		return 1
+	}
+	n := 0
+	for _, s := range cfg.Servers {
+		n += len(s.Sessions)
+	}
+	fmt.Fprintf(stdout, "%s: SUCCESS: %d server(s), %d session(s)\n", path, len(cfg.Servers), n)
+	return 0
+}
+
+// slogger bridges to exporter-toolkit, which logs through *slog.Logger. slog records carry
+// their own time and source, so the bridge gets the logger without go-kit's ts and caller.
+func slogger(base log.Logger) *slog.Logger {
+	return slog.New(sloggokit.NewGoKitHandler(base, nil))
+}

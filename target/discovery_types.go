@@ -1,0 +1,19 @@
+package target
+
+import (
+	"regexp"
+	"time"
+)
+
+// Discovery selects sessions from the server's session list instead of (and in addition to)
+// configured IDs. A nil *Discovery in Config means discovery is off.
+type Discovery struct {
+	// MaxAge keeps sessions created within this long, plus any still Running.
+	MaxAge time.Duration
+	// RetrievalIDs narrows the list with the API's dataRetrievalId filter; empty lists all.
+	RetrievalIDs []string
+	// NameRegexps keeps only sessions whose name matches one of them; empty keeps all.
+	NameRegexps []*regexp.Regexp
+	// MaxSessions caps the discovered sessions; the rest are dropped with a warning.
+	MaxSessions int
+}
