@@ -6,6 +6,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -51,6 +53,7 @@ const budget = 150 * time.Second
 
 func TestPipeline(t *testing.T) {
 	running.list = nil
+	simClient = http.DefaultClient
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	t.Cleanup(cancel)
 	root := repoRoot(t)
@@ -63,12 +66,20 @@ func TestPipeline(t *testing.T) {
 
 	hook := newWebhook(t)
 
-	// Simulator, with the sessions created through its admin API.
+	// Simulator over HTTPS with its own CA, the sessions created through its
+	// admin API.
+	passwordFile := writeFile(t, dir, "password", password)
+	caFile := filepath.Join(dir, "simulator-ca.pem")
 	simAddr := freeAddr(t)
 	startProcess(t, dir, "simulator", simBin,
-		"--listen-address="+simAddr, "--tls=false", "--admin",
-		"--username="+username, "--password="+password)
-	simURL := "http://" + simAddr
+		"--listen-address="+simAddr, "--tls", "--tls.ca-out="+caFile, "--admin",
+		"--username="+username, "--password-file="+passwordFile)
+	simURL := "https://" + simAddr
+	waitFor(t, ctx, "the simulator's CA file", func() (bool, string) {
+		b, err := os.ReadFile(caFile)
+		return err == nil && bytes.Contains(b, []byte("END CERTIFICATE")), fmt.Sprint(err)
+	})
+	simClient = tlsClient(t, caFile)
 	waitHTTP(t, ctx, simURL+"/admin/stats")
 	created := time.Now().Add(-10 * time.Minute)
 	for _, id := range []string{failedID, warningID, successID} {
@@ -85,20 +96,21 @@ func TestPipeline(t *testing.T) {
 	})
 
 	// Exporter.
-	passwordFile := writeFile(t, dir, "password", password)
 	exporterConfig := writeFile(t, dir, "exporter.yml", fmt.Sprintf(`servers:
   - name: %s
     url: %s
     api_version: v6
     username: '%s'
     password_file: %s
+    tls_config:
+      ca_file: %s
     timeout: 5s
     sessions:
       - %s
       - %s
       - %s
       - %s
-`, serverName, simURL, username, passwordFile, failedID, warningID, successID, referenceID))
+`, serverName, simURL, username, passwordFile, caFile, failedID, warningID, successID, referenceID))
 	exporterAddr := freeAddr(t)
 	startProcess(t, dir, "exporter", exporterBin,
 		"--config.file="+exporterConfig, "--web.listen-address="+exporterAddr)
@@ -504,11 +516,30 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() (bool, 
 	}
 }
 
+// simClient trusts the simulator's self-signed CA (and still reaches the
+// plain-HTTP processes).
+var simClient = http.DefaultClient
+
+func tlsClient(t *testing.T, caFile string) *http.Client {
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatalf("no certificate in %s", caFile)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+}
+
 func waitHTTP(t *testing.T, ctx context.Context, u string) {
 	t.Helper()
 	waitFor(t, ctx, u, func() (bool, string) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := simClient.Do(req)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -528,7 +559,7 @@ func adminJSON(t *testing.T, ctx context.Context, method, u string, body any) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := simClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, u, err)
 	}
