@@ -258,6 +258,9 @@ func TestDashboardHasRequiredPanels(t *testing.T) {
 	if len(find("state-timeline", "vb365_data_retrieval_session_status", "vb365_data_retrieval_session_info")) == 0 {
 		t.Error("no state timeline of the status per session")
 	}
+	if len(find("state-timeline", "vb365_data_retrieval_session_scrape_success")) == 0 {
+		t.Error("no per-session view of scrape failures")
+	}
 	for _, m := range []string{"vb365_data_retrieval_session_progress", "vb365_data_retrieval_session_processed_objects",
 		"vb365_scrape_duration_seconds", "vb365_data_retrieval_session_scrape_success"} {
 		if len(find("timeseries", m)) == 0 {
