@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -248,7 +249,7 @@ func TestDiscoveryFailureReportsLastSessionsAsNotRead(t *testing.T) {
 		t.Errorf("while the list fails: %s, want %s=ERR", got, uuid(1))
 	}
 	var apiErr *vb365.APIError
-	if !errors.As(s.Discovery.Err, &apiErr) || apiErr.StatusCode != 500 {
+	if !errors.As(s.Discovery.Err, &apiErr) || apiErr.StatusCode != http.StatusInternalServerError {
 		t.Errorf("discovery err = %v", s.Discovery.Err)
 	}
 	// The retrievals still answered, so the server is up.

@@ -157,7 +157,7 @@ func TestListRetrievalsErrors(t *testing.T) {
 	c, _ := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: "v7", Username: "u", Password: func() string { return "p" }})
 	_, _, err := c.ListRetrievals(context.Background())
 	var apiErr *vb365.APIError
-	if !errors.As(err, &apiErr) || apiErr.Endpoint != "retrievals" || apiErr.StatusCode != 503 {
+	if !errors.As(err, &apiErr) || apiErr.Endpoint != "retrievals" || apiErr.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("err = %#v, want a 503 APIError for the retrievals endpoint", err)
 	}
 }
