@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -17,8 +18,14 @@ import (
 // discoveryRoutes adds the multi-target endpoints: /probe for one server's metrics and /sd
 // listing the servers as probe targets for Prometheus' http_sd.
 func (e *exporter) discoveryRoutes(mux *http.ServeMux) {
-	mux.Handle("/probe", e.probeHandler())
-	mux.Handle("/sd", e.sdHandler())
+	for path, h := range map[string]http.Handler{"/probe": e.probeHandler(), "/sd": e.sdHandler()} {
+		// ServeMux panics on a second registration; --web.telemetry-path wins.
+		if path == e.opts.telemetryPath {
+			level.Warn(e.logger).Log("msg", "endpoint not served: --web.telemetry-path uses its path", "path", path)
+			continue
+		}
+		mux.Handle(path, h)
+	}
 }
 
 // targetDiscovery maps the discovery block of the config file to the target's settings.

@@ -166,3 +166,24 @@ func TestProbeFollowsScrapeTimeout(t *testing.T) {
 		t.Error("a stalled session is reported as read")
 	}
 }
+
+// TestTelemetryPathMayTakeProbePath: a telemetry path equal to /probe or /sd must not crash
+// the exporter (ServeMux panics on duplicate patterns); the metrics keep that path.
+func TestTelemetryPathMayTakeProbePath(t *testing.T) {
+	sim := fixedSim(t)
+	cfg := writeConfig(t, t.TempDir(), serverSpec{name: "prod", sim: sim, sessions: []string{simulator.ReferenceSessionID}})
+	for _, path := range []string{"/probe", "/sd"} {
+		exp := startExporter(t, cfg, "--web.telemetry-path="+path)
+		r := scrape(t, exp.url+path, nil)
+		if r.status != http.StatusOK || r.mustValue(t, "vb365_up", l("server", "prod")) != 1 {
+			t.Errorf("--web.telemetry-path=%s: %d\n%s", path, r.status, r.body)
+		}
+		if _, ok := r.fams["go_goroutines"]; !ok {
+			t.Errorf("--web.telemetry-path=%s does not serve /metrics' self-metrics", path)
+		}
+		if !strings.Contains(exp.logs.String(), "endpoint not served") {
+			t.Errorf("no warning about the shadowed %s endpoint", path)
+		}
+		exp.stop()
+	}
+}
