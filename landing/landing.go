@@ -63,6 +63,9 @@ func New(o Options) *Handler {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.MetricsPath == "" {
+		o.MetricsPath = "/metrics"
+	}
 	if o.Servers == nil {
 		o.Servers = func() []Server { return nil }
 	}
