@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -256,6 +257,9 @@ func serverView(s Server, now time.Time) serverPage {
 		}
 		p.Sessions = append(p.Sessions, sv)
 	}
+	// Sessions that were not read come first: they are why a user opens this page, and in a
+	// long list they would otherwise be below the fold. Config order otherwise.
+	sort.SliceStable(p.Sessions, func(i, j int) bool { return !p.Sessions[i].Read && p.Sessions[j].Read })
 	// Documented statuses first, in Veeam's order, then any new ones as they came.
 	seen := map[string]bool{}
 	for _, st := range append(append([]string(nil), vb365.Statuses...), order...) {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -179,17 +180,32 @@ func sessionRows(t *testing.T, doc *html.Node) map[string]row {
 			if len(tds) == 0 {
 				continue
 			}
-			if len(tds) != len(headers) {
-				t.Fatalf("row with %d cells under %d headers", len(tds), len(headers))
-			}
 			r := row{cells: map[string]*html.Node{}, class: attr(tr, "class")}
-			for i, td := range tds {
-				r.cells[headers[i]] = td
+			col := 0
+			for _, td := range tds {
+				// A cell spanning columns stands for each of them, as it does on screen.
+				for range span(td) {
+					if col >= len(headers) {
+						t.Fatalf("row with more cells than the %d headers", len(headers))
+					}
+					r.cells[headers[col]] = td
+					col++
+				}
+			}
+			if col != len(headers) {
+				t.Fatalf("row with %d cells under %d headers", col, len(headers))
 			}
 			rows[r.text("Session ID")] = r
 		}
 	}
 	return rows
+}
+
+func span(td *html.Node) int {
+	if n, err := strconv.Atoi(attr(td, "colspan")); err == nil && n > 0 {
+		return n
+	}
+	return 1
 }
 
 func TestLandingPageShowsLastScrape(t *testing.T) {
@@ -214,9 +230,9 @@ func TestLandingPageShowsLastScrape(t *testing.T) {
 		"55555555-5555-4555-8555-555555555555": {"Failed", "st-failed", ""},
 		"88888888-8888-4888-8888-888888888888": {"Warning", "st-warning", ""},
 		"99999999-9999-4999-8999-999999999999": {"Paused", "st-other", ""},
-		"deadbeef-0000-4000-8000-000000000000": {"not read", "st-notread", "not found session: HTTP 404 Not Found: Data retrieval session not found."},
-		"deadbeef-0000-4000-8000-000000000001": {"not read", "st-notread", "timeout no answer within the request timeout of 10s: request timeout"},
-		"deadbeef-0000-4000-8000-000000000002": {"not read", "st-notread", "HTTP 500 session: HTTP 500 Internal Server Error: <i>boom</i>"},
+		"deadbeef-0000-4000-8000-000000000000": {"not read", "st-notread", "not found — session: HTTP 404 Not Found: Data retrieval session not found."},
+		"deadbeef-0000-4000-8000-000000000001": {"not read", "st-notread", "timeout — no answer within the request timeout of 10s: request timeout"},
+		"deadbeef-0000-4000-8000-000000000002": {"not read", "st-notread", "HTTP 500 — session: HTTP 500 Internal Server Error: <i>boom</i>"},
 	} {
 		row, ok := rows[id]
 		if !ok {
@@ -255,6 +271,15 @@ func TestLandingPageShowsLastScrape(t *testing.T) {
 	}
 	if rows["deadbeef-0000-4000-8000-000000000000"].class != "notread" {
 		t.Error("a session that was not read is not marked")
+	}
+	var order []string
+	for _, tr := range findAll(r.doc, element("tr"))[1:] {
+		order = append(order, text(findAll(tr, element("td"))[0]))
+	}
+	if want := []string{"deadbeef-0000-4000-8000-000000000000", "deadbeef-0000-4000-8000-000000000001", "deadbeef-0000-4000-8000-000000000002",
+		"668f478c-0326-440a-8bdf-58cf39163ea2", "11111111-1111-4111-8111-111111111111", "55555555-5555-4555-8555-555555555555",
+		"88888888-8888-4888-8888-888888888888", "99999999-9999-4999-8999-999999999999"}; strings.Join(order, " ") != strings.Join(want, " ") {
+		t.Errorf("row order %v, want sessions not read first, then config order %v", order, want)
 	}
 	counts := findAll(r.doc, func(n *html.Node) bool { return hasClass(n, "counts") })
 	if len(counts) != 1 || text(counts[0]) != "1 Running 1 Success 1 Failed 1 Warning 1 Paused" {
