@@ -208,7 +208,7 @@ func describeListError(srv *config.ServerConfig, err error) error {
 	where := fmt.Sprintf("server %q (%s, %s)", srv.Name, srv.URL, srv.APIVersion)
 	var authErr *vb365.AuthError
 	if errors.As(err, &authErr) {
-		return fmt.Errorf("%s: authentication failed for user '%s' (check username and password): %v", where, srv.Username, authErr.Err)
+		return fmt.Errorf("%s: authentication failed for user '%s' (check username and password): %w", where, srv.Username, authErr.Err)
 	}
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%s: interrupted", where)

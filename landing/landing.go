@@ -278,10 +278,9 @@ func callViews(snap *target.Snapshot) []callView {
 	out := make([]callView, len(snap.Calls))
 	for i, c := range snap.Calls {
 		cv := callView{N: i + 1, Method: c.Method, Path: c.Path, Latency: formatDuration(c.Duration), Error: c.Error}
-		switch {
-		case c.Status == 0:
+		if c.Status == 0 {
 			cv.Status, cv.StatusText, cv.StatusClass, cv.Failed = "-", "no answer", "code-err", true
-		default:
+		} else {
 			cv.Status, cv.StatusText = strconv.Itoa(c.Status), http.StatusText(c.Status)
 			cv.StatusClass = "code-ok"
 			if c.Status >= 400 {
