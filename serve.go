@@ -30,6 +30,7 @@ import (
 
 	"github.com/vb365-exporter/vb365_exporter/collector"
 	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/landing"
 	"github.com/vb365-exporter/vb365_exporter/target"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
@@ -185,22 +186,38 @@ func (e *exporter) routes() (*http.ServeMux, error) {
 		fmt.Fprintln(w, "Config reloaded")
 	})
 	if e.opts.telemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "VB365 Exporter",
-			Description: "Prometheus exporter for Veeam Backup for Microsoft 365 data retrieval sessions",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: e.opts.telemetryPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness"},
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		mux.Handle("/", landing)
+		mux.Handle("/", e.landingPage())
 	}
 	return mux, nil
+}
+
+// landingPage shows the last scrape of every server; see package landing.
+func (e *exporter) landingPage() http.Handler {
+	return landing.New(landing.Options{
+		Name:        "VB365 Exporter",
+		Description: "Prometheus exporter for Veeam Backup for Microsoft 365 data retrieval sessions",
+		Version:     version.Info(),
+		MetricsPath: e.opts.telemetryPath,
+		Links: []landing.Link{
+			{Address: e.opts.telemetryPath, Text: "Metrics"},
+			{Address: "/-/healthy", Text: "Health"},
+			{Address: "/-/ready", Text: "Readiness"},
+		},
+		Servers: e.landingServers,
+	})
+}
+
+func (e *exporter) landingServers() []landing.Server {
+	cfg := e.safe.Get()
+	ts := e.pool.Targets()
+	out := make([]landing.Server, len(ts))
+	for i, t := range ts {
+		out[i] = landing.Server{Name: t.Name(), Last: t.Last()}
+		if sc, ok := cfg.Server(out[i].Name); ok {
+			out[i].URL, out[i].APIVersion = sc.URL, sc.APIVersion
+		}
+	}
+	return out
 }
 
 func serve(ctx context.Context, opts *options, logger log.Logger) int {
