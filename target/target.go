@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -71,12 +72,18 @@ type Target struct {
 	client *vb365.Client
 	now    func() time.Time
 	group  singleflight.Group
+	// handshakes counts TLS handshakes with the server, so tests can prove connection reuse.
+	handshakes atomic.Uint64
+	// mode is readAuto outside tests.
+	mode readMode
 
 	mu       sync.Mutex
 	cfg      Config
 	cache    map[string]cacheEntry
 	last     *Snapshot
 	reported map[string]bool // failure causes already logged, so each is logged once
+	// size is what the last list reads taught about the length of the session list.
+	size listSize
 }
 
 type cacheEntry struct {
@@ -103,12 +110,14 @@ func New(cfg Config, o Options) (*Target, error) {
 	if cfg.MaxConcurrentRequests < 1 {
 		cfg.MaxConcurrentRequests = 1
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.TLSClientConfig = cfg.TLS
-	// Keep an idle connection for every request that may be in flight, so that a steady
-	// state makes no new TLS handshakes.
-	transport.MaxIdleConnsPerHost = cfg.MaxConcurrentRequests
-	transport.MaxConnsPerHost = cfg.MaxConcurrentRequests
+	t := &Target{
+		logger:   log.With(o.Logger, "server", cfg.Name),
+		now:      o.Now,
+		cfg:      normalize(cfg),
+		cache:    map[string]cacheEntry{},
+		reported: map[string]bool{},
+	}
+	transport := newTransport(cfg, &t.handshakes, o.Metrics.TLSHandshakes(cfg.Name))
 	client, err := vb365.New(vb365.Options{
 		BaseURL:        cfg.URL,
 		APIVersion:     cfg.APIVersion,
@@ -124,15 +133,12 @@ func New(cfg Config, o Options) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Target{
-		logger:   log.With(o.Logger, "server", cfg.Name),
-		client:   client,
-		now:      o.Now,
-		cfg:      normalize(cfg),
-		cache:    map[string]cacheEntry{},
-		reported: map[string]bool{},
-	}, nil
+	t.client = client
+	return t, nil
 }
+
+// TLSHandshakes is the number of TLS handshakes this target's connections have made.
+func (t *Target) TLSHandshakes() uint64 { return t.handshakes.Load() }
 
 func normalize(cfg Config) Config {
 	ids := make([]string, len(cfg.Sessions))
@@ -230,12 +236,14 @@ func (t *Target) collect(ctx context.Context) *Snapshot {
 	}
 	t.mu.Unlock()
 
-	answered, serverErr := t.readSessions(ctx, cfg, snap, toRead)
-	if len(toRead) == 0 {
+	asked, answered, serverErr := t.read(ctx, cfg, snap, toRead)
+	if !asked {
 		// Everything came from cache: ask the server one cheap question so that `up` still
-		// tells whether it is reachable and accepts our credentials.
-		_, err := t.client.ListSessions(ctx, vb365.ListOptions{Limit: 1})
+		// tells whether it is reachable and accepts our credentials. v6 and v7 tell the
+		// list's length on the way, which the next read strategy decision needs.
+		p, err := t.client.ListSessions(ctx, vb365.ListOptions{Limit: 1})
 		answered, serverErr = apiAnswered(err), err
+		t.noteListSize(p)
 	}
 	snap.Up = answered
 	if !answered {
@@ -256,6 +264,87 @@ func (t *Target) collect(ctx context.Context) *Snapshot {
 	t.last = snap
 	t.logCauses(snap)
 	return snap
+}
+
+// read fills the sessions at idx: from the session list when that costs the server less
+// (see planList) or discovery needs the list anyway, and one GET per session for the rest,
+// so that a session missing from the list still gets its own answer (a 404 stays that
+// session's). It reports whether it asked the server anything, whether the API answered,
+// and the first error when it did not.
+func (t *Target) read(ctx context.Context, cfg Config, snap *Snapshot, idx []int) (asked, answered bool, err error) {
+	t.mu.Lock()
+	size := t.size
+	t.mu.Unlock()
+	if cfg.Discovery != nil || planList(t.mode, len(idx), size) {
+		want := make(map[string]int, len(idx))
+		for _, i := range idx {
+			want[snap.Sessions[i].ID] = i
+		}
+		listed, lerr := t.listWanted(ctx, cfg, snap, want)
+		asked, answered = true, apiAnswered(lerr)
+		if !answered {
+			err = lerr
+		}
+		if cfg.Discovery != nil && lerr == nil {
+			t.mergeDiscovered(cfg, snap, listed)
+		}
+		rest := make([]int, 0, len(idx))
+		for _, i := range idx {
+			if snap.Sessions[i].Session == nil {
+				rest = append(rest, i)
+			}
+		}
+		idx = rest
+	}
+	if len(idx) == 0 {
+		return asked, answered, err
+	}
+	ok, rerr := t.readSessions(ctx, cfg, snap, idx)
+	if !answered && ok {
+		err = nil
+	} else if !answered && err == nil {
+		err = rerr
+	}
+	return true, answered || ok, err
+}
+
+// listWanted reads the list once, or once per retrieval ID that discovery narrows it to.
+func (t *Target) listWanted(ctx context.Context, cfg Config, snap *Snapshot, want map[string]int) ([]vb365.Session, error) {
+	if cfg.Discovery == nil || len(cfg.Discovery.RetrievalIDs) == 0 {
+		return t.listRead(ctx, snap, want, "", cfg.Discovery != nil)
+	}
+	var listed []vb365.Session
+	for _, rid := range cfg.Discovery.RetrievalIDs {
+		l, err := t.listRead(ctx, snap, want, rid, true)
+		if err != nil {
+			return listed, err
+		}
+		listed = append(listed, l...)
+	}
+	return listed, nil
+}
+
+// mergeDiscovered adds the sessions discovery selects from the list to the snapshot, after
+// the configured ones and without repeating them. Discovered sessions are read from the list
+// on every scrape, so they bypass the finished-session cache.
+func (t *Target) mergeDiscovered(cfg Config, snap *Snapshot, listed []vb365.Session) {
+	// DISCOVERY MERGE POINT: the only place discovered sessions enter a snapshot. Wire the
+	// selection here once target/discovery.go exists:
+	//	keep, dropped := cfg.Discovery.Select(listed, snap.Start)
+	// and log dropped (over max_sessions) as logCauses does, once per change.
+	var keep []vb365.Session
+	configured := make(map[string]struct{}, len(cfg.Sessions))
+	for _, id := range cfg.Sessions {
+		configured[id] = struct{}{}
+	}
+	for i := range keep {
+		if _, dup := configured[keep[i].ID]; dup {
+			continue
+		}
+		configured[keep[i].ID] = struct{}{}
+		s := keep[i]
+		snap.Sessions = append(snap.Sessions, SessionResult{ID: s.ID, Session: &s})
+	}
 }
 
 // readSessions reads the sessions at idx with at most MaxConcurrentRequests workers. It
