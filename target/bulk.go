@@ -25,13 +25,16 @@ const (
 	minListPage = 100
 )
 
-// readMode forces a strategy; tests use it to prove both give the same metrics.
-type readMode int
+// ReadStrategy is how a target reads the sessions a scrape needs.
+type ReadStrategy int
 
 const (
-	readAuto readMode = iota
-	readPerID
-	readList
+	// ReadAuto chooses per scrape between the list and per-ID reads by expected cost.
+	ReadAuto ReadStrategy = iota
+	// ReadPerID reads every session with its own GET.
+	ReadPerID
+	// ReadList reads the session list first and GETs only what it lacks.
+	ReadList
 )
 
 func readCost(requests, sessions int) int64 {
@@ -55,11 +58,11 @@ type listSize struct {
 // planList decides, before any request, whether this scrape reads the n sessions it needs
 // from the list. It errs towards per-ID reads: a list read that turns out too long stops
 // early (see listRead), so a wrong guess costs at most twice the per-ID reads.
-func planList(mode readMode, n int, size listSize) bool {
+func planList(mode ReadStrategy, n int, size listSize) bool {
 	switch mode {
-	case readPerID:
+	case ReadPerID:
 		return false
-	case readList:
+	case ReadList:
 		return n > 0
 	}
 	if n < minListSessions {
@@ -103,6 +106,8 @@ func (t *Target) listRead(ctx context.Context, snap *Snapshot, want map[string]i
 		seen   int
 		spent  int64
 		total  = -1
+		// overBudget is a list of unknown length (v8) that outgrew what per-ID reads cost.
+		overBudget bool
 	)
 	err := t.client.ListAllSessions(ctx, retrievalID, limit, 0, func(p *vb365.Page) error {
 		n := len(p.Sessions) + len(p.Invalid)
@@ -131,6 +136,7 @@ func (t *Target) listRead(ctx context.Context, snap *Snapshot, want map[string]i
 				return errListEnough
 			}
 		case spent+readCost(1, limit) > budget:
+			overBudget = true
 			return errListEnough
 		}
 		return nil
@@ -143,6 +149,11 @@ func (t *Target) listRead(ctx context.Context, snap *Snapshot, want map[string]i
 			t.size = listSize{n: total, exact: true}
 		case err == nil:
 			t.size = listSize{n: seen, exact: true}
+		case overBudget:
+			// Guess the list twice as long as what was read: the next scrapes try a longer
+			// first page, and stop trying once even that guess costs more than per-ID reads,
+			// after a few scrapes at most.
+			t.size = listSize{n: max(t.size.n, 2*seen)}
 		case seen > t.size.n:
 			t.size = listSize{n: seen}
 		}

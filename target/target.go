@@ -74,8 +74,7 @@ type Target struct {
 	group  singleflight.Group
 	// handshakes counts TLS handshakes with the server, so tests can prove connection reuse.
 	handshakes atomic.Uint64
-	// mode is readAuto outside tests.
-	mode readMode
+	mode ReadStrategy
 
 	mu       sync.Mutex
 	cfg      Config
@@ -97,6 +96,9 @@ type Options struct {
 	Metrics *vb365.Metrics
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// ReadStrategy forces how sessions are read; the zero value chooses per scrape by cost.
+	// Tests and benchmarks force one to compare them.
+	ReadStrategy ReadStrategy
 }
 
 // New builds a Target and its API client. It makes no request.
@@ -113,6 +115,7 @@ func New(cfg Config, o Options) (*Target, error) {
 	t := &Target{
 		logger:   log.With(o.Logger, "server", cfg.Name),
 		now:      o.Now,
+		mode:     o.ReadStrategy,
 		cfg:      normalize(cfg),
 		cache:    map[string]cacheEntry{},
 		reported: map[string]bool{},
