@@ -74,7 +74,7 @@ type Target struct {
 	group  singleflight.Group
 	// handshakes counts TLS handshakes with the server, so tests can prove connection reuse.
 	handshakes atomic.Uint64
-	mode ReadStrategy
+	mode       ReadStrategy
 
 	mu       sync.Mutex
 	cfg      Config
