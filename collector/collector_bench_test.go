@@ -1,0 +1,58 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/vb365-exporter/vb365_exporter/bench/floor"
+	"github.com/vb365-exporter/vb365_exporter/target"
+)
+
+type fixedSource struct{ s *target.Snapshot }
+
+func (f fixedSource) Snapshot(context.Context) *target.Snapshot { return f.s }
+
+func benchSnapshot(n int, now time.Time) *target.Snapshot {
+	sessions := floor.Sessions(n, now, func(i int) bool { return i%100 == 0 })
+	snap := &target.Snapshot{Server: "bench", Up: true, Duration: 100 * time.Millisecond, Sessions: make([]target.SessionResult, n)}
+	for i := range sessions {
+		snap.Sessions[i] = target.SessionResult{ID: sessions[i].ID, Session: &sessions[i], Cached: i%100 != 0}
+	}
+	return snap
+}
+
+// BenchmarkCollectorScrape is the exporter's metric path of one scrape, as metricsHandler
+// runs it (a registry per scrape, the collector, gather, text encoding), from a snapshot
+// already read: compare its ns/session with BenchmarkLibraryFloor in bench/floor.
+func BenchmarkCollectorScrape(b *testing.B) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, n := range []int{1000, 10000} {
+		src := fixedSource{benchSnapshot(n, now)}
+		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) {
+			var buf bytes.Buffer
+			b.ReportAllocs()
+			for b.Loop() {
+				buf.Reset()
+				reg := prometheus.NewRegistry()
+				reg.MustRegister(New(context.Background(), []Source{src}, nil))
+				mfs, err := reg.Gather()
+				if err != nil {
+					b.Fatal(err)
+				}
+				enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+				for _, mf := range mfs {
+					if err := enc.Encode(mf); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/session")
+		})
+	}
+}
