@@ -694,6 +694,6 @@ func mean(v []float64) float64 {
 }
 
 func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
-func round(d time.Duration) string    { return d.Round(100 * time.Microsecond).String() }
-func dur(d time.Duration) string      { return round(d) }
-func mib(b int64) float64             { return float64(b) / (1 << 20) }
+func round(d time.Duration) string     { return d.Round(100 * time.Microsecond).String() }
+func dur(d time.Duration) string       { return round(d) }
+func mib(b int64) float64              { return float64(b) / (1 << 20) }
