@@ -27,32 +27,40 @@ func benchSnapshot(n int, now time.Time) *target.Snapshot {
 	return snap
 }
 
-// BenchmarkCollectorScrape is the exporter's metric path of one scrape, as metricsHandler
-// runs it (a registry per scrape, the collector, gather, text encoding), from a snapshot
-// already read: compare its ns/session with BenchmarkLibraryFloor in bench/floor.
+// BenchmarkCollectorScrape is the metric path of one scrape from snapshots already read, as
+// the /metrics handler runs it (path=gather: Collector.Gather, then text encoding) and as a
+// Registry over Collect would (path=collect). Compare ns/session with BenchmarkLibraryFloor
+// in bench/floor.
 func BenchmarkCollectorScrape(b *testing.B) {
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	for _, n := range []int{1000, 10000} {
-		src := fixedSource{benchSnapshot(n, now)}
-		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) {
-			var buf bytes.Buffer
-			b.ReportAllocs()
-			for b.Loop() {
-				buf.Reset()
-				reg := prometheus.NewRegistry()
-				reg.MustRegister(New(context.Background(), []Source{src}, nil))
-				mfs, err := reg.Gather()
-				if err != nil {
-					b.Fatal(err)
-				}
-				enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
-				for _, mf := range mfs {
-					if err := enc.Encode(mf); err != nil {
+	for _, path := range []string{"gather", "collect"} {
+		for _, n := range []int{1000, 10000} {
+			src := fixedSource{benchSnapshot(n, now)}
+			b.Run(fmt.Sprintf("path=%s/sessions=%d", path, n), func(b *testing.B) {
+				var buf bytes.Buffer
+				b.ReportAllocs()
+				for b.Loop() {
+					buf.Reset()
+					c := New(context.Background(), []Source{src}, nil)
+					var g prometheus.Gatherer = c
+					if path == "collect" {
+						reg := prometheus.NewRegistry()
+						reg.MustRegister(c)
+						g = reg
+					}
+					mfs, err := g.Gather()
+					if err != nil {
 						b.Fatal(err)
 					}
+					enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+					for _, mf := range mfs {
+						if err := enc.Encode(mf); err != nil {
+							b.Fatal(err)
+						}
+					}
 				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/session")
-		})
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/session")
+			})
+		}
 	}
 }

@@ -7,7 +7,7 @@ LOADTEST_FLAGS ?=
 bench: bench-go bench-load
 
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 10x ./collector/ ./bench/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 10x . ./collector/ ./bench/...
 
 bench-load:
 	@mkdir -p $(BENCH_DIR)

@@ -45,6 +45,7 @@ type options struct {
 	scrapes  int
 	latency  time.Duration
 	scale    int
+	verbose  bool
 	// floor-lib child mode
 	floorLib   bool
 	sessions   int
@@ -57,6 +58,7 @@ func main() {
 	flag.IntVar(&o.scrapes, "scrapes", 12, "measured scrapes per scenario (at least 10)")
 	flag.DurationVar(&o.latency, "latency", 20*time.Millisecond, "latency injected into every API answer")
 	flag.IntVar(&o.scale, "scale", 1, "divide every session count by this (a quick smoke run)")
+	flag.BoolVar(&o.verbose, "v", false, "print every measured scrape")
 	flag.BoolVar(&o.floorLib, "floor-lib", false, "internal: run the library floor in this process and print JSON")
 	flag.IntVar(&o.sessions, "sessions", 10000, "internal: sessions of the library floor")
 	flag.IntVar(&o.iterations, "iterations", 10, "internal: scrapes of the library floor")
@@ -452,6 +454,9 @@ func runScenario(o options, sc scenario, floorIDs func([]string) []string, pairs
 		}
 	}
 	m, err := measure(e, s, o.scrapes, sc.config)
+	if o.verbose {
+		fmt.Fprintf(os.Stderr, "%s: walls %v requests %v\n", sc.name, m.walls, m.requests)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w\n%s", sc.name, err, e.logs.String())
 	}
