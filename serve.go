@@ -96,6 +96,7 @@ func targetConfigs(cfg *config.Config) ([]target.Config, error) {
 			MaxConcurrentRequests: s.MaxConcurrentRequests,
 			CacheTTL:              s.CacheTTLDuration(),
 			Sessions:              s.Sessions,
+			Discovery:             targetDiscovery(s.Discovery),
 			Fingerprint:           fingerprint(s, secret),
 		})
 	}
@@ -106,7 +107,7 @@ func targetConfigs(cfg *config.Config) ([]target.Config, error) {
 // (and logs in again) only when one of those changed. The secret is hashed, never stored.
 func fingerprint(s *config.ServerConfig, secret string) string {
 	conn := *s
-	conn.Sessions, conn.CacheTTL, conn.Password = nil, nil, ""
+	conn.Sessions, conn.CacheTTL, conn.Password, conn.Discovery = nil, nil, "", nil
 	b, _ := yaml.Marshal(conn)
 	h := sha256.New()
 	h.Write(b)
@@ -164,6 +165,7 @@ func (l promhttpLogger) Println(v ...interface{}) {
 func (e *exporter) routes() (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.Handle(e.opts.telemetryPath, e.metricsHandler())
+	e.discoveryRoutes(mux)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})

@@ -58,8 +58,8 @@ var (
 
 // Descs lists every metric the collector can emit, for documentation and dashboard tests.
 func Descs() []*prometheus.Desc {
-	return []*prometheus.Desc{upDesc, scrapeDurationDesc, scrapeSuccessDesc, infoDesc, statusDesc,
-		progressDesc, processedDesc, durationDesc, creationDesc, endDesc}
+	return append([]*prometheus.Desc{upDesc, scrapeDurationDesc, scrapeSuccessDesc, infoDesc, statusDesc,
+		progressDesc, processedDesc, durationDesc, creationDesc, endDesc}, discoveryDescs()...)
 }
 
 // Source is what the collector reads: target.Target satisfies it.
@@ -113,6 +113,7 @@ func Emit(ch chan<- prometheus.Metric, s *target.Snapshot, now time.Time, logger
 	server := s.Server
 	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, boolFloat(s.Up), server)
 	ch <- prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, s.Duration.Seconds(), server)
+	emitDiscovery(ch, s)
 	for _, r := range s.Sessions {
 		ch <- prometheus.MustNewConstMetric(scrapeSuccessDesc, prometheus.GaugeValue, boolFloat(r.Session != nil), server, r.ID)
 		if r.Session == nil {

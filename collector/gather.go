@@ -35,7 +35,32 @@ func (c *Collector) Gather() ([]*dto.MetricFamily, error) {
 		}()
 	}
 	wg.Wait()
-	return Families(snaps, c.now(), c.logger), nil
+	fams := Families(snaps, c.now(), c.logger)
+	// The few series besides the sessions' (data retrievals, discovery) go through a
+	// Registry as usual: they are not worth a direct path.
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(extrasCollector(snaps)); err != nil {
+		return fams, err
+	}
+	extra, err := reg.Gather()
+	fams = append(fams, extra...)
+	slices.SortFunc(fams, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return fams, err
+}
+
+// extrasCollector emits what Emit sends besides the session series.
+type extrasCollector []*target.Snapshot
+
+func (e extrasCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range discoveryDescs() {
+		ch <- d
+	}
+}
+
+func (e extrasCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range e {
+		emitDiscovery(ch, s)
+	}
 }
 
 // Label names, shared by every label pair that carries them.
@@ -82,7 +107,8 @@ type sessionSeries struct {
 	info []*dto.LabelPair
 }
 
-// Families builds the metric families of the snapshots, sorted as a Registry sorts them.
+// Families builds the session metric families of the snapshots (up, scrape duration and the
+// per-session series), sorted as a Registry sorts them.
 func Families(snaps []*target.Snapshot, now time.Time, logger log.Logger) []*dto.MetricFamily {
 	if logger == nil {
 		logger = log.NewNopLogger()

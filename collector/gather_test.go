@@ -44,15 +44,23 @@ func gatherSnapshots(now time.Time) []*target.Snapshot {
 		many = append(many, mk(fmt.Sprintf("%08d-0000-4000-8000-000000000000", (i*37)%50), fmt.Sprintf("job %d", i%7), vb365.Statuses[i%6], i%3 != 0))
 	}
 	return []*target.Snapshot{
-		{Server: "zeta", Up: true, Duration: 2 * time.Second, Sessions: []target.SessionResult{
-			mk("cccccccc-0000-4000-8000-000000000000", "alpha", "Success", true),
-			mk("aaaaaaaa-0000-4000-8000-000000000000", "zulu", "Running", false),
-			{ID: "bbbbbbbb-0000-4000-8000-000000000000", Err: &vb365.APIError{Endpoint: "session", StatusCode: 404}},
-			mk("dddddddd-0000-4000-8000-000000000000", "bad \xff name", "Paused", true),
-		}},
-		{Server: "alpha", Up: false, Duration: time.Second, Err: fmt.Errorf("down"), Sessions: []target.SessionResult{
-			{ID: "aaaaaaaa-0000-4000-8000-000000000000", Err: fmt.Errorf("down")},
-		}},
+		{Server: "zeta", Up: true, Duration: 2 * time.Second,
+			Retrievals: []vb365.Retrieval{
+				{ID: "8a76872b-7f2c-4c50-95f4-92c4d41bc47c", Name: "Exchange retrieval", Type: "Exchange", DataState: "Retrieved",
+					LastStatus: "Failed", ExpirationTime: now.Add(time.Hour)},
+				{ID: "c0ffee00-1234-4abc-8def-0123456789ab", Name: "Teams\xff", Type: "Teams", DataState: "Retrieving"},
+			},
+			Discovery: &target.DiscoveryResult{Sessions: 3, Dropped: 1},
+			Sessions: []target.SessionResult{
+				mk("cccccccc-0000-4000-8000-000000000000", "alpha", "Success", true),
+				mk("aaaaaaaa-0000-4000-8000-000000000000", "zulu", "Running", false),
+				{ID: "bbbbbbbb-0000-4000-8000-000000000000", Err: &vb365.APIError{Endpoint: "session", StatusCode: 404}},
+				mk("dddddddd-0000-4000-8000-000000000000", "bad \xff name", "Paused", true),
+			}},
+		{Server: "alpha", Up: false, Duration: time.Second, Err: fmt.Errorf("down"),
+			Discovery: &target.DiscoveryResult{Err: fmt.Errorf("down")}, Sessions: []target.SessionResult{
+				{ID: "aaaaaaaa-0000-4000-8000-000000000000", Err: fmt.Errorf("down")},
+			}},
 		{Server: "mid", Up: true, Sessions: many},
 		{Server: "empty", Up: true},
 	}

@@ -88,28 +88,23 @@ func firstPage(n int, size listSize) int {
 var errListEnough = errors.New("list read stopped")
 
 // listRead fills the results of the wanted sessions (ID -> index into snap.Sessions) that
-// the session list holds, and returns every listed session. all asks for the whole list
-// (discovery needs it) whatever it costs. An error means the list could not be read to the
-// point it needed; the sessions found before it stay filled.
-func (t *Target) listRead(ctx context.Context, snap *Snapshot, want map[string]int, retrievalID string, all bool) ([]vb365.Session, error) {
+// the session list holds. An error means the list could not be read as far as it needed;
+// the sessions found before it stay filled.
+func (t *Target) listRead(ctx context.Context, snap *Snapshot, want map[string]int) error {
 	t.mu.Lock()
 	size := t.size
 	t.mu.Unlock()
-	if retrievalID != "" {
-		size = listSize{}
-	}
 	limit := firstPage(len(want), size)
 	budget := perIDCost(len(want))
 	var (
-		listed []vb365.Session
-		found  int
-		seen   int
-		spent  int64
-		total  = -1
+		found int
+		seen  int
+		spent int64
+		total = -1
 		// overBudget is a list of unknown length (v8) that outgrew what per-ID reads cost.
 		overBudget bool
 	)
-	err := t.client.ListAllSessions(ctx, retrievalID, limit, 0, func(p *vb365.Page) error {
+	err := t.client.ListAllSessions(ctx, "", limit, 0, func(p *vb365.Page) error {
 		n := len(p.Sessions) + len(p.Invalid)
 		seen += n
 		spent += readCost(1, n)
@@ -117,15 +112,11 @@ func (t *Target) listRead(ctx context.Context, snap *Snapshot, want map[string]i
 			total = *p.TotalCount
 		}
 		for _, s := range p.Sessions {
-			listed = append(listed, s)
 			if i, ok := want[s.ID]; ok && snap.Sessions[i].Session == nil {
 				s := s
 				snap.Sessions[i].Session, snap.Sessions[i].Err = &s, nil
 				found++
 			}
-		}
-		if all {
-			return nil
 		}
 		left := len(want) - found
 		switch {
@@ -142,7 +133,7 @@ func (t *Target) listRead(ctx context.Context, snap *Snapshot, want map[string]i
 		return nil
 	})
 	stopped := errors.Is(err, errListEnough)
-	if (err == nil || stopped) && retrievalID == "" {
+	if err == nil || stopped {
 		t.mu.Lock()
 		switch {
 		case total >= 0:
@@ -162,7 +153,7 @@ func (t *Target) listRead(ctx context.Context, snap *Snapshot, want map[string]i
 	if stopped {
 		err = nil
 	}
-	return listed, err
+	return err
 }
 
 // noteListSize records the length a one-session probe page reported (v6 and v7 send it).

@@ -64,6 +64,11 @@ type Snapshot struct {
 	Sessions []SessionResult
 	// Calls are the API requests of this scrape, for the debug page.
 	Calls []vb365.Call
+	// Discovery is nil when discovery is off (see discovery.go).
+	Discovery *DiscoveryResult
+	// Retrievals are the server's data retrievals; RetrievalsErr says why they are missing.
+	Retrievals    []vb365.Retrieval
+	RetrievalsErr error
 }
 
 // Target is one configured VB365 server.
@@ -83,6 +88,9 @@ type Target struct {
 	reported map[string]bool // failure causes already logged, so each is logged once
 	// size is what the last list reads taught about the length of the session list.
 	size listSize
+	// disc and retrievalsFailure belong to discovery.go and retrievals.go.
+	disc              discoveryState
+	retrievalsFailure string
 }
 
 type cacheEntry struct {
@@ -195,12 +203,12 @@ func (t *Target) Snapshot(ctx context.Context) *Snapshot {
 	case res := <-ch:
 		return res.Val.(*Snapshot)
 	case <-ctx.Done():
-		return t.abandoned(start, ctx)
+		return t.abandoned(ctx, start)
 	}
 }
 
 // abandoned is the answer for a caller whose deadline passed while waiting on a shared read.
-func (t *Target) abandoned(start time.Time, ctx context.Context) *Snapshot {
+func (t *Target) abandoned(ctx context.Context, start time.Time) *Snapshot {
 	cfg := t.config()
 	err := ctx.Err()
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -210,6 +218,7 @@ func (t *Target) abandoned(start time.Time, ctx context.Context) *Snapshot {
 	for _, id := range cfg.Sessions {
 		s.Sessions = append(s.Sessions, SessionResult{ID: id, Err: err})
 	}
+	s.Sessions = append(s.Sessions, t.discoveredPlaceholders(cfg, err)...)
 	return s
 }
 
@@ -239,8 +248,14 @@ func (t *Target) collect(ctx context.Context) *Snapshot {
 	}
 	t.mu.Unlock()
 
+	side := t.startSideReads(ctx, cfg)
 	asked, answered, serverErr := t.read(ctx, cfg, snap, toRead)
-	if !asked {
+	if sideAnswered, sideErr := t.finishSideReads(side, snap, cfg); sideAnswered {
+		answered = true
+	} else if serverErr == nil {
+		serverErr = sideErr
+	}
+	if !asked && !answered && serverErr == nil {
 		// Everything came from cache: ask the server one cheap question so that `up` still
 		// tells whether it is reachable and accepts our credentials. v6 and v7 tell the
 		// list's length on the way, which the next read strategy decision needs.
@@ -270,26 +285,22 @@ func (t *Target) collect(ctx context.Context) *Snapshot {
 }
 
 // read fills the sessions at idx: from the session list when that costs the server less
-// (see planList) or discovery needs the list anyway, and one GET per session for the rest,
-// so that a session missing from the list still gets its own answer (a 404 stays that
-// session's). It reports whether it asked the server anything, whether the API answered,
-// and the first error when it did not.
+// (see planList), and one GET per session for the rest, so that a session missing from the
+// list still gets its own answer (a 404 stays that session's). It reports whether it asked
+// the server anything, whether the API answered, and the first error when it did not.
 func (t *Target) read(ctx context.Context, cfg Config, snap *Snapshot, idx []int) (asked, answered bool, err error) {
 	t.mu.Lock()
 	size := t.size
 	t.mu.Unlock()
-	if cfg.Discovery != nil || planList(t.mode, len(idx), size) {
+	if planList(t.mode, len(idx), size) {
 		want := make(map[string]int, len(idx))
 		for _, i := range idx {
 			want[snap.Sessions[i].ID] = i
 		}
-		listed, lerr := t.listWanted(ctx, cfg, snap, want)
+		lerr := t.listRead(ctx, snap, want)
 		asked, answered = true, apiAnswered(lerr)
 		if !answered {
 			err = lerr
-		}
-		if cfg.Discovery != nil && lerr == nil {
-			t.mergeDiscovered(cfg, snap, listed)
 		}
 		rest := make([]int, 0, len(idx))
 		for _, i := range idx {
@@ -309,45 +320,6 @@ func (t *Target) read(ctx context.Context, cfg Config, snap *Snapshot, idx []int
 		err = rerr
 	}
 	return true, answered || ok, err
-}
-
-// listWanted reads the list once, or once per retrieval ID that discovery narrows it to.
-func (t *Target) listWanted(ctx context.Context, cfg Config, snap *Snapshot, want map[string]int) ([]vb365.Session, error) {
-	if cfg.Discovery == nil || len(cfg.Discovery.RetrievalIDs) == 0 {
-		return t.listRead(ctx, snap, want, "", cfg.Discovery != nil)
-	}
-	var listed []vb365.Session
-	for _, rid := range cfg.Discovery.RetrievalIDs {
-		l, err := t.listRead(ctx, snap, want, rid, true)
-		if err != nil {
-			return listed, err
-		}
-		listed = append(listed, l...)
-	}
-	return listed, nil
-}
-
-// mergeDiscovered adds the sessions discovery selects from the list to the snapshot, after
-// the configured ones and without repeating them. Discovered sessions are read from the list
-// on every scrape, so they bypass the finished-session cache.
-func (t *Target) mergeDiscovered(cfg Config, snap *Snapshot, listed []vb365.Session) {
-	// DISCOVERY MERGE POINT: the only place discovered sessions enter a snapshot. Wire the
-	// selection here once target/discovery.go exists:
-	//	keep, dropped := cfg.Discovery.Select(listed, snap.Start)
-	// and log dropped (over max_sessions) as logCauses does, once per change.
-	var keep []vb365.Session
-	configured := make(map[string]struct{}, len(cfg.Sessions))
-	for _, id := range cfg.Sessions {
-		configured[id] = struct{}{}
-	}
-	for i := range keep {
-		if _, dup := configured[keep[i].ID]; dup {
-			continue
-		}
-		configured[keep[i].ID] = struct{}{}
-		s := keep[i]
-		snap.Sessions = append(snap.Sessions, SessionResult{ID: s.ID, Session: &s})
-	}
 }
 
 // readSessions reads the sessions at idx with at most MaxConcurrentRequests workers. It
