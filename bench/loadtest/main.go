@@ -344,8 +344,11 @@ func apiFloor(s *sim, ids []string, conc, reps int) ([]time.Duration, error) {
 	}
 	err = json.NewDecoder(resp.Body).Decode(&tok)
 	resp.Body.Close()
-	if err != nil || tok.Access == "" {
-		return nil, fmt.Errorf("token: %v", err)
+	if err != nil {
+		return nil, fmt.Errorf("token: %w", err)
+	}
+	if tok.Access == "" {
+		return nil, errors.New("token: no access_token in the answer")
 	}
 	get := func(id string) error {
 		req, _ := http.NewRequest(http.MethodGet, s.url+"/v6/DataRetrievalSessions/"+id, nil)
