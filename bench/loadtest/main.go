@@ -280,7 +280,8 @@ func (e *exporter) scrape() (scrapeResult, error) {
 // measured is what a scenario's measured scrapes cost.
 type measured struct {
 	walls         []time.Duration
-	requests      []int64 // API requests per scrape
+	requests      []int64          // API requests per scrape
+	byEndpoint    map[string]int64 // over all measured scrapes
 	handshakes    []float64
 	cpuPerScrape  float64
 	peakRSS       int64
@@ -288,7 +289,7 @@ type measured struct {
 }
 
 func measure(e *exporter, s *sim, n, want int) (measured, error) {
-	var m measured
+	m := measured{byEndpoint: map[string]int64{}}
 	pid := e.cmd.Process.Pid
 	cpu0, err := cpuSeconds(pid)
 	if err != nil {
@@ -299,13 +300,17 @@ func measure(e *exporter, s *sim, n, want int) (measured, error) {
 		return m, err
 	}
 	for range n {
-		before := s.Stats().Total
+		before := s.Stats()
 		r, err := e.scrape()
 		if err != nil {
 			return m, err
 		}
+		after := s.Stats()
 		m.walls = append(m.walls, r.wall)
-		m.requests = append(m.requests, s.Stats().Total-before)
+		m.requests = append(m.requests, after.Total-before.Total)
+		for k, v := range after.ByEndpoint {
+			m.byEndpoint[k] += v - before.ByEndpoint[k]
+		}
 		m.handshakes = append(m.handshakes, r.handshakes-prev)
 		prev = r.handshakes
 		if r.sessions != want {
@@ -538,8 +543,8 @@ func run(o options, w io.Writer) error {
 	t := &table{}
 	for _, oc := range []*outcome{s1, s1b, s2, s3} {
 		m := oc.m
-		fmt.Fprintf(w, "%-40s median %8s  p95 %8s  API requests/scrape %6.1f  TLS handshakes/scrape %.2f  CPU/scrape %6.3fs  peak RSS %6.1f MiB",
-			oc.sc.name, round(percentile(m.walls, 50)), round(percentile(m.walls, 95)), medianInt(m.requests), mean(m.handshakes), m.cpuPerScrape, mib(m.peakRSS))
+		fmt.Fprintf(w, "%-40s median %8s  p95 %8s  API requests/scrape %6.1f (%s)  TLS handshakes/scrape %.2f  CPU/scrape %6.3fs  peak RSS %6.1f MiB",
+			oc.sc.name, round(percentile(m.walls, 50)), round(percentile(m.walls, 95)), medianInt(m.requests), endpoints(m, len(m.walls)), mean(m.handshakes), m.cpuPerScrape, mib(m.peakRSS))
 		if m.sessionsShort > 0 {
 			fmt.Fprintf(w, "  (%d scrapes missed sessions!)", m.sessionsShort)
 		}
@@ -553,13 +558,13 @@ func run(o options, w io.Writer) error {
 		t.row(oc.sc.name+": median scrape", dur(percentile(oc.m.walls, 50)), fmt.Sprintf("API floor %d GETs %s", len(oc.runIDs), round(f)),
 			ratio(percentile(oc.m.walls, 50), f), "<= 1.15", ratio(percentile(oc.m.walls, 50), f) <= 1.15)
 	}
-	t.row(s2.sc.name+": API requests/scrape", fmt.Sprintf("%.0f", medianInt(s2.m.requests)), "", 0, "<= 100", medianInt(s2.m.requests) <= float64(100/o.scale))
+	t.row(s2.sc.name+": API requests/scrape", fmt.Sprintf("%.0f (%s)", medianInt(s2.m.requests), endpoints(s2.m, o.scrapes)), "", 0, "<= 100", medianInt(s2.m.requests) <= float64(100/o.scale))
 	libWall := time.Duration(lib.WallMedian * float64(time.Second))
 	f2 := percentile(s2.floor, 50) + libWall
 	t.row(s2.sc.name+": median scrape", dur(percentile(s2.m.walls, 50)),
 		fmt.Sprintf("API floor %d GETs %s + library floor %s", len(s2.runIDs), round(percentile(s2.floor, 50)), round(libWall)),
 		ratio(percentile(s2.m.walls, 50), f2), "<= 1.25", ratio(percentile(s2.m.walls, 50), f2) <= 1.25)
-	t.row(s3.sc.name+": API requests/scrape", fmt.Sprintf("%.0f", medianInt(s3.m.requests)), "", 0, "<= 12", medianInt(s3.m.requests) <= 12)
+	t.row(s3.sc.name+": API requests/scrape", fmt.Sprintf("%.0f (%s)", medianInt(s3.m.requests), endpoints(s3.m, o.scrapes)), "", 0, "<= 12", medianInt(s3.m.requests) <= 12)
 	for _, oc := range []*outcome{s1b, s2} {
 		okPairs := true
 		for _, p := range oc.pair {
@@ -580,6 +585,22 @@ func run(o options, w io.Writer) error {
 	t.row("steady state (all scenarios): new TLS handshakes", fmt.Sprintf("%.0f in %d scrapes", hs, 4*o.scrapes), "", 0, "0", hs == 0)
 	t.print(w)
 	return nil
+}
+
+// endpoints is the per-scrape mean of each endpoint's requests, e.g. "session 100, retrievals 1".
+func endpoints(m measured, scrapes int) string {
+	keys := make([]string, 0, len(m.byEndpoint))
+	for k, v := range m.byEndpoint {
+		if v > 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %.4g", k, float64(m.byEndpoint[k])/float64(scrapes))
+	}
+	return strings.Join(parts, ", ")
 }
 
 type table struct{ rows [][]string }
