@@ -126,16 +126,16 @@ func (e *exporter) sources() []collector.Source {
 	return out
 }
 
-// metricsHandler serves the exporter's own metrics and, through a registry made per request,
-// the VB365 metrics bounded by the scrape's deadline. The per-request registry is gathered
-// first, so the self-metrics already count this scrape's API calls.
+// metricsHandler serves the exporter's own metrics and, through a collector made per request,
+// the VB365 metrics bounded by the scrape's deadline. The collector is gathered first, so the
+// self-metrics already count this scrape's API calls.
 func (e *exporter) metricsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), e.scrapeTimeout(r))
 		defer cancel()
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collector.New(ctx, e.sources(), e.logger))
-		promhttp.HandlerFor(prometheus.Gatherers{reg, e.registry}, promhttp.HandlerOpts{
+		// The collector builds its families directly and Merge skips prometheus.Gatherers'
+		// per-series re-check: at 10,000 sessions either costs more than the series do.
+		promhttp.HandlerFor(collector.Merge(collector.New(ctx, e.sources(), e.logger), e.registry), promhttp.HandlerOpts{
 			ErrorLog:      promhttpLogger{e.logger},
 			ErrorHandling: promhttp.ContinueOnError,
 		}).ServeHTTP(w, r)
