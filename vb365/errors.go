@@ -75,6 +75,24 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // ErrBodyTooLarge is returned when an answer exceeds the client's size cap.
 var ErrBodyTooLarge = errors.New("answer larger than the size cap")
 
+// ErrTruncated is an answer that ended before the length the server announced.
+var ErrTruncated = errors.New("answer cut off")
+
+// RetryLaterError is a call the client did not send because the server asked it to wait:
+// HTTP 429, or 503 with Retry-After. Honouring the pause keeps a struggling or rate-limiting
+// server from being hammered by every scrape.
+type RetryLaterError struct {
+	Endpoint   string
+	StatusCode int
+	// Until is when calls are sent again.
+	Until time.Time
+}
+
+func (e *RetryLaterError) Error() string {
+	return fmt.Sprintf("%s: not sent: the server answered HTTP %d and asked to wait (Retry-After) until %s",
+		e.Endpoint, e.StatusCode, e.Until.UTC().Format(time.RFC3339))
+}
+
 func parseAPIError(endpoint string, resp *http.Response, body []byte) *APIError {
 	e := &APIError{Endpoint: endpoint, StatusCode: resp.StatusCode}
 	var info struct {
@@ -107,9 +125,14 @@ func Reason(err error) string {
 	var certErr *tls.CertificateVerificationError
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
+	var laterErr *RetryLaterError
 	switch {
 	case errors.As(err, &authErr):
 		return "authentication failed"
+	case errors.As(err, &laterErr):
+		return "waiting for Retry-After"
+	case errors.Is(err, ErrTruncated):
+		return "answer cut off"
 	case errors.As(err, &apiErr):
 		return apiErr.Reason()
 	case errors.Is(err, ErrBodyTooLarge):
