@@ -334,12 +334,20 @@ func (t *Target) pruneCache(ids []string) {
 // of once per session per scrape.
 func (t *Target) logCauses(snap *Snapshot) {
 	causes := map[string][]string{}
+	serverReason := ""
 	if snap.Err != nil {
-		causes["server: "+snap.Err.Error()] = nil
+		// Keyed by the error class, not its text: texts carry times (next auth attempt,
+		// Retry-After) that would make one lasting cause look new every time.
+		serverReason = vb365.Reason(snap.Err)
+		causes["server: "+serverReason] = nil
 	}
 	for _, r := range snap.Sessions {
 		if r.Err != nil {
-			k := "session: " + vb365.Reason(r.Err)
+			reason := vb365.Reason(r.Err)
+			if reason == serverReason {
+				continue // the server line already says it, for every session
+			}
+			k := "session: " + reason
 			causes[k] = append(causes[k], r.ID)
 		}
 	}

@@ -234,7 +234,7 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 	if err != nil {
 		c.observe(endpoint, "error", start)
 		recordCall(ctx, req, 0, c.now().Sub(start), err)
-		return nil, c.transportError(parent, ctx, err)
+		return nil, c.transportError(endpoint, parent, ctx, err)
 	}
 	defer resp.Body.Close()
 	readLimit := limit
@@ -248,7 +248,7 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("%s: %w after %d bytes", endpoint, ErrTruncated, len(body))
 		}
-		return nil, c.transportError(parent, ctx, err)
+		return nil, c.transportError(endpoint, parent, ctx, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		apiErr := parseAPIError(endpoint, resp, body)
@@ -291,7 +291,7 @@ func isTimeout(err error) bool {
 
 // transportError drops the URL from net/http's error (it is in the config anyway) and names
 // the fix for TLS failures, the most common first-run problem with self-signed certificates.
-func (c *Client) transportError(parent, ctx context.Context, err error) error {
+func (c *Client) transportError(endpoint string, parent, ctx context.Context, err error) error {
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		err = uerr.Err
@@ -315,9 +315,12 @@ func (c *Client) transportError(parent, ctx context.Context, err error) error {
 	case parent.Err() != nil:
 		return deadlineError(parent)
 	case ctx.Err() != nil && isTimeout(err):
-		return fmt.Errorf("no answer within the request timeout of %s: %w", c.timeout, ErrRequestTimeout)
+		return fmt.Errorf("%s: no answer within the request timeout of %s: %w", endpoint, c.timeout, ErrRequestTimeout)
+	case errors.Is(err, io.EOF):
+		// A bare "EOF" in a log line tells nobody anything.
+		return fmt.Errorf("%s: connection closed by the server without an answer: %w", endpoint, err)
 	}
-	return err
+	return fmt.Errorf("%s: connection failed: %w", endpoint, err)
 }
 
 // noteRetryAfter starts a pause when the server asks for one: always on 429, on 503 only
