@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -287,26 +289,51 @@ func TestRateLimitHonoursRetryAfter(t *testing.T) {
 	}
 }
 
-// startSimWithCert is startSim with a certificate for hosts; caFile is the CA the exporter
-// is told to trust.
+// rawSim describes a simulator server without startSim's spy.
+type rawSim struct {
+	// hosts the certificate is for; 127.0.0.1 when empty.
+	hosts []string
+	// trust is the CA PEM the exporter is told to trust; the server's own when nil.
+	trust []byte
+	// wrap, when set, sits between the connection and the simulator.
+	wrap func(http.Handler) http.Handler
+	// connState observes the server's connections.
+	connState func(net.Conn, http.ConnState)
+}
+
+// startSimWithCert is startSim with a certificate for hosts, without the spy (which
+// re-frames answers and so hides a truncated body).
 func startSimWithCert(t *testing.T, trust []byte, hosts ...string) *simServer {
 	t.Helper()
+	return startRawSim(t, rawSim{hosts: hosts, trust: trust})
+}
+
+func startRawSim(t *testing.T, o rawSim) *simServer {
+	t.Helper()
+	if len(o.hosts) == 0 {
+		o.hosts = []string{"127.0.0.1"}
+	}
 	sim := simulator.New(simulator.Options{Username: simUser, Password: simPassword})
 	sim.LoadDemoData()
-	cert, caPEM, err := simulator.GenerateCert(hosts...)
+	cert, caPEM, err := simulator.GenerateCert(o.hosts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if trust == nil {
-		trust = caPEM
+	if o.trust == nil {
+		o.trust = caPEM
 	}
-	srv := httptest.NewUnstartedServer(sim)
+	var h http.Handler = sim
+	if o.wrap != nil {
+		h = o.wrap(sim)
+	}
+	srv := httptest.NewUnstartedServer(h)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are the point of some tests
+	srv.Config.ConnState = o.connState
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, trust, 0o600); err != nil {
+	if err := os.WriteFile(caFile, o.trust, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return &simServer{sim: sim, url: srv.URL, caFile: caFile, close: srv.Close}

@@ -254,7 +254,7 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 		apiErr := parseAPIError(endpoint, resp, body)
 		// The message is the server's text, logged and shown as is: make sure it cannot
 		// carry our own secrets back (a server that echoes the request, a debug build).
-		apiErr.Message = c.scrub(apiErr.Message)
+		apiErr.Message = c.scrub(apiErr.Message, strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "))
 		c.noteRetryAfter(apiErr)
 		return nil, apiErr
 	}
@@ -358,12 +358,13 @@ func (c *Client) waitingForRetryAfter(endpoint string) error {
 	return &e
 }
 
-// scrub masks the password and the tokens in text that came from the server.
-func (c *Client) scrub(s string) string {
+// scrub masks the password and the tokens (the client's and the one the request carried,
+// which may already be dropped) in text that came from the server.
+func (c *Client) scrub(s, sent string) string {
 	if s == "" {
 		return s
 	}
-	secrets := []string{c.password()}
+	secrets := []string{c.password(), sent}
 	c.mu.Lock()
 	if c.token != nil {
 		secrets = append(secrets, c.token.access, c.token.refresh)
