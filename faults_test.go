@@ -62,6 +62,16 @@ next:
 	return n
 }
 
+// showWarnings puts the warnings in the verbose test output: what a user would read.
+func showWarnings(t *testing.T, logs string) {
+	t.Helper()
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "level=warn") {
+			t.Log(line)
+		}
+	}
+}
+
 // onlyScrapeSuccess checks that a failed session has scrape_success 0 and no other series.
 func onlyScrapeSuccess(t *testing.T, r scrapeResult, id string) {
 	t.Helper()
@@ -125,6 +135,7 @@ func TestSessionFaults(t *testing.T) {
 				}
 			}
 			logs := exp.logs.String()
+			showWarnings(t, logs)
 			if n := countLines(logs, `msg="sessions not read"`, logfmtPair("reason", tc.reason), faulty); n != 1 {
 				t.Errorf("%d log lines for reason %q over 3 scrapes, want 1:\n%s", n, tc.reason, logs)
 			}
@@ -178,6 +189,7 @@ func TestServerFaults(t *testing.T) {
 				onlyScrapeSuccess(t, r, simulator.DemoFailedID)
 			}
 			logs := exp.logs.String()
+			showWarnings(t, logs)
 			if n := countLines(logs, `msg="VB365 server not usable"`); n != 1 {
 				t.Errorf("%d 'server not usable' lines over 3 scrapes, want 1:\n%s", n, logs)
 			}
@@ -218,6 +230,7 @@ func TestBadCredentialsNoRetryStorm(t *testing.T) {
 		t.Errorf("session requests without a token = %d", n)
 	}
 	logs := exp.logs.String()
+	showWarnings(t, logs)
 	if n := countLines(logs, "authentication failed", "check username and password"); n != 1 {
 		t.Errorf("%d 'authentication failed' lines, want 1:\n%s", n, logs)
 	}
@@ -282,6 +295,7 @@ func TestRateLimitHonoursRetryAfter(t *testing.T) {
 		t.Errorf("%d requests sent while the server asked to wait", got-sent)
 	}
 	logs := exp.logs.String()
+	showWarnings(t, logs)
 	for _, want := range []string{`reason="HTTP 429"`, `reason="waiting for Retry-After"`} {
 		if n := countLines(logs, `msg="sessions not read"`, want); n != 1 {
 			t.Errorf("%d lines with %s, want 1:\n%s", n, want, logs)
@@ -365,6 +379,7 @@ func TestTLSFaultsNameTheFix(t *testing.T) {
 		}
 	}
 	logs := exp.logs.String()
+	showWarnings(t, logs)
 	if n := countLines(logs, "server=untrusted", "not usable", "tls_config.ca_file", "insecure_skip_verify"); n != 1 {
 		t.Errorf("untrusted certificate: %d log lines naming ca_file and insecure_skip_verify, want 1:\n%s", n, logs)
 	}
