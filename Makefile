@@ -31,8 +31,10 @@ vet:
 unit:
 	$(GO) test -race -count=1 ./...
 
-## test: everything CI checks (the README's test command)
-test: vet unit
+## test: everything CI checks (the README's test command): static checks, unit and
+## integration tests, the alerting rules' unit tests, the dashboard's schema check and the
+## real Prometheus + Alertmanager pipeline (make/dash.mk).
+test: vet unit rules-check dashboard-check e2e
 
 ## demo: the exporter against the bundled simulator on loopback; Ctrl-C stops both
 demo: build simulator

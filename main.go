@@ -9,9 +9,19 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/vb365-exporter/vb365_exporter/winsvc"
 )
 
 func main() {
+	// Started by the Windows service manager: run under it, with relative paths resolved
+	// next to the executable (services start in System32). Elsewhere this returns at once.
+	if isService, code := winsvc.Main("vb365_exporter", run, os.Args[1:],
+		winsvc.FileFlag{Name: "config.file", Default: "config.yml"},
+		winsvc.FileFlag{Name: "web.config.file"},
+	); isService {
+		os.Exit(code)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -196,12 +196,13 @@ func scrape(t *testing.T, url string, header map[string]string) scrapeResult {
 	return scrapeResult{status: resp.StatusCode, body: string(body), fams: fams}
 }
 
-// value returns the value of the series of name whose labels include want; ok false if absent.
-func (r scrapeResult) value(name string, want map[string]string) (float64, bool) {
+// matching returns the series of name whose labels include want.
+func (r scrapeResult) matching(name string, want map[string]string) []*dto.Metric {
 	mf, ok := r.fams[name]
 	if !ok {
-		return 0, false
+		return nil
 	}
+	var out []*dto.Metric
 next:
 	for _, m := range mf.Metric {
 		got := map[string]string{}
@@ -213,9 +214,20 @@ next:
 				continue next
 			}
 		}
-		return m.GetGauge().GetValue() + m.GetCounter().GetValue() + m.GetUntyped().GetValue(), true
+		out = append(out, m)
 	}
-	return 0, false
+	return out
+}
+
+// value returns the value of the first series of name whose labels include want; ok is
+// false if there is none.
+func (r scrapeResult) value(name string, want map[string]string) (float64, bool) {
+	ms := r.matching(name, want)
+	if len(ms) == 0 {
+		return 0, false
+	}
+	m := ms[0]
+	return m.GetGauge().GetValue() + m.GetCounter().GetValue() + m.GetUntyped().GetValue(), true
 }
 
 func (r scrapeResult) mustValue(t *testing.T, name string, labels map[string]string) float64 {
@@ -228,25 +240,7 @@ func (r scrapeResult) mustValue(t *testing.T, name string, labels map[string]str
 }
 
 func (r scrapeResult) count(name string, labels map[string]string) int {
-	mf := r.fams[name]
-	if mf == nil {
-		return 0
-	}
-	n := 0
-next:
-	for _, m := range mf.Metric {
-		got := map[string]string{}
-		for _, lp := range m.Label {
-			got[lp.GetName()] = lp.GetValue()
-		}
-		for k, v := range labels {
-			if got[k] != v {
-				continue next
-			}
-		}
-		n++
-	}
-	return n
+	return len(r.matching(name, labels))
 }
 
 func l(kv ...string) map[string]string {

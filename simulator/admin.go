@@ -47,13 +47,6 @@ func parseAdminTime(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, s)
 }
 
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
 // apply copies the fields present in the body onto sess; fields the body omits stay as they are.
 func (a *adminSession) apply(sess *Session) error {
 	setStr := func(dst *string, src *string) {

@@ -193,12 +193,12 @@ func (t *Target) Snapshot(ctx context.Context) *Snapshot {
 	case res := <-ch:
 		return res.Val.(*Snapshot)
 	case <-ctx.Done():
-		return t.abandoned(start, ctx)
+		return t.abandoned(ctx, start)
 	}
 }
 
 // abandoned is the answer for a caller whose deadline passed while waiting on a shared read.
-func (t *Target) abandoned(start time.Time, ctx context.Context) *Snapshot {
+func (t *Target) abandoned(ctx context.Context, start time.Time) *Snapshot {
 	cfg := t.config()
 	err := ctx.Err()
 	if errors.Is(err, context.DeadlineExceeded) {

@@ -66,18 +66,18 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch form["grant_type"] {
 		case "password":
 			if form["username"] != testUser || form["password"] != testPassword {
-				w.WriteHeader(400)
+				w.WriteHeader(http.StatusBadRequest)
 				fmt.Fprint(w, `{"message":"Invalid username or password."}`)
 				return
 			}
 		case "refresh_token":
 			if !f.refreshes[form["refresh_token"]] {
-				w.WriteHeader(400)
+				w.WriteHeader(http.StatusBadRequest)
 				fmt.Fprint(w, `{"message":"Invalid refresh token."}`)
 				return
 			}
 		default:
-			w.WriteHeader(400)
+			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
 		f.issued++
@@ -91,7 +91,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if f.reject401 > 0 {
 			f.reject401--
 		}
-		w.WriteHeader(401)
+		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprint(w, `{"message":"Authorization has been denied for this request."}`)
 		return
 	}
@@ -224,7 +224,7 @@ func TestUnauthorizedRenewsOnceAndRetriesOnce(t *testing.T) {
 	f.mu.Unlock()
 	_, err := c.GetSession(context.Background(), refID)
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 {
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("err = %v, want a 401 APIError", err)
 	}
 	if f.reject401 != 98 {

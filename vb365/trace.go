@@ -24,8 +24,8 @@ type CallRecorder struct {
 	max   int
 }
 
-// NewCallRecorder keeps at most max calls; a scrape of 10,000 sessions should not keep 10,000.
-func NewCallRecorder(max int) *CallRecorder { return &CallRecorder{max: max} }
+// NewCallRecorder keeps at most limit calls; a scrape of 10,000 sessions should not keep 10,000.
+func NewCallRecorder(limit int) *CallRecorder { return &CallRecorder{max: limit} }
 
 // Calls returns a copy of the recorded calls.
 func (r *CallRecorder) Calls() []Call {

@@ -1,0 +1,165 @@
+// Package alerts holds the Prometheus alerting rules for vb365_exporter; its
+// tests tie the rules to the metrics the exporter really emits and run
+// promtool's own checks and unit tests.
+package alerts
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/vb365-exporter/vb365_exporter/dashboards/metriccheck"
+)
+
+const rulesFile = "vb365_exporter.rules.yml"
+
+type rule struct {
+	Record      string            `yaml:"record"`
+	Alert       string            `yaml:"alert"`
+	Expr        string            `yaml:"expr"`
+	For         string            `yaml:"for"`
+	Labels      map[string]string `yaml:"labels"`
+	Annotations map[string]string `yaml:"annotations"`
+}
+
+type ruleFile struct {
+	Groups []struct {
+		Name  string `yaml:"name"`
+		Rules []rule `yaml:"rules"`
+	} `yaml:"groups"`
+}
+
+func loadRules(t *testing.T) []rule {
+	t.Helper()
+	b, err := os.ReadFile(rulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f ruleFile
+	if err := yaml.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Groups) != 1 {
+		t.Fatalf("%d rule groups, the issue asks for one", len(f.Groups))
+	}
+	return f.Groups[0].Rules
+}
+
+// Every selector must name a metric the collector emits (or a series the file
+// records itself) with labels it has, so a rename cannot mute an alert.
+func TestRulesUseExporterMetrics(t *testing.T) {
+	known, err := metriccheck.ExporterMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := loadRules(t)
+	for _, r := range rules {
+		if r.Record != "" {
+			known[r.Record] = nil
+		}
+	}
+	for _, r := range rules {
+		for _, err := range metriccheck.Check(r.Expr, known) {
+			t.Errorf("rule %s%s: %v", r.Record, r.Alert, err)
+		}
+	}
+}
+
+func TestRequiredAlerts(t *testing.T) {
+	want := map[string]string{
+		"VB365DataRetrievalSessionFailed":  "critical",
+		"VB365DataRetrievalSessionWarning": "warning",
+		"VB365DataRetrievalSessionStalled": "warning",
+		"VB365ServerDown":                  "critical",
+		"VB365SessionScrapeFailing":        "warning",
+	}
+	got := map[string]rule{}
+	for _, r := range loadRules(t) {
+		if r.Alert != "" {
+			got[r.Alert] = r
+		}
+	}
+	for name, sev := range want {
+		r, ok := got[name]
+		if !ok {
+			t.Errorf("alert %s missing", name)
+			continue
+		}
+		if r.Labels["severity"] != sev {
+			t.Errorf("%s: severity %q, want %q", name, r.Labels["severity"], sev)
+		}
+		if r.Annotations["summary"] == "" || !strings.Contains(r.Annotations["description"], "$labels.server") {
+			t.Errorf("%s: needs a summary and a description naming the server", name)
+		}
+	}
+	for _, name := range []string{"VB365DataRetrievalSessionFailed", "VB365DataRetrievalSessionWarning", "VB365DataRetrievalSessionStalled"} {
+		r := got[name]
+		if !strings.Contains(r.Expr, "vb365_data_retrieval_session_info") || !strings.Contains(r.Annotations["description"], "$labels.name") {
+			t.Errorf("%s: must join vb365_data_retrieval_session_info and name the session in its description", name)
+		}
+	}
+	for _, name := range []string{"VB365DataRetrievalSessionFailed", "VB365DataRetrievalSessionWarning"} {
+		if !strings.Contains(got[name].Annotations["description"], "humanizeDuration") {
+			t.Errorf("%s: description must say how long ago the session ended", name)
+		}
+	}
+	if got["VB365ServerDown"].For != "5m" || got["VB365SessionScrapeFailing"].For != "15m" {
+		t.Errorf("for: ServerDown %q (want 5m), SessionScrapeFailing %q (want 15m)",
+			got["VB365ServerDown"].For, got["VB365SessionScrapeFailing"].For)
+	}
+}
+
+// The 24h window must be written once: in the recording rule the alerts read.
+func TestAlertWindowWrittenOnce(t *testing.T) {
+	b, err := os.ReadFile(rulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(regexp.MustCompile(`\b86400\b`).FindAll(b, -1)); n != 2 {
+		t.Errorf("86400 appears %d times, want twice: the header comment and the recording rule", n)
+	}
+	const window = "vb365:data_retrieval_session_alert_window:seconds"
+	rules := loadRules(t)
+	if rules[0].Record != window || strings.TrimSpace(rules[0].Expr) != "vector(86400)" {
+		t.Errorf("first rule = %+v, want the window recording rule (rules run in order)", rules[0])
+	}
+	for _, r := range rules {
+		if slices.Contains([]string{"VB365DataRetrievalSessionFailed", "VB365DataRetrievalSessionWarning"}, r.Alert) &&
+			!strings.Contains(r.Expr, window) {
+			t.Errorf("%s does not use %s", r.Alert, window)
+		}
+	}
+}
+
+// promtool is Prometheus' own validator and unit-test runner; CI installs it
+// (Debian package prometheus), so only a developer machine may lack it.
+func promtool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool not found; CI must install the Debian package prometheus")
+		}
+		t.Skip("promtool not installed (apt-get install prometheus)")
+	}
+	return p
+}
+
+func TestPromtoolCheckRules(t *testing.T) {
+	out, err := exec.Command(promtool(t), "check", "rules", rulesFile).CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool check rules: %v\n%s", err, out)
+	}
+}
+
+func TestPromtoolTestRules(t *testing.T) {
+	out, err := exec.Command(promtool(t), "test", "rules", "vb365_exporter.rules_test.yml").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "SUCCESS") {
+		t.Fatalf("promtool test rules: %v\n%s", err, out)
+	}
+}

@@ -1,0 +1,305 @@
+package dashboards
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vb365-exporter/vb365_exporter/collector"
+	"github.com/vb365-exporter/vb365_exporter/dashboards/metriccheck"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
+)
+
+// panelTypes are the panel plugins built into Grafana 10 that this dashboard
+// may use; anything else would need a plugin install on the user's side.
+var panelTypes = []string{"row", "stat", "table", "state-timeline", "timeseries", "text", "bargauge", "gauge", "status-history"}
+
+// vars are what Grafana substitutes for the dashboard's template variables.
+var vars = map[string]string{"server": ".+", "datasource": "prometheus"}
+
+func exporterMetrics(t *testing.T) metriccheck.Metrics {
+	t.Helper()
+	m, err := metriccheck.ExporterMetrics()
+	if err != nil {
+		t.Fatalf("collecting the exporter's metrics: %v", err)
+	}
+	return m
+}
+
+func load(t *testing.T) *Dashboard {
+	t.Helper()
+	d, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// The embedded copy is what the tests check; it must be the file users get.
+func TestEmbeddedMatchesFile(t *testing.T) {
+	b, err := os.ReadFile(FileName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b, JSON) {
+		t.Fatal("embedded dashboard differs from the file on disk")
+	}
+}
+
+// The snapshot used to collect metrics must make the collector emit every
+// family it describes, or a metric could go unchecked.
+func TestExporterMetricsCoverEveryDescriptor(t *testing.T) {
+	m := exporterMetrics(t)
+	if got, want := len(m), len(collector.Descs()); got != want {
+		t.Fatalf("collected %d metric families (%v), the collector describes %d", got, m.Names(), want)
+	}
+	if !slices.Equal(m["vb365_data_retrieval_session_status"], []string{"server", "session_id", "status"}) {
+		t.Fatalf("status labels = %v", m["vb365_data_retrieval_session_status"])
+	}
+}
+
+func TestDashboardIsValid(t *testing.T) {
+	d := load(t)
+	if d.UID == "" || d.Title == "" {
+		t.Errorf("uid %q and title %q must be set for file provisioning", d.UID, d.Title)
+	}
+	if len(d.UID) > 40 {
+		t.Errorf("uid %q longer than Grafana's 40 characters", d.UID)
+	}
+	// 36 is the first schema with datasource references as objects (Grafana 9);
+	// Grafana migrates anything older on load, rewriting the file's panels.
+	if d.SchemaVersion < 36 {
+		t.Errorf("schemaVersion %d < 36", d.SchemaVersion)
+	}
+	if len(d.Panels) == 0 {
+		t.Fatal("no panels")
+	}
+	ids := map[int]string{}
+	type cell struct{ x, y int }
+	occupied := map[cell]string{}
+	for _, p := range d.AllPanels() {
+		if p.ID <= 0 {
+			t.Errorf("panel %q: id %d, want a positive unique id", p.Title, p.ID)
+		}
+		if other, dup := ids[p.ID]; dup {
+			t.Errorf("panels %q and %q share id %d", other, p.Title, p.ID)
+		}
+		ids[p.ID] = p.Title
+		if p.Title == "" {
+			t.Errorf("panel %d has no title", p.ID)
+		}
+		if !slices.Contains(panelTypes, p.Type) {
+			t.Errorf("panel %q: type %q is not a built-in panel", p.Title, p.Type)
+		}
+		g := p.GridPos
+		if g.W <= 0 || g.H <= 0 || g.X < 0 || g.Y < 0 || g.X+g.W > 24 {
+			t.Errorf("panel %q: gridPos %+v outside Grafana's 24-column grid", p.Title, g)
+		}
+		for x := g.X; x < g.X+g.W; x++ {
+			for y := g.Y; y < g.Y+g.H; y++ {
+				if other, ok := occupied[cell{x, y}]; ok {
+					t.Errorf("panels %q and %q overlap at %d,%d", other, p.Title, x, y)
+				}
+				occupied[cell{x, y}] = p.Title
+			}
+		}
+		if p.Type == "row" {
+			if len(p.Targets) != 0 {
+				t.Errorf("row %q has queries", p.Title)
+			}
+			continue
+		}
+		if p.Description == "" {
+			t.Errorf("panel %q has no description", p.Title)
+		}
+		if p.Datasource == nil || p.Datasource.Type != "prometheus" || p.Datasource.UID != "${datasource}" {
+			t.Errorf("panel %q: datasource %+v, want prometheus/${datasource}", p.Title, p.Datasource)
+		}
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q has no queries", p.Title)
+		}
+		refIDs := map[string]bool{}
+		for _, q := range p.Targets {
+			if q.RefID == "" || refIDs[q.RefID] {
+				t.Errorf("panel %q: refId %q empty or repeated", p.Title, q.RefID)
+			}
+			refIDs[q.RefID] = true
+			if strings.TrimSpace(q.Expr) == "" {
+				t.Errorf("panel %q query %s: empty expr", p.Title, q.RefID)
+			}
+			if q.Datasource == nil || q.Datasource.UID != "${datasource}" {
+				t.Errorf("panel %q query %s: datasource %+v, want ${datasource}", p.Title, q.RefID, q.Datasource)
+			}
+			if q.Instant == q.Range {
+				t.Errorf("panel %q query %s: exactly one of instant and range must be set", p.Title, q.RefID)
+			}
+		}
+	}
+}
+
+func TestDashboardVariables(t *testing.T) {
+	d := load(t)
+	byName := map[string]Variable{}
+	for _, v := range d.Templating.List {
+		byName[v.Name] = v
+	}
+	ds, ok := byName["datasource"]
+	if !ok || ds.Type != "datasource" || string(ds.Query) != `"prometheus"` {
+		t.Errorf("datasource variable = %+v, want a datasource variable of type prometheus", ds)
+	}
+	srv, ok := byName["server"]
+	if !ok {
+		t.Fatal("no server variable")
+	}
+	if srv.Type != "query" || !srv.Multi || !srv.IncludeAll {
+		t.Errorf("server variable = %+v, want a multi-value query variable with All", srv)
+	}
+	if srv.Datasource == nil || srv.Datasource.UID != "${datasource}" {
+		t.Errorf("server variable datasource = %+v", srv.Datasource)
+	}
+	// Grafana writes the query as a plain string (every version reads it) or,
+	// from 10.x on, as an object; accept both.
+	var q struct {
+		Query string `json:"query"`
+	}
+	if err := json.Unmarshal(srv.Query, &q.Query); err != nil {
+		if err := json.Unmarshal(srv.Query, &q); err != nil {
+			t.Fatalf("server variable query: %v", err)
+		}
+	}
+	// label_values(METRIC, LABEL) is Grafana syntax, not PromQL: check its parts.
+	inner, found := strings.CutPrefix(q.Query, "label_values(")
+	inner, found2 := strings.CutSuffix(inner, ")")
+	parts := strings.Split(inner, ",")
+	if !found || !found2 || len(parts) != 2 {
+		t.Fatalf("server variable query %q, want label_values(metric, server)", q.Query)
+	}
+	metric, label := strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1])
+	lbls, ok := exporterMetrics(t)[metric]
+	if !ok || label != "server" || !slices.Contains(lbls, label) {
+		t.Errorf("server variable reads label %q of %q, which the exporter does not expose", label, metric)
+	}
+}
+
+// Every query must parse as PromQL once Grafana's variables are substituted,
+// and select only metrics and labels that the real collector emits.
+func TestDashboardQueriesUseExporterMetrics(t *testing.T) {
+	known := exporterMetrics(t)
+	qs := load(t).Queries()
+	if len(qs) == 0 {
+		t.Fatal("no queries")
+	}
+	for _, q := range qs {
+		for _, err := range metriccheck.Check(metriccheck.Expand(q.Expr, vars), known) {
+			t.Errorf("panel %q query %s: %v\n%s", q.Panel, q.RefID, err, q.Expr)
+		}
+	}
+}
+
+// The issue asks for specific content; a refactoring that drops a part of it
+// must fail.
+func TestDashboardHasRequiredPanels(t *testing.T) {
+	d := load(t)
+	uses := func(p Panel, metric string) bool {
+		for _, q := range p.Targets {
+			names, err := metriccheck.MetricNames(metriccheck.Expand(q.Expr, vars))
+			if err == nil && slices.Contains(names, metric) {
+				return true
+			}
+		}
+		return false
+	}
+	find := func(typ string, metrics ...string) []Panel {
+		var out []Panel
+	panels:
+		for _, p := range d.AllPanels() {
+			if p.Type != typ {
+				continue
+			}
+			for _, m := range metrics {
+				if !uses(p, m) {
+					continue panels
+				}
+			}
+			out = append(out, p)
+		}
+		return out
+	}
+
+	for _, st := range vb365.Statuses {
+		found := false
+		for _, p := range find("stat", "vb365_data_retrieval_session_status") {
+			for _, q := range p.Targets {
+				found = found || strings.Contains(q.Expr, `status="`+st+`"`)
+			}
+		}
+		if !found {
+			t.Errorf("no stat panel counts sessions with status %s", st)
+		}
+	}
+
+	tables := find("table", "vb365_data_retrieval_session_info", "vb365_data_retrieval_session_status",
+		"vb365_data_retrieval_session_progress", "vb365_data_retrieval_session_processed_objects",
+		"vb365_data_retrieval_session_duration_seconds", "vb365_data_retrieval_session_creation_timestamp_seconds",
+		"vb365_data_retrieval_session_end_timestamp_seconds")
+	if len(tables) != 1 {
+		t.Errorf("want one session table joining _info with every session metric, found %d", len(tables))
+	} else {
+		body, _ := json.Marshal(tables[0])
+		for _, want := range []string{`"dtdurations"`, `"dateTimeAsIso"`, `"color-background"`, `"Failed"`, `"merge"`} {
+			if !bytes.Contains(body, []byte(want)) {
+				t.Errorf("session table lacks %s (durations in human units, times, status colours, join)", want)
+			}
+		}
+	}
+	if len(find("state-timeline", "vb365_data_retrieval_session_status", "vb365_data_retrieval_session_info")) == 0 {
+		t.Error("no state timeline of the status per session")
+	}
+	if len(find("state-timeline", "vb365_data_retrieval_session_scrape_success")) == 0 {
+		t.Error("no per-session view of scrape failures")
+	}
+	for _, m := range []string{"vb365_data_retrieval_session_progress", "vb365_data_retrieval_session_processed_objects",
+		"vb365_scrape_duration_seconds", "vb365_data_retrieval_session_scrape_success"} {
+		if len(find("timeseries", m)) == 0 {
+			t.Errorf("no time series panel of %s", m)
+		}
+	}
+	if len(find("stat", "vb365_up"))+len(find("timeseries", "vb365_up")) == 0 {
+		t.Error("no panel shows vb365_up")
+	}
+}
+
+// The checks above must catch a panel that queries a metric the exporter does
+// not expose; this renames one in a copy of the dashboard to prove it.
+func TestRenamedMetricIsCaught(t *testing.T) {
+	const from, to = "vb365_data_retrieval_session_processed_objects", "vb365_data_retrieval_session_processed_items"
+	if !bytes.Contains(JSON, []byte(from)) {
+		t.Fatalf("dashboard does not use %s", from)
+	}
+	d, err := Parse(bytes.ReplaceAll(JSON, []byte(from), []byte(to)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := exporterMetrics(t)
+	caught := 0
+	for _, q := range d.Queries() {
+		for _, err := range metriccheck.Check(metriccheck.Expand(q.Expr, vars), known) {
+			if !strings.Contains(err.Error(), to) {
+				t.Errorf("unexpected error: %v", err)
+			}
+			caught++
+		}
+	}
+	if caught == 0 {
+		t.Fatalf("renaming %s to %s went unnoticed", from, to)
+	}
+}
+
+func TestParseRejectsInvalidJSON(t *testing.T) {
+	if _, err := Parse(JSON[:len(JSON)/2]); err == nil {
+		t.Fatal("truncated dashboard parsed")
+	}
+}

@@ -1,0 +1,187 @@
+// Package metriccheck checks PromQL written for vb365_exporter (dashboard
+// panels, alerting rules) against the metrics the exporter really emits, so
+// renaming a metric or a label in the collector breaks the dashboard and rule
+// tests instead of silently blanking a panel or muting an alert.
+package metriccheck
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/vb365-exporter/vb365_exporter/collector"
+	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
+)
+
+// promql accepts only stable PromQL: the rules and the dashboard must also
+// work on Prometheus releases that lack experimental functions.
+var promql = parser.NewParser(parser.Options{})
+
+// TargetLabels are attached by Prometheus to every scraped series.
+var TargetLabels = []string{"job", "instance"}
+
+// Metrics maps a metric name to the label names it carries.
+type Metrics map[string][]string
+
+// Names returns the metric names, sorted.
+func (m Metrics) Names() []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ExporterMetrics runs the real collector over a snapshot holding one ended,
+// one running and one unreadable session, so that every series family the
+// collector can emit (end timestamps only exist for ended sessions) shows up.
+func ExporterMetrics() (Metrics, error) {
+	creation := time.Date(2022, 1, 28, 20, 52, 36, 917705300, time.FixedZone("", 3600))
+	snap := &target.Snapshot{
+		Server:   "prod",
+		Start:    creation,
+		Duration: time.Second,
+		Up:       true,
+		Sessions: []target.SessionResult{
+			{ID: "668f478c-0326-440a-8bdf-58cf39163ea2", Session: &vb365.Session{
+				ID: "668f478c-0326-440a-8bdf-58cf39163ea2", Name: "Exchange data retrieval",
+				RetrievalID:  "8a76872b-7f2c-4c50-95f4-92c4d41bc47c",
+				CreationTime: creation, EndTime: creation.Add(220834 * time.Millisecond),
+				Progress: 5, ProcessedObjects: 37, Type: "Retrieve", Status: vb365.StatusSuccess,
+			}},
+			{ID: "11111111-0000-4000-8000-000000000001", Session: &vb365.Session{
+				ID: "11111111-0000-4000-8000-000000000001", Name: "Running retrieval",
+				RetrievalID:  "11111111-0000-4000-8000-0000000000aa",
+				CreationTime: creation, Progress: 1, ProcessedObjects: 2, Type: "Retrieve",
+				Status: vb365.StatusRunning,
+			}},
+			{ID: "22222222-0000-4000-8000-000000000002", Err: fmt.Errorf("not found")},
+		},
+	}
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(emitter{snap}); err != nil {
+		return nil, err
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		return nil, err
+	}
+	out := Metrics{}
+	for _, mf := range mfs {
+		seen := map[string]bool{}
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				seen[lp.GetName()] = true
+			}
+		}
+		var names []string
+		for n := range seen {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		out[mf.GetName()] = names
+	}
+	return out, nil
+}
+
+type emitter struct{ snap *target.Snapshot }
+
+func (e emitter) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range collector.Descs() {
+		ch <- d
+	}
+}
+
+func (e emitter) Collect(ch chan<- prometheus.Metric) {
+	collector.Emit(ch, e.snap, e.snap.Start.Add(time.Hour), log.NewNopLogger())
+}
+
+// Grafana's template variables are not PromQL. Each is replaced by something
+// of the same syntactic kind: a regex for label matchers, a duration for
+// ranges.
+var (
+	durationVars = regexp.MustCompile(`\$(__rate_interval|__interval|__range)\b|\$\{(__rate_interval|__interval|__range)\}`)
+	otherVars    = regexp.MustCompile(`\$\{[A-Za-z0-9_:]+\}|\$[A-Za-z_][A-Za-z0-9_]*`)
+)
+
+// Expand substitutes Grafana variables: vars by name, Grafana's interval
+// variables by a one-minute duration, anything else by ".*".
+func Expand(expr string, vars map[string]string) string {
+	expr = durationVars.ReplaceAllString(expr, "1m")
+	return otherVars.ReplaceAllStringFunc(expr, func(v string) string {
+		name := strings.Trim(v, "${}")
+		if val, ok := vars[name]; ok {
+			return val
+		}
+		return ".*"
+	})
+}
+
+// Check parses expr and reports every selector of a metric that is not in
+// known, every label matcher on a label the metric does not have, and every
+// status matcher whose value is not a documented VB365 status.
+func Check(expr string, known Metrics) []error {
+	ast, err := promql.ParseExpr(expr)
+	if err != nil {
+		return []error{fmt.Errorf("does not parse: %w", err)}
+	}
+	var errs []error
+	parser.Inspect(ast, func(node parser.Node, _ []parser.Node) error {
+		vs, ok := node.(*parser.VectorSelector)
+		if !ok {
+			return nil
+		}
+		name := vs.Name
+		for _, m := range vs.LabelMatchers {
+			if m.Name == labels.MetricName {
+				name = m.Value
+			}
+		}
+		lbls, ok := known[name]
+		if !ok {
+			errs = append(errs, fmt.Errorf("metric %q is not exposed by the exporter (it exposes %s)", name, strings.Join(known.Names(), ", ")))
+			return nil
+		}
+		for _, m := range vs.LabelMatchers {
+			if m.Name == labels.MetricName {
+				continue
+			}
+			if !slices.Contains(lbls, m.Name) && !slices.Contains(TargetLabels, m.Name) {
+				errs = append(errs, fmt.Errorf("metric %q has no label %q (it has %s)", name, m.Name, strings.Join(lbls, ", ")))
+			}
+			if m.Name == "status" && m.Type == labels.MatchEqual && !slices.Contains(vb365.Statuses, m.Value) {
+				errs = append(errs, fmt.Errorf("status %q is not a VB365 session status (%s)", m.Value, strings.Join(vb365.Statuses, ", ")))
+			}
+		}
+		return nil
+	})
+	return errs
+}
+
+// MetricNames returns the metric names selected by expr.
+func MetricNames(expr string) ([]string, error) {
+	ast, err := promql.ParseExpr(expr)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, vs := range parser.ExtractSelectors(ast) {
+		for _, m := range vs {
+			if m.Name == labels.MetricName && !slices.Contains(names, m.Value) {
+				names = append(names, m.Value)
+			}
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
