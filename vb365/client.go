@@ -296,8 +296,7 @@ func (c *Client) transportError(endpoint string, parent, ctx context.Context, er
 	if errors.As(err, &uerr) {
 		err = uerr.Err
 	}
-	var opErr *net.OpError
-	if errors.As(err, &opErr) && opErr.Source != nil && err == error(opErr) {
+	if opErr, ok := err.(*net.OpError); ok && opErr.Source != nil { //nolint:errorlint // only an unwrapped OpError can be rebuilt without losing the wrapping
 		// The local port changes with every connection; without it the message is the same
 		// for every occurrence of one cause, so that it is logged once.
 		cp := *opErr
