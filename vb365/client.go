@@ -234,7 +234,7 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 	if err != nil {
 		c.observe(endpoint, "error", start)
 		recordCall(ctx, req, 0, c.now().Sub(start), err)
-		return nil, c.transportError(endpoint, parent, ctx, err)
+		return nil, c.transportError(parent, ctx, endpoint, err)
 	}
 	defer resp.Body.Close()
 	readLimit := limit
@@ -248,7 +248,7 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("%s: %w after %d bytes", endpoint, ErrTruncated, len(body))
 		}
-		return nil, c.transportError(endpoint, parent, ctx, err)
+		return nil, c.transportError(parent, ctx, endpoint, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		apiErr := parseAPIError(endpoint, resp, body)
@@ -291,7 +291,7 @@ func isTimeout(err error) bool {
 
 // transportError drops the URL from net/http's error (it is in the config anyway) and names
 // the fix for TLS failures, the most common first-run problem with self-signed certificates.
-func (c *Client) transportError(endpoint string, parent, ctx context.Context, err error) error {
+func (c *Client) transportError(parent, ctx context.Context, endpoint string, err error) error {
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		err = uerr.Err
