@@ -204,7 +204,7 @@ func TestScrapeDeadline(t *testing.T) {
 		sessions: []string{simulator.ReferenceSessionID, simulator.DemoFailedID}, extra: "    timeout: 60s\n"})
 	exp := startExporter(t, cfg)
 	start := time.Now()
-	r := scrape(t, exp.url+"/metrics", map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "2"})
+	r := scrape(t, exp.url+"/metrics", map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "5"})
 	elapsed := time.Since(start)
 	if r.status != 200 {
 		t.Fatalf("status %d", r.status)
@@ -215,13 +215,14 @@ func TestScrapeDeadline(t *testing.T) {
 	if got := r.mustValue(t, "vb365_data_retrieval_session_scrape_success", l("session_id", simulator.ReferenceSessionID)); got != 1 {
 		t.Errorf("good session scrape_success = %v\n%s", got, exp.logs.String())
 	}
-	// Not a timing assertion on speed: a scrape that ignored the deadline would wait for the
-	// 60 s request timeout, and Prometheus would have given up after 2 s.
-	if elapsed >= 2*time.Second {
-		t.Errorf("scrape took %v, past the 2 s scrape timeout", elapsed)
+	// Not a speed assertion: the stall only ends with the scrape deadline (4.5 s) or the
+	// 60 s request timeout, and the log says which one ended it. The bound is loose so a
+	// loaded machine cannot fail it; only ignoring the deadline can.
+	if elapsed >= 30*time.Second {
+		t.Errorf("scrape took %v: the 5 s scrape timeout did not end the stalled call", elapsed)
 	}
-	if !strings.Contains(exp.logs.String(), "timeout") {
-		t.Errorf("log does not say timeout:\n%s", exp.logs.String())
+	if !strings.Contains(exp.logs.String(), "scrape deadline reached") {
+		t.Errorf("log does not say the scrape deadline ended the call:\n%s", exp.logs.String())
 	}
 }
 

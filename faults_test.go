@@ -166,7 +166,7 @@ func TestServerFaults(t *testing.T) {
 		{name: "token answer not JSON", fault: simulator.Fault{Endpoint: simulator.EndpointToken, Kind: simulator.FaultMalformed}, want: "token: malformed answer"},
 		{name: "everything resets", fault: simulator.Fault{Endpoint: simulator.EndpointAny, Kind: simulator.FaultReset}, want: "connection"},
 		{name: "everything stalls", fault: simulator.Fault{Endpoint: simulator.EndpointAny, Kind: simulator.FaultStall}, want: "scrape deadline"},
-		{name: "sessions 500", fault: simulator.Fault{Endpoint: simulator.EndpointSession, Kind: simulator.FaultStatus, Status: 500}, want: "HTTP 500"},
+		{name: "every request 500", fault: simulator.Fault{Endpoint: simulator.EndpointAny, Kind: simulator.FaultStatus, Status: 500}, want: "HTTP 500"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -26,7 +26,15 @@ type options struct {
 	web           *web.FlagConfig
 	// baseLogger is the level-filtered logger before ts and caller are added, for slog.
 	baseLogger log.Logger
+	// command is the kingpin command chosen: commandServe (the default) or commandSessions.
+	command  string
+	sessions sessionsOptions
 }
+
+const (
+	commandServe    = "serve"
+	commandSessions = "sessions"
+)
 
 // parseFlags returns nil options (and no error) when --help or --version was answered.
 func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
@@ -46,7 +54,12 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").EnumVar(&o.logLevel, "debug", "info", "warn", "error")
 	app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").EnumVar(&o.logFormat, "logfmt", "json")
 	o.web = kingpinflag.AddFlags(app, ":9925")
-	if _, err := app.Parse(args); err != nil {
+	// The exporter is the default command, so every invocation that names no command keeps
+	// working exactly as before commands existed; the flags above stay global for that reason.
+	app.Command(commandServe, "Run the exporter (the default command).").Default()
+	addSessionsCommand(app, &o.sessions)
+	cmd, err := app.Parse(args)
+	if err != nil {
 		return nil, err
 	}
 	if exited {
@@ -55,6 +68,12 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	if *showVersion {
 		fmt.Fprintln(stdout, version.Print(exporterName))
 		return nil, nil
+	}
+	o.command = cmd
+	if cmd == commandSessions {
+		if err := o.sessions.parse(); err != nil {
+			return nil, err
+		}
 	}
 	return o, nil
 }

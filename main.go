@@ -47,5 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if opts.configCheck {
 		return checkConfig(opts.configFile, stdout, stderr)
 	}
+	if opts.command == commandSessions {
+		return listSessions(ctx, opts, stdout, stderr)
+	}
 	return serve(ctx, opts, logger)
 }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/vb365-exporter/vb365_exporter/collector"
 	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/landing"
 	"github.com/vb365-exporter/vb365_exporter/target"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
@@ -96,6 +97,7 @@ func targetConfigs(cfg *config.Config) ([]target.Config, error) {
 			MaxConcurrentRequests: s.MaxConcurrentRequests,
 			CacheTTL:              s.CacheTTLDuration(),
 			Sessions:              s.Sessions,
+			Discovery:             targetDiscovery(s.Discovery),
 			Fingerprint:           fingerprint(s, secret),
 		})
 	}
@@ -106,7 +108,7 @@ func targetConfigs(cfg *config.Config) ([]target.Config, error) {
 // (and logs in again) only when one of those changed. The secret is hashed, never stored.
 func fingerprint(s *config.ServerConfig, secret string) string {
 	conn := *s
-	conn.Sessions, conn.CacheTTL, conn.Password = nil, nil, ""
+	conn.Sessions, conn.CacheTTL, conn.Password, conn.Discovery = nil, nil, "", nil
 	b, _ := yaml.Marshal(conn)
 	h := sha256.New()
 	h.Write(b)
@@ -124,16 +126,16 @@ func (e *exporter) sources() []collector.Source {
 	return out
 }
 
-// metricsHandler serves the exporter's own metrics and, through a registry made per request,
-// the VB365 metrics bounded by the scrape's deadline. The per-request registry is gathered
-// first, so the self-metrics already count this scrape's API calls.
+// metricsHandler serves the exporter's own metrics and, through a collector made per request,
+// the VB365 metrics bounded by the scrape's deadline. The collector is gathered first, so the
+// self-metrics already count this scrape's API calls.
 func (e *exporter) metricsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), e.scrapeTimeout(r))
 		defer cancel()
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collector.New(ctx, e.sources(), e.logger))
-		promhttp.HandlerFor(prometheus.Gatherers{reg, e.registry}, promhttp.HandlerOpts{
+		// The collector builds its families directly and Merge skips prometheus.Gatherers'
+		// per-series re-check: at 10,000 sessions either costs more than the series do.
+		promhttp.HandlerFor(collector.Merge(collector.New(ctx, e.sources(), e.logger), e.registry), promhttp.HandlerOpts{
 			ErrorLog:      promhttpLogger{e.logger},
 			ErrorHandling: promhttp.ContinueOnError,
 		}).ServeHTTP(w, r)
@@ -164,6 +166,7 @@ func (l promhttpLogger) Println(v ...interface{}) {
 func (e *exporter) routes() (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.Handle(e.opts.telemetryPath, e.metricsHandler())
+	e.discoveryRoutes(mux)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})
@@ -183,22 +186,38 @@ func (e *exporter) routes() (*http.ServeMux, error) {
 		fmt.Fprintln(w, "Config reloaded")
 	})
 	if e.opts.telemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "VB365 Exporter",
-			Description: "Prometheus exporter for Veeam Backup for Microsoft 365 data retrieval sessions",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: e.opts.telemetryPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness"},
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		mux.Handle("/", landing)
+		mux.Handle("/", e.landingPage())
 	}
 	return mux, nil
+}
+
+// landingPage shows the last scrape of every server; see package landing.
+func (e *exporter) landingPage() http.Handler {
+	return landing.New(landing.Options{
+		Name:        "VB365 Exporter",
+		Description: "Prometheus exporter for Veeam Backup for Microsoft 365 data retrieval sessions",
+		Version:     version.Info(),
+		MetricsPath: e.opts.telemetryPath,
+		Links: []landing.Link{
+			{Address: e.opts.telemetryPath, Text: "Metrics"},
+			{Address: "/-/healthy", Text: "Health"},
+			{Address: "/-/ready", Text: "Readiness"},
+		},
+		Servers: e.landingServers,
+	})
+}
+
+func (e *exporter) landingServers() []landing.Server {
+	cfg := e.safe.Get()
+	ts := e.pool.Targets()
+	out := make([]landing.Server, len(ts))
+	for i, t := range ts {
+		out[i] = landing.Server{Name: t.Name(), Last: t.Last()}
+		if sc, ok := cfg.Server(out[i].Name); ok {
+			out[i].URL, out[i].APIVersion = sc.URL, sc.APIVersion
+		}
+	}
+	return out
 }
 
 func serve(ctx context.Context, opts *options, logger log.Logger) int {

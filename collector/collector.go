@@ -23,43 +23,43 @@ var (
 	serverLabels  = []string{"server"}
 	sessionLabels = []string{"server", "session_id"}
 
-	upDesc = prometheus.NewDesc(namespace+"_up",
+	upDesc = newDesc(namespace+"_up",
 		"1 when the exporter authenticated and the VB365 REST API answered during this scrape, else 0.",
-		serverLabels, nil)
-	scrapeDurationDesc = prometheus.NewDesc(namespace+"_scrape_duration_seconds",
+		serverLabels)
+	scrapeDurationDesc = newDesc(namespace+"_scrape_duration_seconds",
 		"Time this scrape spent reading the VB365 server.",
-		serverLabels, nil)
-	scrapeSuccessDesc = prometheus.NewDesc(namespace+"_data_retrieval_session_scrape_success",
+		serverLabels)
+	scrapeSuccessDesc = newDesc(namespace+"_data_retrieval_session_scrape_success",
 		"1 when the data retrieval session's data was read, else 0 (not found, error, timeout). "+
 			"A finished session (terminal status and an end time) is served from the exporter's cache for cache_ttl before it is read again; a running one is read every scrape.",
-		sessionLabels, nil)
-	infoDesc = prometheus.NewDesc(namespace+"_data_retrieval_session_info",
+		sessionLabels)
+	infoDesc = newDesc(namespace+"_data_retrieval_session_info",
 		"Data retrieval session metadata: name, ID of the retrieval job (retrievalId) and session type (Retrieve, RetrievalChangeAvailabilityPeriodDays, RetrievalRemoving). Always 1.",
-		[]string{"server", "session_id", "name", "retrieval_id", "type"}, nil)
-	statusDesc = prometheus.NewDesc(namespace+"_data_retrieval_session_status",
+		[]string{"server", "session_id", "name", "retrieval_id", "type"})
+	statusDesc = newDesc(namespace+"_data_retrieval_session_status",
 		"Status of the data retrieval session as a state set: 1 for the current status (Stopped, Running, Success, Failed, Warning, NotConfigured), 0 for the others.",
-		[]string{"server", "session_id", "status"}, nil)
-	progressDesc = prometheus.NewDesc(namespace+"_data_retrieval_session_progress",
+		[]string{"server", "session_id", "status"})
+	progressDesc = newDesc(namespace+"_data_retrieval_session_progress",
 		"Progress of the data retrieval session as VB365 reports it: the number of objects processed during the session (a count, not a percentage).",
-		sessionLabels, nil)
-	processedDesc = prometheus.NewDesc(namespace+"_data_retrieval_session_processed_objects",
+		sessionLabels)
+	processedDesc = newDesc(namespace+"_data_retrieval_session_processed_objects",
 		"Number of items processed by the retrieval job (processedObjects).",
-		sessionLabels, nil)
-	durationDesc = prometheus.NewDesc(namespace+"_data_retrieval_session_duration_seconds",
+		sessionLabels)
+	durationDesc = newDesc(namespace+"_data_retrieval_session_duration_seconds",
 		"Duration of the data retrieval session: endTime - creationTime, or now - creationTime while it has not ended.",
-		sessionLabels, nil)
-	creationDesc = prometheus.NewDesc(namespace+"_data_retrieval_session_creation_timestamp_seconds",
+		sessionLabels)
+	creationDesc = newDesc(namespace+"_data_retrieval_session_creation_timestamp_seconds",
 		"When the data retrieval session was created (creationTime), in Unix seconds.",
-		sessionLabels, nil)
-	endDesc = prometheus.NewDesc(namespace+"_data_retrieval_session_end_timestamp_seconds",
+		sessionLabels)
+	endDesc = newDesc(namespace+"_data_retrieval_session_end_timestamp_seconds",
 		"When the data retrieval session ended (endTime), in Unix seconds; absent while it has not ended.",
-		sessionLabels, nil)
+		sessionLabels)
 )
 
 // Descs lists every metric the collector can emit, for documentation and dashboard tests.
 func Descs() []*prometheus.Desc {
-	return []*prometheus.Desc{upDesc, scrapeDurationDesc, scrapeSuccessDesc, infoDesc, statusDesc,
-		progressDesc, processedDesc, durationDesc, creationDesc, endDesc}
+	return append([]*prometheus.Desc{upDesc, scrapeDurationDesc, scrapeSuccessDesc, infoDesc, statusDesc,
+		progressDesc, processedDesc, durationDesc, creationDesc, endDesc}, discoveryDescs()...)
 }
 
 // Source is what the collector reads: target.Target satisfies it.
@@ -113,6 +113,7 @@ func Emit(ch chan<- prometheus.Metric, s *target.Snapshot, now time.Time, logger
 	server := s.Server
 	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, boolFloat(s.Up), server)
 	ch <- prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, s.Duration.Seconds(), server)
+	emitDiscovery(ch, s)
 	for _, r := range s.Sessions {
 		ch <- prometheus.MustNewConstMetric(scrapeSuccessDesc, prometheus.GaugeValue, boolFloat(r.Session != nil), server, r.ID)
 		if r.Session == nil {

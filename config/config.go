@@ -54,6 +54,7 @@ type ServerConfig struct {
 	MaxConcurrentRequests int                  `yaml:"max_concurrent_requests"`
 	CacheTTL              *model.Duration      `yaml:"cache_ttl,omitempty"`
 	Sessions              []string             `yaml:"sessions"`
+	Discovery             *DiscoveryConfig     `yaml:"discovery,omitempty"`
 
 	// secret is kept unexported so that marshalling the config (e.g. for a status page)
 	// can never expose the content of password_file.
@@ -417,7 +418,7 @@ func (l *loader) loadServer(n *yaml.Node, path string) (*ServerConfig, *yaml.Nod
 	}
 	// tls_config and sessions need positions of their own elements, so they are decoded
 	// separately below.
-	var tlsNode, sessionsNode *yaml.Node
+	var tlsNode, sessionsNode, discoveryNode *yaml.Node
 	stripped := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -430,6 +431,8 @@ func (l *loader) loadServer(n *yaml.Node, path string) (*ServerConfig, *yaml.Nod
 			tlsNode = resolve(v)
 		case "sessions":
 			sessionsNode = resolve(v)
+		case "discovery":
+			discoveryNode = resolve(v)
 		default:
 			stripped.Content = append(stripped.Content, k, v)
 		}
@@ -503,6 +506,11 @@ func (l *loader) loadServer(n *yaml.Node, path string) (*ServerConfig, *yaml.Nod
 
 	if sessionsNode != nil && !isNull(sessionsNode) {
 		if err := l.loadSessions(sc, sessionsNode, path+".sessions"); err != nil {
+			return nil, nil, err
+		}
+	}
+	if discoveryNode != nil {
+		if sc.Discovery, err = l.loadDiscovery(discoveryNode, path+".discovery"); err != nil {
 			return nil, nil, err
 		}
 	}

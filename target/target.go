@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -63,6 +64,11 @@ type Snapshot struct {
 	Sessions []SessionResult
 	// Calls are the API requests of this scrape, for the debug page.
 	Calls []vb365.Call
+	// Discovery is nil when discovery is off (see discovery.go).
+	Discovery *DiscoveryResult
+	// Retrievals are the server's data retrievals; RetrievalsErr says why they are missing.
+	Retrievals    []vb365.Retrieval
+	RetrievalsErr error
 }
 
 // Target is one configured VB365 server.
@@ -72,12 +78,20 @@ type Target struct {
 	transport *http.Transport
 	now       func() time.Time
 	group     singleflight.Group
+	// handshakes counts TLS handshakes with the server, so tests can prove connection reuse.
+	handshakes atomic.Uint64
+	mode       ReadStrategy
 
 	mu       sync.Mutex
 	cfg      Config
 	cache    map[string]cacheEntry
 	last     *Snapshot
 	reported map[string]bool // failure causes already logged, so each is logged once
+	// size is what the last list reads taught about the length of the session list.
+	size listSize
+	// disc and retrievalsFailure belong to discovery.go and retrievals.go.
+	disc              discoveryState
+	retrievalsFailure string
 }
 
 type cacheEntry struct {
@@ -91,6 +105,9 @@ type Options struct {
 	Metrics *vb365.Metrics
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// ReadStrategy forces how sessions are read; the zero value chooses per scrape by cost.
+	// Tests and benchmarks force one to compare them.
+	ReadStrategy ReadStrategy
 }
 
 // New builds a Target and its API client. It makes no request.
@@ -104,12 +121,15 @@ func New(cfg Config, o Options) (*Target, error) {
 	if cfg.MaxConcurrentRequests < 1 {
 		cfg.MaxConcurrentRequests = 1
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.TLSClientConfig = cfg.TLS
-	// Keep an idle connection for every request that may be in flight, so that a steady
-	// state makes no new TLS handshakes.
-	transport.MaxIdleConnsPerHost = cfg.MaxConcurrentRequests
-	transport.MaxConnsPerHost = cfg.MaxConcurrentRequests
+	t := &Target{
+		logger:   log.With(o.Logger, "server", cfg.Name),
+		now:      o.Now,
+		mode:     o.ReadStrategy,
+		cfg:      normalize(cfg),
+		cache:    map[string]cacheEntry{},
+		reported: map[string]bool{},
+	}
+	transport := newTransport(cfg, &t.handshakes, o.Metrics.TLSHandshakes(cfg.Name))
 	client, err := vb365.New(vb365.Options{
 		BaseURL:        cfg.URL,
 		APIVersion:     cfg.APIVersion,
@@ -125,16 +145,12 @@ func New(cfg Config, o Options) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Target{
-		logger:    log.With(o.Logger, "server", cfg.Name),
-		client:    client,
-		transport: transport,
-		now:       o.Now,
-		cfg:       normalize(cfg),
-		cache:     map[string]cacheEntry{},
-		reported:  map[string]bool{},
-	}, nil
+	t.client, t.transport = client, transport
+	return t, nil
 }
+
+// TLSHandshakes is the number of TLS handshakes this target's connections have made.
+func (t *Target) TLSHandshakes() uint64 { return t.handshakes.Load() }
 
 func normalize(cfg Config) Config {
 	ids := make([]string, len(cfg.Sessions))
@@ -208,6 +224,7 @@ func (t *Target) abandoned(ctx context.Context, start time.Time) *Snapshot {
 	for _, id := range cfg.Sessions {
 		s.Sessions = append(s.Sessions, SessionResult{ID: id, Err: err})
 	}
+	s.Sessions = append(s.Sessions, t.discoveredPlaceholders(cfg, err)...)
 	return s
 }
 
@@ -237,12 +254,20 @@ func (t *Target) collect(ctx context.Context) *Snapshot {
 	}
 	t.mu.Unlock()
 
-	answered, serverErr := t.readSessions(ctx, cfg, snap, toRead)
-	if len(toRead) == 0 {
+	side := t.startSideReads(ctx, cfg)
+	asked, answered, serverErr := t.read(ctx, cfg, snap, toRead)
+	if sideAnswered, sideErr := t.finishSideReads(side, snap, cfg); sideAnswered {
+		answered = true
+	} else if serverErr == nil {
+		serverErr = sideErr
+	}
+	if !asked && !answered && serverErr == nil {
 		// Everything came from cache: ask the server one cheap question so that `up` still
-		// tells whether it is reachable and accepts our credentials.
-		_, err := t.client.ListSessions(ctx, vb365.ListOptions{Limit: 1})
+		// tells whether it is reachable and accepts our credentials. v6 and v7 tell the
+		// list's length on the way, which the next read strategy decision needs.
+		p, err := t.client.ListSessions(ctx, vb365.ListOptions{Limit: 1})
 		answered, serverErr = apiAnswered(err), err
+		t.noteListSize(p)
 	}
 	snap.Up = answered
 	if !answered {
@@ -263,6 +288,44 @@ func (t *Target) collect(ctx context.Context) *Snapshot {
 	t.last = snap
 	t.logCauses(snap)
 	return snap
+}
+
+// read fills the sessions at idx: from the session list when that costs the server less
+// (see planList), and one GET per session for the rest, so that a session missing from the
+// list still gets its own answer (a 404 stays that session's). It reports whether it asked
+// the server anything, whether the API answered, and the first error when it did not.
+func (t *Target) read(ctx context.Context, cfg Config, snap *Snapshot, idx []int) (asked, answered bool, err error) {
+	t.mu.Lock()
+	size := t.size
+	t.mu.Unlock()
+	if planList(t.mode, len(idx), size) {
+		want := make(map[string]int, len(idx))
+		for _, i := range idx {
+			want[snap.Sessions[i].ID] = i
+		}
+		lerr := t.listRead(ctx, snap, want)
+		asked, answered = true, apiAnswered(lerr)
+		if !answered {
+			err = lerr
+		}
+		rest := make([]int, 0, len(idx))
+		for _, i := range idx {
+			if snap.Sessions[i].Session == nil {
+				rest = append(rest, i)
+			}
+		}
+		idx = rest
+	}
+	if len(idx) == 0 {
+		return asked, answered, err
+	}
+	ok, rerr := t.readSessions(ctx, cfg, snap, idx)
+	if !answered && ok {
+		err = nil
+	} else if !answered && err == nil {
+		err = rerr
+	}
+	return true, answered || ok, err
 }
 
 // readSessions reads the sessions at idx with at most MaxConcurrentRequests workers. It

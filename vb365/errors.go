@@ -72,6 +72,23 @@ func (e *DecodeError) Error() string {
 }
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// TokenError is a failure to get a token for another reason than refused credentials (the
+// token endpoint down, a malformed token answer). Its text is the cause's.
+type TokenError struct{ Err error }
+
+func (e *TokenError) Error() string { return e.Err.Error() }
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// IsClientWide reports whether err stops every call of the client the same way, whatever
+// was asked: refused credentials, no token, or a Retry-After pause. Callers that log per
+// request kind can leave such errors to one server-level line.
+func IsClientWide(err error) bool {
+	var authErr *AuthError
+	var tokErr *TokenError
+	var laterErr *RetryLaterError
+	return errors.As(err, &authErr) || errors.As(err, &tokErr) || errors.As(err, &laterErr)
+}
+
 // ErrBodyTooLarge is returned when an answer exceeds the client's size cap.
 var ErrBodyTooLarge = errors.New("answer larger than the size cap")
 

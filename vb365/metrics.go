@@ -7,6 +7,8 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	tokens   *prometheus.CounterVec
+	// handshakes is fed by the target package's transport, which owns the TLS setup.
+	handshakes *prometheus.CounterVec
 }
 
 // NewMetrics creates the self-metrics and registers them with reg (when not nil).
@@ -25,9 +27,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "vb365_exporter_token_requests_total",
 			Help: "Token requests to the VB365 REST API, by server, grant type (password, refresh_token) and result (success, failure).",
 		}, []string{"server", "grant_type", "result"}),
+		handshakes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vb365_exporter_tls_handshakes_total",
+			Help: "TLS handshakes (full or resumed) with the VB365 REST API, by server. A steady state reuses connections and adds none.",
+		}, []string{"server"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration, m.tokens)
+		reg.MustRegister(m.requests, m.duration, m.tokens, m.handshakes)
 	}
 	return m
+}
+
+// TLSHandshakes is the handshake counter of one server; nil when m is nil.
+func (m *Metrics) TLSHandshakes(server string) prometheus.Counter {
+	if m == nil {
+		return nil
+	}
+	return m.handshakes.WithLabelValues(server)
 }

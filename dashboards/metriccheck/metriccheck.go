@@ -43,7 +43,7 @@ func (m Metrics) Names() []string {
 }
 
 // ExporterMetrics runs the real collector over a snapshot holding one ended,
-// one running and one unreadable session, so that every series family the
+// one running and one unreadable session, a data retrieval and a discovery result, so that every series family the
 // collector can emit (end timestamps only exist for ended sessions) shows up.
 func ExporterMetrics() (Metrics, error) {
 	creation := time.Date(2022, 1, 28, 20, 52, 36, 917705300, time.FixedZone("", 3600))
@@ -67,6 +67,11 @@ func ExporterMetrics() (Metrics, error) {
 			}},
 			{ID: "22222222-0000-4000-8000-000000000002", Err: fmt.Errorf("not found")},
 		},
+		// A retrieval with an expiration and a discovery result, for the retrieval and
+		// discovery families (docs/discovery.md).
+		Retrievals: []vb365.Retrieval{{ID: "8a76872b-7f2c-4c50-95f4-92c4d41bc47c", Name: "Exchange retrieval",
+			Type: "Exchange", DataState: "Retrieved", LastStatus: vb365.StatusSuccess, ExpirationTime: creation.Add(7 * 24 * time.Hour)}},
+		Discovery: &target.DiscoveryResult{Sessions: 2},
 	}
 	reg := prometheus.NewPedanticRegistry()
 	if err := reg.Register(emitter{snap}); err != nil {

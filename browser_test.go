@@ -1,0 +1,132 @@
+//go:build unix
+
+// The Chromium test puts the browser in its own process group to clean up after it, which
+// is Unix-only; CI runs it on Debian.
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"github.com/vb365-exporter/vb365_exporter/simulator"
+)
+
+// screenshotEnv set to 1 makes TestLandingPageInChromium write docs/landing-page.png, the
+// README's screenshot; CI leaves it unset so that a test run never changes the tree.
+const screenshotEnv = "UPDATE_SCREENSHOT"
+
+// runChromium runs headless Chromium once on url with extra args and returns its stdout.
+// Each run gets its own profile and process group, so nothing of it outlives the test.
+func runChromium(t *testing.T, bin, url string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	profile, err := os.MkdirTemp("", "vb365-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(profile)
+	full := append([]string{
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-dev-shm-usage", "--hide-scrollbars", "--user-data-dir=" + profile,
+	}, args...)
+	cmd := exec.CommandContext(ctx, bin, append(full, url)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	// Chromium's helper processes (zygote, crashpad) may linger after the browser exits.
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	if err != nil {
+		t.Fatalf("chromium %s: %v\n%s", strings.Join(args, " "), err, lastLines(stderr.String(), 20))
+	}
+	return stdout.Bytes()
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestLandingPageInChromium renders the landing page in a real browser: every session of the
+// simulator is in the table with the status of the scrape, the session whose name is HTML
+// is shown as text, and the screenshot for the README comes out of the same run.
+func TestLandingPageInChromium(t *testing.T) {
+	bin := requireTool(t, "chromium", "apt-get install -y chromium")
+	sim := startSim(t, simulator.Options{})
+	sim.sim.LoadDemoData()
+	ids := append(simulator.DemoSessionIDs(), unknownID)
+	cfg := writeConfig(t, t.TempDir(), serverSpec{name: "prod", version: "v8", sim: sim, sessions: ids})
+	exp := startExporter(t, cfg)
+	scraped := scrape(t, exp.url+"/metrics", nil)
+
+	dom := runChromium(t, bin, exp.url+"/", "--dump-dom")
+	doc, err := html.Parse(bytes.NewReader(dom))
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := serverSection(t, doc, "prod")
+	rows := sessionTable(t, section)
+	checkSessionRows(t, rows, scraped, sim.sim, ids)
+
+	// Status colours come from classes; a badge without its class loses its meaning.
+	for id, r := range rows {
+		st, ok := sim.sim.Session(id)
+		class := "st-notread"
+		if ok {
+			class = "st-" + strings.ToLower(st.Status)
+		}
+		if badges := domAll(r["Status"], domClass("badge")); len(badges) != 1 || !domClass(class)(badges[0]) {
+			t.Errorf("session %s: status badge without class %s", id, class)
+		}
+	}
+
+	htmlRow, ok := rows[simulator.DemoHTMLNameID]
+	if !ok {
+		t.Fatal("the session with an HTML name is missing")
+	}
+	names := domAll(htmlRow["Name · type"], domClass("sname"))
+	if len(names) != 1 || domText(names[0]) != simulator.DemoHTMLName {
+		t.Errorf("HTML name shown as %q, want the text %q", htmlRow.text("Name · type"), simulator.DemoHTMLName)
+	}
+	if n := len(domAll(doc, domTag("b"))); n != 0 {
+		t.Errorf("the browser built %d <b> elements: a session name was rendered as markup", n)
+	}
+
+	shot := filepath.Join(t.TempDir(), "landing-page.png")
+	runChromium(t, bin, exp.url+"/", "--screenshot="+shot, "--window-size=1280,900")
+	data, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("screenshot is not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 900 {
+		t.Errorf("screenshot is %dx%d, want 1280x900", b.Dx(), b.Dy())
+	}
+	if os.Getenv(screenshotEnv) == "1" {
+		if err := os.WriteFile(filepath.Join("docs", "landing-page.png"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote docs/landing-page.png")
+	}
+}

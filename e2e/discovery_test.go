@@ -1,0 +1,164 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+const newRunID = "0e2e0000-0000-4000-8000-0000000d15c0"
+
+// TestPipelineDiscovery is the pipeline with session discovery on and no session IDs in
+// the exporter's config, scraped the multi-target way (/sd lists the server, /probe serves
+// it): a session that did not exist when everything started must still page when it fails,
+// and an old finished session must not be exported at all.
+func TestPipelineDiscovery(t *testing.T) {
+	running.list = nil
+	simClient = http.DefaultClient
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	t.Cleanup(cancel)
+	root := repoRoot(t)
+	dir := t.TempDir()
+
+	promBin := lookPath(t, "prometheus")
+	amBin := lookPath(t, "prometheus-alertmanager", "alertmanager")
+	exporterBin := goBuild(t, root, dir, "vb365_exporter", ".")
+	simBin := goBuild(t, root, dir, "vb365-simulator", "./cmd/vb365-simulator")
+	hook := newWebhook(t)
+
+	passwordFile := writeFile(t, dir, "password", password)
+	caFile := filepath.Join(dir, "simulator-ca.pem")
+	simAddr := freeAddr(t)
+	startProcess(t, dir, "simulator", simBin,
+		"--listen-address="+simAddr, "--tls", "--tls.ca-out="+caFile, "--admin",
+		"--username="+username, "--password-file="+passwordFile)
+	simURL := "https://" + simAddr
+	waitFor(t, ctx, "the simulator's CA file", func() (bool, string) {
+		b, err := os.ReadFile(caFile)
+		return err == nil && bytes.Contains(b, []byte("END CERTIFICATE")), fmt.Sprint(err)
+	})
+	simClient = tlsClient(t, caFile)
+	waitHTTP(t, ctx, simURL+"/admin/stats")
+	// Only the 2022 reference session exists at start-up; it is older than max_age.
+	adminJSON(t, ctx, http.MethodPost, simURL+"/admin/sessions", map[string]any{
+		"id": referenceID, "name": sessionNames[referenceID], "retrievalId": "8a76872b-7f2c-4c50-95f4-92c4d41bc47c",
+		"creationTime": "2022-01-28T20:52:36.9177053+01:00", "endTime": "2022-01-28T20:56:17.7513457+01:00",
+		"progress": 5, "processedObjects": 37, "type": "Retrieve", "status": "Success",
+	})
+
+	exporterConfig := writeFile(t, dir, "exporter.yml", fmt.Sprintf(`servers:
+  - name: %s
+    url: %s
+    api_version: v6
+    username: '%s'
+    password_file: %s
+    tls_config:
+      ca_file: %s
+    timeout: 5s
+    discovery: {}
+`, serverName, simURL, username, passwordFile, caFile))
+	exporterAddr := freeAddr(t)
+	startProcess(t, dir, "exporter", exporterBin,
+		"--config.file="+exporterConfig, "--web.listen-address="+exporterAddr)
+	waitHTTP(t, ctx, "http://"+exporterAddr+"/-/ready")
+
+	amAddr := freeAddr(t)
+	amConfig := writeFile(t, dir, "alertmanager.yml", fmt.Sprintf(`route:
+  receiver: webhook
+  group_by: ['...']
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: webhook
+    webhook_configs:
+      - url: %s
+        send_resolved: true
+`, hook.URL))
+	startProcess(t, dir, "alertmanager", amBin,
+		"--config.file="+amConfig, "--storage.path="+filepath.Join(dir, "am-data"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+	waitHTTP(t, ctx, "http://"+amAddr+"/-/ready")
+
+	// The scrape job of examples/prometheus/prometheus-sd.yml, at a one-second pace.
+	promAddr := freeAddr(t)
+	promConfig := writeFile(t, dir, "prometheus.yml", fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files:
+  - %s
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ['%s']
+scrape_configs:
+  - job_name: vb365
+    metrics_path: /probe
+    honor_labels: true
+    http_sd_configs:
+      - url: http://%s/sd
+        refresh_interval: 1s
+    relabel_configs:
+      - source_labels: [__param_server]
+        target_label: instance
+`, filepath.Join(root, "alerts", "vb365_exporter.rules.yml"), amAddr, exporterAddr))
+	startProcess(t, dir, "prometheus", promBin,
+		"--config.file="+promConfig, "--storage.tsdb.path="+filepath.Join(dir, "prom-data"),
+		"--web.listen-address="+promAddr, "--rules.alert.resend-delay=1s")
+	promURL := "http://" + promAddr
+	waitHTTP(t, ctx, promURL+"/-/ready")
+
+	waitFor(t, ctx, "the probe target up with discovery reporting no session", func() (bool, string) {
+		v, err := promQuery(ctx, promURL, `vb365_discovery_sessions{server="`+serverName+`",instance="`+serverName+`"} == 0 and on() vb365_up{server="`+serverName+`"} == 1`)
+		return err == nil && len(v) == 1, fmt.Sprint(v, err)
+	})
+
+	// A new run starts after everything is up, with no config change anywhere.
+	adminJSON(t, ctx, http.MethodPost, simURL+"/admin/sessions", map[string]any{
+		"id": newRunID, "name": sessionNames[failedID], "retrievalId": "0e2e0000-0000-4000-8000-0000000000aa",
+		"creationTime": time.Now().Add(-2 * time.Minute).Format(time.RFC3339Nano), "type": "Retrieve", "status": "Running",
+		"progress": 3, "processedObjects": 20,
+	})
+	waitFor(t, ctx, "Prometheus to see the new session running", func() (bool, string) {
+		v, err := promQuery(ctx, promURL, `vb365_data_retrieval_session_status{session_id="`+newRunID+`",status="Running"} == 1`)
+		return err == nil && len(v) == 1, fmt.Sprint(v, err)
+	})
+	if got := hook.alerts(); len(got) != 0 {
+		t.Fatalf("alerts while the only recent session was running: %+v", got)
+	}
+
+	adminJSON(t, ctx, http.MethodPatch, simURL+"/admin/sessions/"+newRunID, map[string]any{
+		"status": "Failed", "endTime": time.Now().Format(time.RFC3339Nano), "progress": 9, "processedObjects": 40,
+	})
+	var paged amAlert
+	waitFor(t, ctx, "the Failed alert for the discovered session at the webhook", func() (bool, string) {
+		for _, a := range hook.alerts() {
+			if a.Status == "firing" && a.Labels["alertname"] == "VB365DataRetrievalSessionFailed" && a.Labels["session_id"] == newRunID {
+				paged = a
+				return true, ""
+			}
+		}
+		return false, fmt.Sprint(hook.alerts())
+	})
+	if paged.Labels["server"] != serverName || paged.Labels["name"] != sessionNames[failedID] || paged.Labels["severity"] != "critical" {
+		t.Errorf("alert labels %v, want server=%s, name=%q, severity=critical", paged.Labels, serverName, sessionNames[failedID])
+	}
+	for _, a := range hook.alerts() {
+		if a.Labels["session_id"] != newRunID {
+			t.Errorf("unexpected alert: %+v", a)
+		}
+	}
+	// The 2022 session is beyond max_age: never exported, so nothing can page on it.
+	v, err := promQuery(ctx, promURL, `count_over_time(vb365_data_retrieval_session_scrape_success{session_id="`+referenceID+`"}[10m])`)
+	if err != nil || len(v) != 0 {
+		t.Errorf("the aged-out reference session was exported: %v %v", v, err)
+	}
+}

@@ -1,0 +1,335 @@
+// Package landing renders the exporter's landing page (`/`): per configured server the last
+// scrape and its sessions, and on `/?debug=SERVER` the API calls of that scrape. It only
+// reads snapshots the targets already hold, so opening the page never calls the VB365 API,
+// and a page left open cannot load a server.
+package landing
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
+)
+
+// Server is one configured server as the page shows it.
+type Server struct {
+	Name       string
+	URL        string
+	APIVersion string
+	// Last is the server's last snapshot, nil before its first scrape.
+	Last *target.Snapshot
+}
+
+// Link is one entry of the page's link list.
+type Link struct {
+	Address string
+	Text    string
+}
+
+// Options configure the page.
+type Options struct {
+	Name        string
+	Description string
+	Version     string
+	// MetricsPath is where Prometheus scrapes; the page points there before the first scrape.
+	MetricsPath string
+	Links       []Link
+	// Servers returns the configured servers in config order; it is called per request so
+	// that a reload shows at once.
+	Servers func() []Server
+	// Now is the clock for "ago"; tests replace it.
+	Now func() time.Time
+}
+
+// Handler serves the landing page and the debug page.
+type Handler struct {
+	opts Options
+}
+
+//go:embed page.html
+var pageSource string
+
+var page = template.Must(template.New("page").Parse(pageSource))
+
+// New returns the handler.
+func New(o Options) *Handler {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MetricsPath == "" {
+		o.MetricsPath = "/metrics"
+	}
+	if o.Servers == nil {
+		o.Servers = func() []Server { return nil }
+	}
+	return &Handler{opts: o}
+}
+
+// contentSecurityPolicy allows the inline style sheet and nothing else: no scripts, no
+// fetches, no assets from anywhere, which also proves that the page needs none.
+const contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	servers := h.opts.Servers()
+	now := h.opts.Now()
+	v := view{
+		Name: h.opts.Name, Description: h.opts.Description, Version: h.opts.Version, Links: h.opts.Links,
+		MetricsPath: h.opts.MetricsPath, Now: now.UTC().Format(pageTime),
+	}
+	status := http.StatusOK
+	q := r.URL.Query()
+	if q.Has("debug") {
+		name := q.Get("debug")
+		v.Debug = true
+		v.DebugServer = name
+		found := false
+		for _, s := range servers {
+			if s.Name == name {
+				found = true
+				sv := serverView(s, now)
+				v.Servers = []serverPage{sv}
+				v.Calls = callViews(s.Last)
+				v.CallsCapped = s.Last != nil && len(s.Last.Calls) >= callCap
+			}
+		}
+		if !found {
+			status = http.StatusNotFound
+		}
+		for _, s := range servers {
+			v.ServerNames = append(v.ServerNames, s.Name)
+		}
+	} else {
+		for _, s := range servers {
+			v.Servers = append(v.Servers, serverView(s, now))
+			v.ServerNames = append(v.ServerNames, s.Name)
+		}
+	}
+	var buf bytes.Buffer
+	if err := page.Execute(&buf, v); err != nil {
+		http.Error(w, "cannot render page: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Content-Security-Policy", contentSecurityPolicy)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Referrer-Policy", "no-referrer")
+	// The page is a view of one moment; a cached copy would show an old scrape as current.
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// callCap is the number of calls target keeps per scrape (vb365.NewCallRecorder(200)); at
+// that count the page says the list may be cut.
+const callCap = 200
+
+const (
+	pageTime    = "2006-01-02 15:04:05 UTC"
+	sessionTime = "2006-01-02 15:04:05 -07:00"
+)
+
+type view struct {
+	Name, Description, Version, Now string
+	MetricsPath                     string
+	Links                           []Link
+	Servers                         []serverPage
+	ServerNames                     []string
+	Debug                           bool
+	DebugServer                     string
+	Calls                           []callView
+	CallsCapped                     bool
+}
+
+type serverPage struct {
+	Name, URL, APIVersion string
+	Scraped               bool
+	When, Ago, Duration   string
+	Up                    bool
+	Reason, Error         string
+	Sessions              []sessionView
+	Counts                []statusCount
+	NotRead               int
+	Calls                 int
+}
+
+type statusCount struct {
+	Status, Class string
+	N             int
+}
+
+type sessionView struct {
+	ID, Name, Type, RetrievalID string
+	Read                        bool
+	Status, StatusClass         string
+	Progress, Objects           int64
+	Duration, Created, Ended    string
+	Cached                      bool
+	Reason, Error               string
+}
+
+type callView struct {
+	N                  int
+	Method, Path       string
+	Status, StatusText string
+	StatusClass        string
+	Latency, Error     string
+	Failed             bool
+}
+
+// statusClass maps a documented status to its colour; a status a newer VB365 invents still
+// renders, in a neutral colour.
+func statusClass(status string) string {
+	for _, s := range vb365.Statuses {
+		if s == status {
+			return "st-" + strings.ToLower(s)
+		}
+	}
+	return "st-other"
+}
+
+func serverView(s Server, now time.Time) serverPage {
+	p := serverPage{Name: s.Name, URL: s.URL, APIVersion: s.APIVersion}
+	snap := s.Last
+	if snap == nil {
+		return p
+	}
+	p.Scraped = true
+	p.When = snap.Start.UTC().Format(pageTime)
+	p.Ago = ago(now.Sub(snap.Start))
+	p.Duration = formatDuration(snap.Duration)
+	p.Up = snap.Up
+	if snap.Err != nil {
+		p.Reason = vb365.Reason(snap.Err)
+		p.Error = snap.Err.Error()
+	}
+	p.Calls = len(snap.Calls)
+	counts := map[string]int{}
+	var order []string
+	for _, r := range snap.Sessions {
+		sv := sessionView{ID: r.ID, Cached: r.Cached}
+		if r.Session == nil {
+			p.NotRead++
+			sv.Status, sv.StatusClass = "not read", "st-notread"
+			if r.Err != nil {
+				sv.Reason = vb365.Reason(r.Err)
+				sv.Error = r.Err.Error()
+			} else {
+				sv.Reason = "no answer"
+			}
+		} else {
+			sess := r.Session
+			sv.Read = true
+			sv.Name, sv.Type, sv.RetrievalID = sess.Name, sess.Type, sess.RetrievalID
+			sv.Status, sv.StatusClass = sess.Status, statusClass(sess.Status)
+			sv.Progress, sv.Objects = sess.Progress, sess.ProcessedObjects
+			// A running session's duration grows until it ends; as the metric does, the
+			// page measures it at the scrape, not when the page is opened.
+			sv.Duration = sessionDuration(sess.Duration(snap.Start))
+			sv.Created = sess.CreationTime.Format(sessionTime)
+			if sess.Ended() {
+				sv.Ended = sess.EndTime.Format(sessionTime)
+			}
+			if counts[sess.Status] == 0 {
+				order = append(order, sess.Status)
+			}
+			counts[sess.Status]++
+		}
+		p.Sessions = append(p.Sessions, sv)
+	}
+	// Sessions that were not read come first: they are why a user opens this page, and in a
+	// long list they would otherwise be below the fold. Config order otherwise.
+	sort.SliceStable(p.Sessions, func(i, j int) bool { return !p.Sessions[i].Read && p.Sessions[j].Read })
+	// Documented statuses first, in Veeam's order, then any new ones as they came.
+	seen := map[string]bool{}
+	for _, st := range append(append([]string(nil), vb365.Statuses...), order...) {
+		if counts[st] > 0 && !seen[st] {
+			seen[st] = true
+			p.Counts = append(p.Counts, statusCount{Status: st, Class: statusClass(st), N: counts[st]})
+		}
+	}
+	return p
+}
+
+func callViews(snap *target.Snapshot) []callView {
+	if snap == nil {
+		return nil
+	}
+	out := make([]callView, len(snap.Calls))
+	for i, c := range snap.Calls {
+		cv := callView{N: i + 1, Method: c.Method, Path: c.Path, Latency: formatDuration(c.Duration), Error: c.Error}
+		if c.Status == 0 {
+			cv.Status, cv.StatusText, cv.StatusClass, cv.Failed = "-", "no answer", "code-err", true
+		} else {
+			cv.Status, cv.StatusText = strconv.Itoa(c.Status), http.StatusText(c.Status)
+			cv.StatusClass = "code-ok"
+			if c.Status >= 400 {
+				cv.StatusClass, cv.Failed = "code-err", true
+			}
+		}
+		out[i] = cv
+	}
+	return out
+}
+
+func formatDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%d µs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	case d < time.Minute:
+		return fmt.Sprintf("%.3f s", d.Seconds())
+	}
+	return d.Round(time.Second).String()
+}
+
+// sessionDuration rounds to the second: sessions run for minutes to days, and the exact
+// value is in the metric.
+func sessionDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d < 0 {
+		d = 0
+	}
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	switch {
+	case h > 0:
+		return fmt.Sprintf("%dh %02dm %02ds", h, m, s)
+	case m > 0:
+		return fmt.Sprintf("%dm %02ds", m, s)
+	}
+	return fmt.Sprintf("%ds", s)
+}
+
+func ago(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	}
+	return d.Round(time.Minute).String() + " ago"
+}

@@ -1,0 +1,295 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+
+	"github.com/vb365-exporter/vb365_exporter/simulator"
+)
+
+// pageRow is one row of a sessions table, its cells keyed by column header.
+type pageRow map[string]*html.Node
+
+func (r pageRow) text(col string) string {
+	if c, ok := r[col]; ok {
+		return domText(c)
+	}
+	return "<no column " + col + ">"
+}
+
+func domAll(n *html.Node, match func(*html.Node) bool) []*html.Node {
+	var out []*html.Node
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if match(n) {
+			out = append(out, n)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return out
+}
+
+func domTag(tag string) func(*html.Node) bool {
+	return func(n *html.Node) bool { return n.Type == html.ElementNode && n.Data == tag }
+}
+
+func domClass(class string) func(*html.Node) bool {
+	return func(n *html.Node) bool {
+		for _, a := range n.Attr {
+			if a.Key == "class" && strings.Contains(" "+a.Val+" ", " "+class+" ") {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func domAttr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// domText is what a reader sees of n, words separated where elements meet.
+func domText(n *html.Node) string {
+	var parts []string
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && (n.Data == "style" || n.Data == "title") {
+			return
+		}
+		if n.Type == html.TextNode {
+			parts = append(parts, n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return strings.Join(strings.Fields(strings.Join(parts, " ")), " ")
+}
+
+// serverSection returns the landing page's section of the named server.
+func serverSection(t *testing.T, doc *html.Node, name string) *html.Node {
+	t.Helper()
+	for _, s := range domAll(doc, domTag("section")) {
+		if domAttr(s, "id") == "server-"+name {
+			return s
+		}
+	}
+	t.Fatalf("no section for server %s", name)
+	return nil
+}
+
+// sessionTable reads the sessions table of a section by its headers, keyed by session ID.
+func sessionTable(t *testing.T, section *html.Node) map[string]pageRow {
+	t.Helper()
+	rows := map[string]pageRow{}
+	for _, table := range domAll(section, func(n *html.Node) bool { return domTag("table")(n) && domClass("sessions")(n) }) {
+		var headers []string
+		for _, th := range domAll(table, domTag("th")) {
+			headers = append(headers, domText(th))
+		}
+		for _, tr := range domAll(table, domTag("tr")) {
+			tds := domAll(tr, domTag("td"))
+			if len(tds) == 0 {
+				continue
+			}
+			r := pageRow{}
+			col := 0
+			for _, td := range tds {
+				// A cell spanning columns stands for each of them, as it does on screen.
+				n, err := strconv.Atoi(domAttr(td, "colspan"))
+				if err != nil || n < 1 {
+					n = 1
+				}
+				for range n {
+					if col >= len(headers) {
+						t.Fatalf("row with more cells than the %d headers", len(headers))
+					}
+					r[headers[col]] = td
+					col++
+				}
+			}
+			if col != len(headers) {
+				t.Fatalf("row with %d cells under %d headers", col, len(headers))
+			}
+			id := r.text("Session ID")
+			if _, dup := rows[id]; dup {
+				t.Errorf("session %s shown twice", id)
+			}
+			rows[id] = r
+		}
+	}
+	return rows
+}
+
+func getPage(t *testing.T, url string) (int, string, *html.Node) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	doc, err := html.Parse(strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body), doc
+}
+
+// statusesOf returns, per session, the status the scrape reported (the state set's 1).
+func statusesOf(r scrapeResult) map[string]string {
+	out := map[string]string{}
+	mf := r.fams["vb365_data_retrieval_session_status"]
+	if mf == nil {
+		return out
+	}
+	for _, m := range mf.Metric {
+		if m.GetGauge().GetValue() != 1 {
+			continue
+		}
+		var id, status string
+		for _, lp := range m.Label {
+			switch lp.GetName() {
+			case "session_id":
+				id = lp.GetValue()
+			case "status":
+				status = lp.GetValue()
+			}
+		}
+		out[id] = status
+	}
+	return out
+}
+
+// checkSessionRows compares the page's sessions table with the scrape it shows and with the
+// simulator, so that a lost session or a wrong status fails.
+func checkSessionRows(t *testing.T, rows map[string]pageRow, scraped scrapeResult, sim *simulator.Simulator, ids []string) {
+	t.Helper()
+	fromMetrics := statusesOf(scraped)
+	if len(rows) != len(ids) {
+		t.Errorf("page shows %d sessions, config has %d", len(rows), len(ids))
+	}
+	for _, id := range ids {
+		row, ok := rows[id]
+		if !ok {
+			t.Errorf("session %s missing from the page", id)
+			continue
+		}
+		got := row.text("Status")
+		want, known := sim.Session(id)
+		if !known {
+			if got != "not read" || !strings.HasPrefix(row.text("Not read because"), "not found — session: HTTP 404") {
+				t.Errorf("unknown session %s: status %q, reason %q", id, got, row.text("Not read because"))
+			}
+			continue
+		}
+		if got != fromMetrics[id] {
+			t.Errorf("session %s: page says %q, the same scrape's metrics say %q", id, got, fromMetrics[id])
+		}
+		// The running demo sessions end minutes after loading, long after this test.
+		if got != want.Status {
+			t.Errorf("session %s: page says %q, simulator has %q", id, got, want.Status)
+		}
+		if name := domAll(row["Name · type"], domClass("sname")); len(name) != 1 || domText(name[0]) != want.Name {
+			t.Errorf("session %s: name %q, simulator has %q", id, row.text("Name · type"), want.Name)
+		}
+	}
+}
+
+// TestLandingPageReflectsLastScrape runs the whole exporter: the page shows the last scrape,
+// costs no API call, and shows no secret, for a good and a refused server.
+func TestLandingPageReflectsLastScrape(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	sim.sim.LoadDemoData()
+	ids := append(simulator.DemoSessionIDs(), unknownID)
+	cfg := writeConfig(t, t.TempDir(),
+		serverSpec{name: "good", version: "v8", sim: sim, sessions: ids},
+		serverSpec{name: "bad", sim: sim, password: simPassword + "-wrong", sessions: []string{simulator.ReferenceSessionID}})
+	exp := startExporter(t, cfg)
+
+	_, _, doc := getPage(t, exp.url+"/")
+	for _, name := range []string{"good", "bad"} {
+		if s := domText(serverSection(t, doc, name)); !strings.Contains(s, "Not scraped yet") {
+			t.Errorf("%s before the first scrape: %s", name, s)
+		}
+	}
+	if n := sim.sim.Stats().Total; n != 0 {
+		t.Fatalf("opening the page before a scrape made %d API calls", n)
+	}
+
+	scraped := scrape(t, exp.url+"/metrics", nil)
+	before := sim.sim.Stats().Total
+	var pages []string
+	code, body, doc := getPage(t, exp.url+"/")
+	pages = append(pages, body)
+	if code != http.StatusOK {
+		t.Fatalf("/: %d", code)
+	}
+	checkSessionRows(t, sessionTable(t, serverSection(t, doc, "good")), scraped, sim.sim, ids)
+	bad := serverSection(t, doc, "bad")
+	if s := domText(bad); !strings.Contains(s, "bad down") || !strings.Contains(s, "authentication failed — authentication failed (check username and password") {
+		t.Errorf("refused server not explained: %s", s)
+	}
+	if r := sessionTable(t, bad)[simulator.ReferenceSessionID]; r.text("Status") != "not read" || !strings.HasPrefix(r.text("Not read because"), "authentication failed") {
+		t.Errorf("session of the refused server: %q / %q", r.text("Status"), r.text("Not read because"))
+	}
+
+	code, body, doc = getPage(t, exp.url+"/?debug=good")
+	pages = append(pages, body)
+	if code != http.StatusOK {
+		t.Fatalf("/?debug=good: %d", code)
+	}
+	calls := domAll(doc, func(n *html.Node) bool { return domTag("table")(n) && domClass("calls")(n) })
+	if len(calls) != 1 {
+		t.Fatalf("%d call tables", len(calls))
+	}
+	var lines []string
+	for _, tr := range domAll(calls[0], domTag("tr"))[1:] {
+		lines = append(lines, domText(tr))
+	}
+	if len(lines) != 1+len(ids) || !strings.HasPrefix(lines[0], "1 POST /v8/token 200 OK ") {
+		t.Errorf("calls of the scrape:\n%s", strings.Join(lines, "\n"))
+	}
+	all := strings.Join(lines, "\n")
+	for _, id := range ids {
+		want := "GET /v8/DataRetrievalSessions/" + id + " 200 OK"
+		if id == unknownID {
+			want = "GET /v8/DataRetrievalSessions/" + id + " 404 Not Found"
+		}
+		if !strings.Contains(all, want) {
+			t.Errorf("no call %q in:\n%s", want, all)
+		}
+	}
+	code, body, _ = getPage(t, exp.url+"/?debug=bad")
+	pages = append(pages, body)
+	if code != http.StatusOK || !strings.Contains(body, "/v6/token") || !strings.Contains(body, "400") {
+		t.Errorf("/?debug=bad: %d, no refused token call", code)
+	}
+	if after := sim.sim.Stats().Total; after != before {
+		t.Errorf("opening the pages made %d API calls; they must only show the last scrape", after-before)
+	}
+
+	everything := strings.Join(pages, "\n")
+	if strings.Contains(everything, simPassword) {
+		t.Error("the password is on a page")
+	}
+	for _, tok := range sim.spy.issued() {
+		if strings.Contains(everything, tok) {
+			t.Error("a token is on a page")
+		}
+	}
+}

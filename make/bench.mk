@@ -1,0 +1,16 @@
+# make bench: Go benchmarks of the metric path, then the load scenarios against the real
+# binary (see BENCHMARKS.md). LOADTEST_FLAGS=--scale=10 makes a quick smoke run.
+BENCH_DIR      ?= .build/bench
+LOADTEST_FLAGS ?=
+
+.PHONY: bench bench-go bench-load
+bench: bench-go bench-load
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 10x . ./collector/ ./bench/...
+
+bench-load:
+	@mkdir -p $(BENCH_DIR)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BENCH_DIR)/vb365_exporter .
+	$(GO) build -o $(BENCH_DIR)/loadtest ./bench/loadtest
+	$(BENCH_DIR)/loadtest --exporter $(BENCH_DIR)/vb365_exporter $(LOADTEST_FLAGS)

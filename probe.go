@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vb365-exporter/vb365_exporter/collector"
+	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/target"
+)
+
+// discoveryRoutes adds the multi-target endpoints: /probe for one server's metrics and /sd
+// listing the servers as probe targets for Prometheus' http_sd.
+func (e *exporter) discoveryRoutes(mux *http.ServeMux) {
+	for path, h := range map[string]http.Handler{"/probe": e.probeHandler(), "/sd": e.sdHandler()} {
+		// ServeMux panics on a second registration; --web.telemetry-path wins.
+		if path == e.opts.telemetryPath {
+			level.Warn(e.logger).Log("msg", "endpoint not served: --web.telemetry-path uses its path", "path", path)
+			continue
+		}
+		mux.Handle(path, h)
+	}
+}
+
+// targetDiscovery maps the discovery block of the config file to the target's settings.
+func targetDiscovery(d *config.DiscoveryConfig) *target.Discovery {
+	if d == nil {
+		return nil
+	}
+	return &target.Discovery{
+		MaxAge:       time.Duration(d.MaxAge),
+		RetrievalIDs: d.RetrievalIDs,
+		NameRegexps:  d.Regexps(),
+		MaxSessions:  d.MaxSessions,
+	}
+}
+
+// probeHandler answers /probe?server=NAME with the VB365 metrics of that one server, so that
+// Prometheus can scrape each server as its own target with its own interval and timeout.
+// The exporter's own metrics stay on /metrics, so that they are not repeated per server.
+func (e *exporter) probeHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		names := r.URL.Query()["server"]
+		if len(names) != 1 || names[0] == "" {
+			http.Error(w, "the server parameter is required once: /probe?server=NAME, NAME being a server name of the config file", http.StatusBadRequest)
+			return
+		}
+		t, ok := e.pool.Get(names[0])
+		if !ok {
+			// The name is echoed quoted, so that odd input cannot forge more of the answer.
+			http.Error(w, fmt.Sprintf("server %q is not configured", names[0]), http.StatusBadRequest)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), e.scrapeTimeout(r))
+		defer cancel()
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collector.New(ctx, []collector.Source{t}, e.logger))
+		promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+			ErrorLog:      promhttpLogger{e.logger},
+			ErrorHandling: promhttp.ContinueOnError,
+		}).ServeHTTP(w, r)
+	})
+}

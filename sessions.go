@@ -1,0 +1,330 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/model"
+
+	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
+)
+
+// sessionsOptions are the flags of `vb365_exporter sessions`.
+type sessionsOptions struct {
+	server      string
+	statusFlag  string
+	sinceFlag   string
+	output      string
+	retrievalID string
+	limit       int
+
+	// Parsed from the flags above by parse.
+	statuses map[string]bool
+	since    time.Duration
+	// now is the clock for --since and running durations; tests replace it.
+	now func() time.Time
+}
+
+func addSessionsCommand(app *kingpin.Application, o *sessionsOptions) {
+	cmd := app.Command(commandSessions, "List the data retrieval sessions of a configured server, newest first, "+
+		"to find the IDs for the config's sessions: list. Uses the server entries of --config.file.")
+	cmd.Flag("server", "Name of the configured server to ask. Required when the config has more than one server.").StringVar(&o.server)
+	cmd.Flag("status", "Only sessions in these statuses, comma-separated (Stopped, Running, Success, Failed, Warning, NotConfigured).").StringVar(&o.statusFlag)
+	cmd.Flag("since", "Only sessions created within this long before now, e.g. 24h or 7d. Empty lists all.").StringVar(&o.sinceFlag)
+	cmd.Flag("retrieval-id", "Only sessions of this data retrieval (the API's dataRetrievalId filter).").StringVar(&o.retrievalID)
+	cmd.Flag("limit", "Show at most this many sessions (the newest); 0 shows all.").Default("0").IntVar(&o.limit)
+	cmd.Flag("output", "Output format: table, yaml (a block to paste under a server's sessions:) or json.").
+		Short('o').Default("table").EnumVar(&o.output, "table", "yaml", "json")
+}
+
+// parse checks the flags whose values kingpin cannot check itself, so that a typo is a usage
+// error before any request is made.
+func (o *sessionsOptions) parse() error {
+	if o.statusFlag != "" {
+		o.statuses = map[string]bool{}
+		for _, s := range strings.Split(o.statusFlag, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			canonical := ""
+			for _, known := range vb365.Statuses {
+				if strings.EqualFold(s, known) {
+					canonical = known
+				}
+			}
+			if canonical == "" {
+				return fmt.Errorf("--status: unknown status %q (want %s)", s, strings.Join(vb365.Statuses, ", "))
+			}
+			o.statuses[canonical] = true
+		}
+	}
+	if o.sinceFlag != "" {
+		d, err := model.ParseDuration(o.sinceFlag)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("--since: %q is not a positive duration such as 24h or 7d", o.sinceFlag)
+		}
+		o.since = time.Duration(d)
+	}
+	if o.limit < 0 {
+		return fmt.Errorf("--limit: must not be negative")
+	}
+	return nil
+}
+
+// errStopPaging ends the paging early: the list is newest first, so once a page reaches
+// sessions older than --since, later pages hold nothing to show.
+var errStopPaging = errors.New("stop paging")
+
+// listSessions is the `sessions` command. Every failure is one line on stderr and exit 1, so
+// that a first-time user sees the cause (password, CA file, address) without a stack of logs.
+func listSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
+	o := &opts.sessions
+	if o.now == nil {
+		o.now = time.Now
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "vb365_exporter sessions:", oneLine(err.Error()))
+		return 1
+	}
+	cfg, err := config.Load(opts.configFile)
+	if err != nil {
+		return fail(err)
+	}
+	srv, err := pickServer(cfg, o.server)
+	if err != nil {
+		return fail(err)
+	}
+	one := *cfg
+	one.Servers = []config.ServerConfig{*srv}
+	tcfgs, err := targetConfigs(&one)
+	if err != nil {
+		return fail(err)
+	}
+	client, err := newListClient(tcfgs[0])
+	if err != nil {
+		return fail(fmt.Errorf("server %q: %w", srv.Name, err))
+	}
+
+	now := o.now()
+	var cutoff time.Time
+	if o.since > 0 {
+		cutoff = now.Add(-o.since)
+	}
+	var found []vb365.Session
+	invalid := 0
+	err = client.ListAllSessions(ctx, o.retrievalID, 1000, 0, func(p *vb365.Page) error {
+		invalid += len(p.Invalid)
+		older := false
+		for _, s := range p.Sessions {
+			if !cutoff.IsZero() && s.CreationTime.Before(cutoff) {
+				older = true
+				continue
+			}
+			if o.statuses != nil && !o.statuses[s.Status] {
+				continue
+			}
+			found = append(found, s)
+		}
+		if older {
+			return errStopPaging
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopPaging) {
+		return fail(describeListError(srv, err))
+	}
+	// The API documents no order; sort so that "newest first" holds for any server.
+	sort.SliceStable(found, func(i, j int) bool { return found[i].CreationTime.After(found[j].CreationTime) })
+	if o.limit > 0 && len(found) > o.limit {
+		found = found[:o.limit]
+	}
+	if invalid > 0 {
+		fmt.Fprintf(stderr, "vb365_exporter sessions: warning: %d session(s) in the list could not be decoded and are not shown\n", invalid)
+	}
+	switch o.output {
+	case "yaml":
+		err = writeSessionsYAML(stdout, srv, found, o)
+	case "json":
+		err = writeSessionsJSON(stdout, found, now)
+	default:
+		err = writeSessionsTable(stdout, found, now)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return 0
+}
+
+func pickServer(cfg *config.Config, name string) (*config.ServerConfig, error) {
+	names := make([]string, len(cfg.Servers))
+	for i := range cfg.Servers {
+		names[i] = cfg.Servers[i].Name
+	}
+	if name != "" {
+		if s, ok := cfg.Server(name); ok {
+			return s, nil
+		}
+		return nil, fmt.Errorf("--server %q is not in the config (servers: %s)", name, strings.Join(names, ", "))
+	}
+	if len(cfg.Servers) != 1 {
+		return nil, fmt.Errorf("the config has %d servers; pick one with --server (servers: %s)", len(cfg.Servers), strings.Join(names, ", "))
+	}
+	return &cfg.Servers[0], nil
+}
+
+// newListClient builds an API client with the same TLS and timeout settings the exporter
+// would use, so that a command that works here also works in the exporter.
+func newListClient(tc target.Config) (*vb365.Client, error) {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = tc.TLS
+	return vb365.New(vb365.Options{
+		BaseURL:        tc.URL,
+		APIVersion:     tc.APIVersion,
+		Username:       tc.Username,
+		Password:       tc.Password,
+		HTTPClient:     &http.Client{Transport: transport},
+		RequestTimeout: tc.Timeout,
+		MaxConcurrent:  1,
+		Server:         tc.Name,
+	})
+}
+
+// describeListError names the server and, for refused credentials, drops the client's retry
+// schedule: that is for the long-running exporter, not for a command that exits.
+func describeListError(srv *config.ServerConfig, err error) error {
+	where := fmt.Sprintf("server %q (%s, %s)", srv.Name, srv.URL, srv.APIVersion)
+	var authErr *vb365.AuthError
+	if errors.As(err, &authErr) {
+		return fmt.Errorf("%s: authentication failed for user '%s' (check username and password): %w", where, srv.Username, authErr.Err)
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s: interrupted", where)
+	}
+	return fmt.Errorf("%s: cannot list sessions: %w", where, err)
+}
+
+// oneLine keeps an error on one line even if a server put newlines into its message.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// printable makes an API string safe for a terminal and for a YAML comment: control
+// characters (escape sequences, newlines) could otherwise rewrite the screen or end the
+// comment and inject keys into a pasted config.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+const cliTimeLayout = "2006-01-02 15:04:05 -07:00"
+
+func formatEnd(s *vb365.Session) string {
+	if !s.Ended() {
+		return "-"
+	}
+	return s.EndTime.Format(cliTimeLayout)
+}
+
+func formatDuration(s *vb365.Session, now time.Time) string {
+	d := s.Duration(now).Round(time.Second).String()
+	if !s.Ended() {
+		return d + " (not ended)"
+	}
+	return d
+}
+
+func writeSessionsTable(w io.Writer, sessions []vb365.Session, now time.Time) error {
+	if len(sessions) == 0 {
+		_, err := fmt.Fprintln(w, "No data retrieval sessions match.")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tTYPE\tSTATUS\tCREATED\tENDED\tDURATION\tOBJECTS")
+	for i := range sessions {
+		s := &sessions[i]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", s.ID, printable(s.Name), printable(s.Type), printable(s.Status),
+			s.CreationTime.Format(cliTimeLayout), formatEnd(s), formatDuration(s, now), s.ProcessedObjects)
+	}
+	return tw.Flush()
+}
+
+// writeSessionsYAML prints list items indented for a server entry laid out like
+// config.example.yml, each with a comment naming the session, so the IDs stay recognisable
+// in the config long after they were pasted.
+func writeSessionsYAML(w io.Writer, srv *config.ServerConfig, sessions []vb365.Session, o *sessionsOptions) error {
+	var b strings.Builder
+	var filters []string
+	if o.statusFlag != "" {
+		filters = append(filters, "--status "+o.statusFlag)
+	}
+	if o.sinceFlag != "" {
+		filters = append(filters, "--since "+o.sinceFlag)
+	}
+	if o.retrievalID != "" {
+		filters = append(filters, "--retrieval-id "+o.retrievalID)
+	}
+	if o.limit > 0 {
+		filters = append(filters, fmt.Sprintf("--limit %d", o.limit))
+	}
+	selected := ""
+	if len(filters) > 0 {
+		selected = " (" + strings.Join(filters, " ") + ")"
+	}
+	fmt.Fprintf(&b, "      # vb365_exporter sessions: %d data retrieval session(s) of server %q%s, newest first.\n",
+		len(sessions), printable(srv.Name), printable(selected))
+	b.WriteString("      # Paste under the server's sessions: key (the indent fits config.example.yml).\n")
+	for i := range sessions {
+		s := &sessions[i]
+		fmt.Fprintf(&b, "      - %s  # %s (%s, %s, created %s)\n", s.ID, printable(s.Name), printable(s.Type), printable(s.Status),
+			s.CreationTime.Format(cliTimeLayout))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+type jsonSession struct {
+	ID               string     `json:"id"`
+	Name             string     `json:"name"`
+	RetrievalID      string     `json:"retrievalId"`
+	Type             string     `json:"type"`
+	Status           string     `json:"status"`
+	CreationTime     time.Time  `json:"creationTime"`
+	EndTime          *time.Time `json:"endTime"`
+	DurationSeconds  float64    `json:"durationSeconds"`
+	Progress         int64      `json:"progress"`
+	ProcessedObjects int64      `json:"processedObjects"`
+}
+
+func writeSessionsJSON(w io.Writer, sessions []vb365.Session, now time.Time) error {
+	out := make([]jsonSession, len(sessions))
+	for i := range sessions {
+		s := &sessions[i]
+		out[i] = jsonSession{ID: s.ID, Name: s.Name, RetrievalID: s.RetrievalID, Type: s.Type, Status: s.Status,
+			CreationTime: s.CreationTime, DurationSeconds: s.Duration(now).Seconds(),
+			Progress: s.Progress, ProcessedObjects: s.ProcessedObjects}
+		if s.Ended() {
+			end := s.EndTime
+			out[i].EndTime = &end
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

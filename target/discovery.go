@@ -1,0 +1,181 @@
+package target
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-kit/log/level"
+
+	"github.com/vb365-exporter/vb365_exporter/vb365"
+)
+
+// DiscoveryResult is what session discovery did in one scrape.
+type DiscoveryResult struct {
+	// Sessions is how many sessions discovery selected (after the max_sessions guard),
+	// including those that are also configured.
+	Sessions int
+	// Dropped is how many selected sessions the max_sessions guard cut off.
+	Dropped int
+	// Err is why the session list could not be read; the counts are 0 then.
+	Err error
+}
+
+// Select picks the sessions to follow from the server's session list: those created within
+// MaxAge or still Running, of the configured retrievals, with a matching name, newest first,
+// at most MaxSessions of them. dropped counts the ones the cap cut off. A zero MaxAge or
+// MaxSessions means no limit, so a hand-built Discovery is never silently empty.
+func (d *Discovery) Select(listed []vb365.Session, now time.Time) (keep []vb365.Session, dropped int) {
+	retrievals := map[string]bool{}
+	for _, id := range d.RetrievalIDs {
+		retrievals[strings.ToLower(id)] = true
+	}
+	seen := map[string]bool{}
+	for _, s := range listed {
+		id := strings.ToLower(s.ID)
+		if seen[id] {
+			continue // a session that moved between two pages of the list
+		}
+		seen[id] = true
+		// The API filters by retrieval already; checking again keeps a server that ignores
+		// the filter from flooding the selection.
+		if len(retrievals) > 0 && !retrievals[strings.ToLower(s.RetrievalID)] {
+			continue
+		}
+		if d.MaxAge > 0 && s.Status != vb365.StatusRunning && now.Sub(s.CreationTime) > d.MaxAge {
+			continue
+		}
+		if !d.nameMatches(s.Name) {
+			continue
+		}
+		s.ID = id
+		keep = append(keep, s)
+	}
+	sort.SliceStable(keep, func(i, j int) bool {
+		if !keep[i].CreationTime.Equal(keep[j].CreationTime) {
+			return keep[i].CreationTime.After(keep[j].CreationTime)
+		}
+		return keep[i].ID < keep[j].ID
+	})
+	if d.MaxSessions > 0 && len(keep) > d.MaxSessions {
+		dropped = len(keep) - d.MaxSessions
+		keep = keep[:d.MaxSessions]
+	}
+	return keep, dropped
+}
+
+func (d *Discovery) nameMatches(name string) bool {
+	if len(d.NameRegexps) == 0 {
+		return true
+	}
+	for _, re := range d.NameRegexps {
+		if re.MatchString(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// discoveryState is what discovery remembers between scrapes.
+type discoveryState struct {
+	// lastIDs are the sessions the last successful discovery selected. When the list cannot
+	// be read they are reported as not read, so that their series turn into scrape_success 0
+	// instead of vanishing, which would resolve alerts on them.
+	lastIDs []string
+	// dropping and failure remember what was logged, so each condition is logged once.
+	dropping bool
+	failure  string
+}
+
+// discover reads the session list, once per configured retrieval or once for all, and
+// selects from it.
+func (t *Target) discover(ctx context.Context, d *Discovery) ([]vb365.Session, int, error) {
+	filters := d.RetrievalIDs
+	if len(filters) == 0 {
+		filters = []string{""}
+	}
+	var listed []vb365.Session
+	for _, rid := range filters {
+		err := t.client.ListAllSessions(ctx, rid, 0, 0, func(p *vb365.Page) error {
+			listed = append(listed, p.Sessions...)
+			return nil
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+	keep, dropped := d.Select(listed, t.now())
+	return keep, dropped, nil
+}
+
+// mergeDiscovered adds the discovered sessions that are not configured to the snapshot; their
+// data comes from the list, so they cost no request of their own.
+func (t *Target) mergeDiscovered(snap *Snapshot, cfg Config, found []vb365.Session, dropped int, err error) {
+	configured := make(map[string]bool, len(cfg.Sessions))
+	for _, id := range cfg.Sessions {
+		configured[id] = true
+	}
+	res := &DiscoveryResult{Err: err}
+	snap.Discovery = res
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := &t.disc
+	if err != nil {
+		for _, id := range st.lastIDs {
+			if !configured[id] {
+				snap.Sessions = append(snap.Sessions, SessionResult{ID: id, Err: err})
+			}
+		}
+		if reason := vb365.Reason(err); reason != st.failure {
+			st.failure = reason
+			level.Warn(t.logger).Log("msg", "session discovery failed; previously discovered sessions are reported as not read", "reason", reason, "err", err)
+		}
+		return
+	}
+	if st.failure != "" {
+		level.Info(t.logger).Log("msg", "session discovery recovered", "cause", st.failure)
+		st.failure = ""
+	}
+	res.Sessions, res.Dropped = len(found), dropped
+	ids := make([]string, 0, len(found))
+	for i := range found {
+		s := found[i]
+		ids = append(ids, s.ID)
+		if !configured[s.ID] {
+			snap.Sessions = append(snap.Sessions, SessionResult{ID: s.ID, Session: &s})
+		}
+	}
+	st.lastIDs = ids
+	switch {
+	case dropped > 0 && !st.dropping:
+		st.dropping = true
+		level.Warn(t.logger).Log("msg", "more sessions discovered than max_sessions allows; the oldest are dropped (see vb365_discovery_sessions_dropped)",
+			"max_sessions", cfg.Discovery.MaxSessions, "dropped", dropped)
+	case dropped == 0 && st.dropping:
+		st.dropping = false
+		level.Info(t.logger).Log("msg", "discovered sessions fit within max_sessions again", "sessions", len(found))
+	}
+}
+
+// discoveredPlaceholders are the not-read results of the last discovered sessions, for a
+// caller whose deadline passed before the read finished.
+func (t *Target) discoveredPlaceholders(cfg Config, err error) []SessionResult {
+	if cfg.Discovery == nil {
+		return nil
+	}
+	configured := make(map[string]bool, len(cfg.Sessions))
+	for _, id := range cfg.Sessions {
+		configured[id] = true
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []SessionResult
+	for _, id := range t.disc.lastIDs {
+		if !configured[id] {
+			out = append(out, SessionResult{ID: id, Err: err})
+		}
+	}
+	return out
+}

@@ -1,0 +1,102 @@
+package target
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/go-kit/log/level"
+
+	"github.com/vb365-exporter/vb365_exporter/vb365"
+)
+
+// sideReads are the list reads of a scrape that run next to the per-session reads: the data
+// retrievals, and the session list when discovery is on.
+type sideReads struct {
+	done chan struct{}
+
+	retrievals    []vb365.Retrieval
+	retrievalsErr error
+	invalid       int
+
+	discovery bool
+	found     []vb365.Session
+	dropped   int
+	discErr   error
+}
+
+// startSideReads starts the scrape's list reads; finishSideReads waits for them. They share
+// the client's concurrency limit and the scrape's deadline with the session reads.
+func (t *Target) startSideReads(ctx context.Context, cfg Config) *sideReads {
+	sr := &sideReads{done: make(chan struct{}), discovery: cfg.Discovery != nil}
+	if !sr.discovery {
+		t.mu.Lock()
+		t.disc = discoveryState{}
+		t.mu.Unlock()
+	}
+	go func() {
+		defer close(sr.done)
+		type result struct {
+			list    []vb365.Retrieval
+			invalid int
+			err     error
+		}
+		rc := make(chan result, 1)
+		go func() {
+			list, invalid, err := t.client.ListRetrievals(ctx)
+			rc <- result{list, invalid, err}
+		}()
+		if sr.discovery {
+			sr.found, sr.dropped, sr.discErr = t.discover(ctx, cfg.Discovery)
+		}
+		r := <-rc
+		sr.retrievals, sr.retrievalsErr, sr.invalid = r.list, r.err, r.invalid
+	}()
+	return sr
+}
+
+// finishSideReads waits for the side reads, puts their results into the snapshot, and
+// returns whether the API answered any of them and the first error otherwise.
+func (t *Target) finishSideReads(sr *sideReads, snap *Snapshot, cfg Config) (answered bool, firstErr error) {
+	<-sr.done
+	snap.Retrievals, snap.RetrievalsErr = sr.retrievals, sr.retrievalsErr
+	answered = apiAnswered(sr.retrievalsErr)
+	if !answered {
+		firstErr = sr.retrievalsErr
+	}
+	switch {
+	case vb365.IsClientWide(sr.retrievalsErr):
+		// Every call failed alike; logCauses' server line says it once.
+	case sr.retrievalsErr != nil:
+		t.logRetrievalsOnce(vb365.Reason(sr.retrievalsErr), "data retrievals not read; their metrics are absent", sr.retrievalsErr)
+	case sr.invalid > 0:
+		t.logRetrievalsOnce("malformed entries", "some data retrievals could not be decoded and are not shown",
+			fmt.Errorf("%d malformed entries in the data retrieval list", sr.invalid))
+	default:
+		t.logRetrievalsOnce("", "", nil)
+	}
+	if sr.discovery {
+		t.mergeDiscovered(snap, cfg, sr.found, sr.dropped, sr.discErr)
+		if apiAnswered(sr.discErr) {
+			answered = true
+		} else if firstErr == nil {
+			firstErr = sr.discErr
+		}
+	}
+	return answered, firstErr
+}
+
+// logRetrievalsOnce logs a retrievals problem when its cause first appears and when it
+// clears, instead of on every scrape; an empty cause means no problem.
+func (t *Target) logRetrievalsOnce(cause, msg string, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case cause == t.retrievalsFailure:
+	case cause != "":
+		t.retrievalsFailure = cause
+		level.Warn(t.logger).Log("msg", msg, "reason", cause, "err", err)
+	default:
+		level.Info(t.logger).Log("msg", "data retrievals read again", "cause", t.retrievalsFailure)
+		t.retrievalsFailure = ""
+	}
+}

@@ -1,0 +1,53 @@
+package target
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/vb365-exporter/vb365_exporter/simulator"
+)
+
+func TestSnapshotCarriesRetrievals(t *testing.T) {
+	f := newFixture(t, Config{Sessions: []string{simulator.ReferenceSessionID}})
+	f.sim.LoadDemoData()
+	s := f.snapshot(t)
+	if s.RetrievalsErr != nil {
+		t.Fatal(s.RetrievalsErr)
+	}
+	var got []string
+	for _, r := range s.Retrievals {
+		got = append(got, r.Name+"/"+r.Type+"/"+r.DataState)
+	}
+	sort.Strings(got)
+	if want := "Exchange retrieval/Exchange/Retrieved,OneDrive retrieval/OneDrive/Retrieving,Teams retrieval/Teams/Retrieving"; strings.Join(got, ",") != want {
+		t.Errorf("retrievals %s, want %s", strings.Join(got, ","), want)
+	}
+	if n := f.sim.Stats().ByEndpoint["retrievals"]; n != 1 {
+		t.Errorf("%d retrievals reads in one scrape, want 1", n)
+	}
+}
+
+func TestRetrievalsFailureKeepsSessions(t *testing.T) {
+	f := newFixture(t, Config{Sessions: []string{simulator.ReferenceSessionID}})
+	f.sim.LoadDemoData()
+	if err := f.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointRetrievals, Kind: simulator.FaultStatus, Status: 503}); err != nil {
+		t.Fatal(err)
+	}
+	s := f.snapshot(t)
+	if s.RetrievalsErr == nil || s.Retrievals != nil {
+		t.Errorf("retrievals %v, err %v; want none and an error", s.Retrievals, s.RetrievalsErr)
+	}
+	if !s.Up || results(s) != simulator.ReferenceSessionID+"=Success" {
+		t.Errorf("up %v, sessions %s: a retrievals failure must not hide the sessions", s.Up, results(s))
+	}
+	// With nothing else answering, the failed side read is why the server is down.
+	f.sim.RemoveSession(simulator.ReferenceSessionID)
+	if err := f.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointSession, Kind: simulator.FaultStatus, Status: 500}); err != nil {
+		t.Fatal(err)
+	}
+	s = f.snapshot(t)
+	if s.Up || s.Err == nil {
+		t.Errorf("up %v err %v, want down", s.Up, s.Err)
+	}
+}

@@ -1,0 +1,53 @@
+package target
+
+import (
+	"crypto/tls"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// idleConnTimeout outlives the usual scrape intervals (up to a few minutes), so that the
+// connections of one scrape are still open at the next. A server that closes them earlier
+// only costs a new handshake; net/http retries an idempotent GET on a connection found dead.
+const idleConnTimeout = 5 * time.Minute
+
+// newTransport builds the HTTP transport of one server. Every request that may be in flight
+// (max_concurrent_requests; the client's limit covers token calls too) keeps an idle
+// connection, so a steady state
+// makes no new TLS handshakes; the handshakes that do happen are counted in handshakes and
+// in counter (which may be nil).
+func newTransport(cfg Config, handshakes *atomic.Uint64, counter prometheus.Counter) *http.Transport {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = cfg.MaxConcurrentRequests
+	transport.MaxConnsPerHost = cfg.MaxConcurrentRequests
+	transport.MaxIdleConns = max(transport.MaxIdleConns, transport.MaxIdleConnsPerHost)
+	transport.IdleConnTimeout = idleConnTimeout
+	if cfg.TLS == nil && !strings.HasPrefix(strings.ToLower(cfg.URL), "https:") {
+		return transport
+	}
+	tlsConfig := &tls.Config{}
+	if cfg.TLS != nil {
+		tlsConfig = cfg.TLS.Clone()
+	}
+	verify := tlsConfig.VerifyConnection
+	// VerifyConnection runs once per handshake, full or resumed, and regardless of
+	// insecure_skip_verify, which makes it the one place that sees every handshake.
+	tlsConfig.VerifyConnection = func(cs tls.ConnectionState) error {
+		if verify != nil {
+			if err := verify(cs); err != nil {
+				return err
+			}
+		}
+		handshakes.Add(1)
+		if counter != nil {
+			counter.Inc()
+		}
+		return nil
+	}
+	transport.TLSClientConfig = tlsConfig
+	return transport
+}

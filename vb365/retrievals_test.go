@@ -1,0 +1,163 @@
+package vb365_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vb365-exporter/vb365_exporter/simulator"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
+)
+
+func TestListRetrievalsAgainstSimulator(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, version := range []string{"v6", "v7", "v8"} {
+		t.Run(version, func(t *testing.T) {
+			sim := simulator.New(simulator.Options{Username: "u", Password: "p", Now: func() time.Time { return now }})
+			sim.LoadDemoData()
+			srv := httptest.NewServer(sim)
+			defer srv.Close()
+			c, err := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: version, Username: "u", Password: func() string { return "p" }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			list, invalid, err := c.ListRetrievals(context.Background())
+			if err != nil || invalid != 0 {
+				t.Fatalf("ListRetrievals: %v (invalid %d)", err, invalid)
+			}
+			sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+			want := []vb365.Retrieval{
+				{ID: simulator.DemoOneDriveRetrievalID, Name: "OneDrive retrieval", Type: "OneDrive", DataState: "Retrieving", LastStatus: "Running"},
+				{ID: simulator.ReferenceRetrievalID, Name: "Exchange retrieval", Type: "Exchange", DataState: "Retrieved", LastStatus: "Success",
+					ExpirationTime: now.Add(7 * 24 * time.Hour)},
+				{ID: simulator.DemoTeamsRetrievalID, Name: "Teams retrieval", Type: "Teams", DataState: "Retrieving", LastStatus: "Running"},
+			}
+			if len(list) != len(want) {
+				t.Fatalf("got %d retrievals, want %d: %+v", len(list), len(want), list)
+			}
+			for i := range want {
+				got := list[i]
+				if !got.ExpirationTime.Equal(want[i].ExpirationTime) {
+					t.Errorf("%s expiration %v, want %v", got.ID, got.ExpirationTime, want[i].ExpirationTime)
+				}
+				got.ExpirationTime = want[i].ExpirationTime
+				if got != want[i] {
+					t.Errorf("retrieval %d:\n got %+v\nwant %+v", i, got, want[i])
+				}
+			}
+			if n := sim.Stats().ByEndpoint["retrievals"]; n != 1 {
+				t.Errorf("retrievals requests = %d, want 1", n)
+			}
+		})
+	}
+}
+
+// pagedRetrievals serves n retrievals as v8 pages, never more than max per page whatever
+// the request asks for, as a server with a lower page cap would.
+type pagedRetrievals struct {
+	n, max  int
+	queries []string
+}
+
+func (f *pagedRetrievals) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if strings.HasSuffix(r.URL.Path, "/token") {
+		fmt.Fprint(w, `{"access_token":"a","refresh_token":"r","token_type":"bearer","expires_in":3600}`)
+		return
+	}
+	f.queries = append(f.queries, r.URL.RawQuery)
+	offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+	var items []string
+	for i := offset; i < f.n && len(items) < f.max; i++ {
+		items = append(items, fmt.Sprintf(`{"id":"00000000-0000-4000-8000-%012d","name":"r%d","type":"Teams","dataState":"Retrieved","lastStatus":"Failed","expirationTime":null}`, i, i))
+	}
+	if offset == 0 {
+		// One broken entry must not hide the others.
+		items = append(items[:len(items)-1], `{"name":"no id"}`)
+	}
+	fmt.Fprintf(w, `{"offset":%d,"limit":%d,"results":[%s]}`, offset, f.max, strings.Join(items, ","))
+}
+
+func TestListRetrievalsFollowsV8Pages(t *testing.T) {
+	f := &pagedRetrievals{n: 7, max: 3}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	c, _ := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: "v8", Username: "u", Password: func() string { return "p" }})
+	list, invalid, err := c.ListRetrievals(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 6 || invalid != 1 {
+		t.Errorf("got %d retrievals and %d invalid, want 6 and 1", len(list), invalid)
+	}
+	if want := []string{"limit=10000&offset=0", "limit=10000&offset=3", "limit=10000&offset=6"}; strings.Join(f.queries, " ") != strings.Join(want, " ") {
+		t.Errorf("queries %v, want %v", f.queries, want)
+	}
+	for _, r := range list {
+		if !r.ExpirationTime.IsZero() || r.LastStatus != "Failed" || r.Type != "Teams" {
+			t.Errorf("decoded %+v", r)
+		}
+	}
+}
+
+func TestDecodeRetrievalPage(t *testing.T) {
+	cases := []struct {
+		name, body, wantErr string
+		wantN               int
+		paged               bool
+	}{
+		{name: "bare array", body: ` [{"id":"A0000000-0000-4000-8000-000000000000","name":"x"}]`, wantN: 1},
+		{name: "empty array", body: `[]`},
+		{name: "page", body: `{"offset":0,"limit":30,"results":[{"id":"a0000000-0000-4000-8000-000000000000"}]}`, wantN: 1, paged: true},
+		{name: "page without results", body: `{"offset":0}`, wantErr: "neither an array nor a page with results"},
+		{name: "not JSON", body: `<html>`, wantErr: "decoding data retrievals"},
+		{name: "bad expiration", body: `[{"id":"a0000000-0000-4000-8000-000000000000","expirationTime":"soon"}]`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := vb365.DecodeRetrievalPage([]byte(c.body))
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err = %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Retrievals) != c.wantN || p.Paged != c.paged {
+				t.Errorf("got %d retrievals (paged %v), want %d (paged %v)", len(p.Retrievals), p.Paged, c.wantN, c.paged)
+			}
+			if c.name == "bad expiration" && len(p.Invalid) != 1 {
+				t.Errorf("invalid = %v, want the entry with a bad time", p.Invalid)
+			}
+			for _, r := range p.Retrievals {
+				if r.ID != strings.ToLower(r.ID) {
+					t.Errorf("id %s not lower-cased", r.ID)
+				}
+			}
+		})
+	}
+}
+
+func TestListRetrievalsErrors(t *testing.T) {
+	sim := simulator.New(simulator.Options{Username: "u", Password: "p"})
+	if err := sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointRetrievals, Kind: simulator.FaultStatus, Status: 503}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	c, _ := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: "v7", Username: "u", Password: func() string { return "p" }})
+	_, _, err := c.ListRetrievals(context.Background())
+	var apiErr *vb365.APIError
+	if !errors.As(err, &apiErr) || apiErr.Endpoint != "retrievals" || apiErr.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("err = %#v, want a 503 APIError for the retrievals endpoint", err)
+	}
+}
