@@ -261,10 +261,14 @@ func TestLandingPageReflectsLastScrape(t *testing.T) {
 	for _, tr := range domAll(calls[0], domTag("tr"))[1:] {
 		lines = append(lines, domText(tr))
 	}
-	if len(lines) != 1+len(ids) || !strings.HasPrefix(lines[0], "1 POST /v8/token 200 OK ") {
+	// The token, one GET per session, and the data retrieval list.
+	if len(lines) != 2+len(ids) || !strings.HasPrefix(lines[0], "1 POST /v8/token 200 OK ") {
 		t.Errorf("calls of the scrape:\n%s", strings.Join(lines, "\n"))
 	}
 	all := strings.Join(lines, "\n")
+	if !strings.Contains(all, "GET /v8/DataRetrievals?limit=10000&offset=0 200 OK") {
+		t.Errorf("no call for the data retrievals in:\n%s", all)
+	}
 	for _, id := range ids {
 		want := "GET /v8/DataRetrievalSessions/" + id + " 200 OK"
 		if id == unknownID {

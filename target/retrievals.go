@@ -3,11 +3,34 @@ package target
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/go-kit/log/level"
 
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
+
+// maxRetrievalsAge bounds how long the data retrieval list is reused. A retrieval changes
+// slowly (its lastStatus follows its newest session), and reading it on every scrape would
+// add a request per scrape to a server the exporter tries to spare; cache_ttl, when shorter,
+// wins, so cache_ttl 0 still reads it every scrape.
+const maxRetrievalsAge = time.Minute
+
+// retrievalsCache is the last good data retrieval list.
+type retrievalsCache struct {
+	list    []vb365.Retrieval
+	invalid int
+	readAt  time.Time
+}
+
+// cachedRetrievals returns the cached list when it is younger than the TTL.
+func (t *Target) cachedRetrievals(cfg Config, now time.Time) (retrievalsCache, bool) {
+	ttl := min(cfg.CacheTTL, maxRetrievalsAge)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := t.retrievals
+	return c, ttl > 0 && !c.readAt.IsZero() && now.Sub(c.readAt) < ttl
+}
 
 // sideReads are the list reads of a scrape that run next to the per-session reads: the data
 // retrievals, and the session list when discovery is on.
@@ -17,6 +40,8 @@ type sideReads struct {
 	retrievals    []vb365.Retrieval
 	retrievalsErr error
 	invalid       int
+	// retrievalsCached: the list came from cache, so it says nothing of the server now.
+	retrievalsCached bool
 
 	discovery bool
 	found     []vb365.Session
@@ -41,10 +66,21 @@ func (t *Target) startSideReads(ctx context.Context, cfg Config) *sideReads {
 			err     error
 		}
 		rc := make(chan result, 1)
-		go func() {
-			list, invalid, err := t.client.ListRetrievals(ctx)
-			rc <- result{list, invalid, err}
-		}()
+		if c, ok := t.cachedRetrievals(cfg, t.now()); ok {
+			sr.retrievalsCached = true
+			rc <- result{c.list, c.invalid, nil}
+		} else {
+			go func() {
+				readAt := t.now()
+				list, invalid, err := t.client.ListRetrievals(ctx)
+				if err == nil {
+					t.mu.Lock()
+					t.retrievals = retrievalsCache{list: list, invalid: invalid, readAt: readAt}
+					t.mu.Unlock()
+				}
+				rc <- result{list, invalid, err}
+			}()
+		}
 		if sr.discovery {
 			sr.found, sr.dropped, sr.discErr = t.discover(ctx, cfg.Discovery)
 		}
@@ -59,9 +95,11 @@ func (t *Target) startSideReads(ctx context.Context, cfg Config) *sideReads {
 func (t *Target) finishSideReads(sr *sideReads, snap *Snapshot, cfg Config) (answered bool, firstErr error) {
 	<-sr.done
 	snap.Retrievals, snap.RetrievalsErr = sr.retrievals, sr.retrievalsErr
-	answered = apiAnswered(sr.retrievalsErr)
-	if !answered {
-		firstErr = sr.retrievalsErr
+	if !sr.retrievalsCached {
+		answered = apiAnswered(sr.retrievalsErr)
+		if !answered {
+			firstErr = sr.retrievalsErr
+		}
 	}
 	switch {
 	case vb365.IsClientWide(sr.retrievalsErr):

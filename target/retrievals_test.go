@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
@@ -49,5 +50,26 @@ func TestRetrievalsFailureKeepsSessions(t *testing.T) {
 	s = f.snapshot(t)
 	if s.Up || s.Err == nil {
 		t.Errorf("up %v err %v, want down", s.Up, s.Err)
+	}
+}
+
+func TestRetrievalsReusedWithinTTL(t *testing.T) {
+	f := newFixture(t, Config{Sessions: []string{simulator.ReferenceSessionID}, CacheTTL: 10 * time.Minute})
+	f.sim.LoadDemoData()
+	f.snapshot(t)
+	f.snapshot(t)
+	if n := f.sim.Stats().ByEndpoint["retrievals"]; n != 1 {
+		t.Errorf("%d retrievals reads in two scrapes within a minute, want 1", n)
+	}
+	// Every session and the retrievals came from cache: up must still come from the server.
+	if n := f.sim.Stats().ByEndpoint["list"]; n != 1 {
+		t.Errorf("%d list reads, want the one cheap liveness read", n)
+	}
+	f.clock.Add(maxRetrievalsAge)
+	if s := f.snapshot(t); len(s.Retrievals) != 3 {
+		t.Errorf("%d retrievals after the TTL", len(s.Retrievals))
+	}
+	if n := f.sim.Stats().ByEndpoint["retrievals"]; n != 2 {
+		t.Errorf("%d retrievals reads after the TTL, want 2", n)
 	}
 }

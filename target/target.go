@@ -92,6 +92,7 @@ type Target struct {
 	// disc and retrievalsFailure belong to discovery.go and retrievals.go.
 	disc              discoveryState
 	retrievalsFailure string
+	retrievals        retrievalsCache
 }
 
 type cacheEntry struct {
