@@ -93,6 +93,8 @@ func TestSessionFaults(t *testing.T) {
 		fault  simulator.Fault
 		reason string // the log line's reason=
 		extra  string
+		// sideEffects: the fault may also fail the concurrent data retrieval read.
+		sideEffects bool
 	}{
 		{name: "500", fault: simulator.Fault{Kind: simulator.FaultStatus, Status: 500}, reason: "HTTP 500"},
 		{name: "503", fault: simulator.Fault{Kind: simulator.FaultStatus, Status: 503}, reason: "HTTP 503"},
@@ -105,8 +107,9 @@ func TestSessionFaults(t *testing.T) {
 		{name: "connection reset", fault: simulator.Fault{Kind: simulator.FaultReset}, reason: "connection error"},
 		// One worker: a per-session 401 that revokes the token races with the other
 		// sessions' renewals otherwise (real servers answer 403 for a forbidden object).
+		// The data retrieval list is read alongside and can lose that race.
 		{name: "401 on one session", fault: simulator.Fault{Kind: simulator.FaultUnauthorized}, reason: "HTTP 401",
-			extra: "    max_concurrent_requests: 1\n"},
+			extra: "    max_concurrent_requests: 1\n", sideEffects: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -139,7 +142,7 @@ func TestSessionFaults(t *testing.T) {
 			if n := countLines(logs, `msg="sessions not read"`, logfmtPair("reason", tc.reason), faulty); n != 1 {
 				t.Errorf("%d log lines for reason %q over 3 scrapes, want 1:\n%s", n, tc.reason, logs)
 			}
-			if n := countLines(logs, "level=warn"); n != 1 {
+			if n := countLines(logs, "level=warn"); n != 1 && !tc.sideEffects {
 				t.Errorf("%d warnings, want 1:\n%s", n, logs)
 			}
 			sim.sim.ClearFaults()
