@@ -224,6 +224,7 @@ func serve(ctx context.Context, opts *options, logger log.Logger) int {
 	level.Info(logger).Log("msg", "starting vb365_exporter", "version", version.Info())
 	level.Info(logger).Log("msg", "build context", "build_context", version.BuildContext())
 	e := newExporter(opts, logger)
+	defer e.pool.Close()
 	if err := e.reload(); err != nil {
 		level.Error(logger).Log("msg", "cannot load config", "file", opts.configFile, "err", err)
 		return 1

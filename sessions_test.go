@@ -281,7 +281,7 @@ func TestSessionsErrors(t *testing.T) {
 	}{
 		{"bad password", []string{"--config.file=" + badPassword}, 1, `server "prod" (` + sim.url + `, v7): authentication failed for user 'EXAMPLE\monitoring' (check username and password): token: HTTP 400 Bad Request: Invalid username or password.`},
 		{"untrusted certificate", []string{"--config.file=" + noCA}, 1, "TLS: the server's certificate is not trusted (set tls_config.ca_file"},
-		{"unreachable", []string{"--config.file=" + down}, 1, "cannot list sessions: dial tcp"},
+		{"unreachable", []string{"--config.file=" + down}, 1, "cannot list sessions: token: connection failed: dial tcp"},
 		{"several servers", []string{"--config.file=" + two}, 1, "the config has 2 servers; pick one with --server (servers: prod, backup)"},
 		{"unknown server", []string{"--config.file=" + two, "--server", "nope"}, 1, `--server "nope" is not in the config (servers: prod, backup)`},
 		{"missing config", []string{"--config.file=" + filepath.Join(dir, "missing.yml")}, 1, "cannot read config file"},

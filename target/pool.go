@@ -56,7 +56,19 @@ func (p *Pool) Apply(cfgs []Config) error {
 	p.mu.Lock()
 	p.targets, p.byName, p.prints = targets, byName, prints
 	p.mu.Unlock()
+	for name, t := range old {
+		if byName[name] != t {
+			t.Close()
+		}
+	}
 	return nil
+}
+
+// Close releases the connections of every target, at shutdown.
+func (p *Pool) Close() {
+	for _, t := range p.Targets() {
+		t.Close()
+	}
 }
 
 // Targets returns the targets in config order.

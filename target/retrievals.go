@@ -102,6 +102,8 @@ func (t *Target) finishSideReads(sr *sideReads, snap *Snapshot, cfg Config) (ans
 		}
 	}
 	switch {
+	case vb365.IsClientWide(sr.retrievalsErr):
+		// Every call failed alike; logCauses' server line says it once.
 	case sr.retrievalsErr != nil:
 		t.logRetrievalsOnce(vb365.Reason(sr.retrievalsErr), "data retrievals not read; their metrics are absent", sr.retrievalsErr)
 	case sr.invalid > 0:

@@ -73,10 +73,11 @@ type Snapshot struct {
 
 // Target is one configured VB365 server.
 type Target struct {
-	logger log.Logger
-	client *vb365.Client
-	now    func() time.Time
-	group  singleflight.Group
+	logger    log.Logger
+	client    *vb365.Client
+	transport *http.Transport
+	now       func() time.Time
+	group     singleflight.Group
 	// handshakes counts TLS handshakes with the server, so tests can prove connection reuse.
 	handshakes atomic.Uint64
 	mode       ReadStrategy
@@ -145,7 +146,7 @@ func New(cfg Config, o Options) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.client = client
+	t.client, t.transport = client, transport
 	return t, nil
 }
 
@@ -160,6 +161,11 @@ func normalize(cfg Config) Config {
 	cfg.Sessions = ids
 	return cfg
 }
+
+// Close releases the target's idle connections; a reload that replaces the target or a
+// shutdown would otherwise leave them (and two goroutines each) open until they time out.
+// A scrape still in flight may go on using the target.
+func (t *Target) Close() { t.transport.CloseIdleConnections() }
 
 // Name is the server's configured name, the `server` label.
 func (t *Target) Name() string {
@@ -399,12 +405,20 @@ func (t *Target) pruneCache(ids []string) {
 // of once per session per scrape.
 func (t *Target) logCauses(snap *Snapshot) {
 	causes := map[string][]string{}
+	serverReason := ""
 	if snap.Err != nil {
-		causes["server: "+snap.Err.Error()] = nil
+		// Keyed by the error class, not its text: texts carry times (next auth attempt,
+		// Retry-After) that would make one lasting cause look new every time.
+		serverReason = vb365.Reason(snap.Err)
+		causes["server: "+serverReason] = nil
 	}
 	for _, r := range snap.Sessions {
 		if r.Err != nil {
-			k := "session: " + vb365.Reason(r.Err)
+			reason := vb365.Reason(r.Err)
+			if reason == serverReason {
+				continue // the server line already says it, for every session
+			}
+			k := "session: " + reason
 			causes[k] = append(causes[k], r.ID)
 		}
 	}

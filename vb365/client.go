@@ -25,6 +25,15 @@ const (
 	maxSessionBody = 1 << 20
 	maxPageBody    = 64 << 20
 	maxErrorBody   = 64 << 10
+	// maxPageEntry is a generous bound for one session in a page (real ones are ~0.5 KiB).
+	maxPageEntry = 8 << 10
+)
+
+// Waiting for Retry-After: a 429 without the header still pauses briefly, and no server can
+// silence the exporter for longer than maxRetryAfter (a hostile or broken header).
+const (
+	defaultRateLimitPause = 5 * time.Second
+	maxRetryAfter         = 5 * time.Minute
 )
 
 // Options configures a Client.
@@ -68,6 +77,9 @@ type Client struct {
 	token       *token
 	authFailure *AuthError
 	authBackoff time.Duration
+	// retryLater is set while the server has asked (429, 503 with Retry-After) not to be
+	// called; every call fails fast with it until it passes.
+	retryLater *RetryLaterError
 }
 
 type token struct {
@@ -148,7 +160,7 @@ func (c *Client) ListSessions(ctx context.Context, o ListOptions) (*Page, error)
 	if o.Limit > 0 {
 		q.Set("limit", strconv.Itoa(o.Limit))
 	}
-	body, err := c.get(ctx, "list", "/DataRetrievalSessions", q, maxPageBody)
+	body, err := c.get(ctx, "list", "/DataRetrievalSessions", q, pageBodyCap(o.Limit))
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +169,15 @@ func (c *Client) ListSessions(ctx context.Context, o ListOptions) (*Page, error)
 		return nil, &DecodeError{Endpoint: "list", Err: err}
 	}
 	return p, nil
+}
+
+// pageBodyCap bounds a page by what limit sessions can take, so that the cheap one-entry
+// health check of a scrape cannot be made to buffer the full 64 MiB.
+func pageBodyCap(limit int) int64 {
+	if limit <= 0 {
+		limit = 30 // the API's default page size
+	}
+	return min(maxPageBody, int64(limit)*maxPageEntry+maxErrorBody)
 }
 
 // get performs an authenticated GET, renewing the token and retrying once on a 401.
@@ -194,6 +215,9 @@ func (c *Client) endpointURL(path string) string {
 // do sends one request under the concurrency limit and the per-request timeout, reads the
 // body through the size cap, and turns non-2xx answers into *APIError.
 func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, limit int64) ([]byte, error) {
+	if err := c.waitingForRetryAfter(endpoint); err != nil {
+		return nil, err
+	}
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -210,7 +234,7 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 	if err != nil {
 		c.observe(endpoint, "error", start)
 		recordCall(ctx, req, 0, c.now().Sub(start), err)
-		return nil, c.transportError(parent, ctx, err)
+		return nil, c.transportError(parent, ctx, endpoint, err)
 	}
 	defer resp.Body.Close()
 	readLimit := limit
@@ -221,10 +245,18 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 	c.observe(endpoint, strconv.Itoa(resp.StatusCode), start)
 	recordCall(ctx, req, resp.StatusCode, c.now().Sub(start), err)
 	if err != nil {
-		return nil, c.transportError(parent, ctx, err)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("%s: %w after %d bytes", endpoint, ErrTruncated, len(body))
+		}
+		return nil, c.transportError(parent, ctx, endpoint, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, parseAPIError(endpoint, resp, body)
+		apiErr := parseAPIError(endpoint, resp, body)
+		// The message is the server's text, logged and shown as is: make sure it cannot
+		// carry our own secrets back (a server that echoes the request, a debug build).
+		apiErr.Message = c.scrub(apiErr.Message, strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "))
+		c.noteRetryAfter(apiErr)
+		return nil, apiErr
 	}
 	if int64(len(body)) > limit {
 		return nil, fmt.Errorf("%s: %w (%d bytes)", endpoint, ErrBodyTooLarge, limit)
@@ -259,10 +291,17 @@ func isTimeout(err error) bool {
 
 // transportError drops the URL from net/http's error (it is in the config anyway) and names
 // the fix for TLS failures, the most common first-run problem with self-signed certificates.
-func (c *Client) transportError(parent, ctx context.Context, err error) error {
+func (c *Client) transportError(parent, ctx context.Context, endpoint string, err error) error {
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		err = uerr.Err
+	}
+	if opErr, ok := err.(*net.OpError); ok && opErr.Source != nil { //nolint:errorlint // only an unwrapped OpError can be rebuilt without losing the wrapping
+		// The local port changes with every connection; without it the message is the same
+		// for every occurrence of one cause, so that it is logged once.
+		cp := *opErr
+		cp.Source = nil
+		err = &cp
 	}
 	var unknownAuth x509.UnknownAuthorityError
 	var certErr *tls.CertificateVerificationError
@@ -275,7 +314,65 @@ func (c *Client) transportError(parent, ctx context.Context, err error) error {
 	case parent.Err() != nil:
 		return deadlineError(parent)
 	case ctx.Err() != nil && isTimeout(err):
-		return fmt.Errorf("no answer within the request timeout of %s: %w", c.timeout, ErrRequestTimeout)
+		return fmt.Errorf("%s: no answer within the request timeout of %s: %w", endpoint, c.timeout, ErrRequestTimeout)
+	case errors.Is(err, io.EOF):
+		// A bare "EOF" in a log line tells nobody anything.
+		return fmt.Errorf("%s: connection closed by the server without an answer: %w", endpoint, err)
 	}
-	return err
+	return fmt.Errorf("%s: connection failed: %w", endpoint, err)
+}
+
+// noteRetryAfter starts a pause when the server asks for one: always on 429, on 503 only
+// with a Retry-After header (otherwise it is an ordinary server error).
+func (c *Client) noteRetryAfter(e *APIError) {
+	wait := e.RetryAfter
+	switch {
+	case e.StatusCode == http.StatusTooManyRequests && wait <= 0:
+		wait = defaultRateLimitPause
+	case e.StatusCode == http.StatusServiceUnavailable && wait > 0:
+	case e.StatusCode != http.StatusTooManyRequests:
+		return
+	}
+	wait = min(wait, maxRetryAfter)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	until := c.now().Add(wait)
+	if c.retryLater == nil || until.After(c.retryLater.Until) {
+		c.retryLater = &RetryLaterError{StatusCode: e.StatusCode, Until: until}
+	}
+}
+
+func (c *Client) waitingForRetryAfter(endpoint string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.retryLater == nil {
+		return nil
+	}
+	if !c.now().Before(c.retryLater.Until) {
+		c.retryLater = nil
+		return nil
+	}
+	e := *c.retryLater
+	e.Endpoint = endpoint
+	return &e
+}
+
+// scrub masks the password and the tokens (the client's and the one the request carried,
+// which may already be dropped) in text that came from the server.
+func (c *Client) scrub(s, sent string) string {
+	if s == "" {
+		return s
+	}
+	secrets := []string{c.password(), sent}
+	c.mu.Lock()
+	if c.token != nil {
+		secrets = append(secrets, c.token.access, c.token.refresh)
+	}
+	c.mu.Unlock()
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "<secret>")
+		}
+	}
+	return s
 }

@@ -72,8 +72,43 @@ func (e *DecodeError) Error() string {
 }
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// TokenError is a failure to get a token for another reason than refused credentials (the
+// token endpoint down, a malformed token answer). Its text is the cause's.
+type TokenError struct{ Err error }
+
+func (e *TokenError) Error() string { return e.Err.Error() }
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// IsClientWide reports whether err stops every call of the client the same way, whatever
+// was asked: refused credentials, no token, or a Retry-After pause. Callers that log per
+// request kind can leave such errors to one server-level line.
+func IsClientWide(err error) bool {
+	var authErr *AuthError
+	var tokErr *TokenError
+	var laterErr *RetryLaterError
+	return errors.As(err, &authErr) || errors.As(err, &tokErr) || errors.As(err, &laterErr)
+}
+
 // ErrBodyTooLarge is returned when an answer exceeds the client's size cap.
 var ErrBodyTooLarge = errors.New("answer larger than the size cap")
+
+// ErrTruncated is an answer that ended before the length the server announced.
+var ErrTruncated = errors.New("answer cut off")
+
+// RetryLaterError is a call the client did not send because the server asked it to wait:
+// HTTP 429, or 503 with Retry-After. Honouring the pause keeps a struggling or rate-limiting
+// server from being hammered by every scrape.
+type RetryLaterError struct {
+	Endpoint   string
+	StatusCode int
+	// Until is when calls are sent again.
+	Until time.Time
+}
+
+func (e *RetryLaterError) Error() string {
+	return fmt.Sprintf("%s: not sent: the server answered HTTP %d and asked to wait (Retry-After) until %s",
+		e.Endpoint, e.StatusCode, e.Until.UTC().Format(time.RFC3339))
+}
 
 func parseAPIError(endpoint string, resp *http.Response, body []byte) *APIError {
 	e := &APIError{Endpoint: endpoint, StatusCode: resp.StatusCode}
@@ -107,9 +142,14 @@ func Reason(err error) string {
 	var certErr *tls.CertificateVerificationError
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
+	var laterErr *RetryLaterError
 	switch {
 	case errors.As(err, &authErr):
 		return "authentication failed"
+	case errors.As(err, &laterErr):
+		return "waiting for Retry-After"
+	case errors.Is(err, ErrTruncated):
+		return "answer cut off"
 	case errors.As(err, &apiErr):
 		return apiErr.Reason()
 	case errors.Is(err, ErrBodyTooLarge):

@@ -43,7 +43,11 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 	select {
 	case res := <-ch:
 		if res.Err != nil {
-			return "", res.Err
+			var authErr *AuthError
+			if errors.As(res.Err, &authErr) {
+				return "", res.Err
+			}
+			return "", &TokenError{Err: res.Err}
 		}
 		return res.Val.(string), nil
 	case <-ctx.Done():

@@ -80,7 +80,7 @@ func (w *wireSession) toSession() (Session, error) {
 		ID:          strings.ToLower(w.ID),
 		Name:        w.Name,
 		RetrievalID: w.RetrievalID,
-		Type:        strings.TrimSuffix(w.Type, ","), // v6's document lists the type with a stray comma
+		Type:        strings.TrimRight(w.Type, ","), // v6's document lists the type with a stray comma
 		Status:      w.Status,
 	}
 	if w.ID == "" {
