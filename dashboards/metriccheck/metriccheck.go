@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -148,7 +149,7 @@ func Check(expr string, known Metrics) []error {
 		}
 		name := vs.Name
 		for _, m := range vs.LabelMatchers {
-			if m.Name == labels.MetricName {
+			if m.Name == model.MetricNameLabel {
 				name = m.Value
 			}
 		}
@@ -158,7 +159,7 @@ func Check(expr string, known Metrics) []error {
 			return nil
 		}
 		for _, m := range vs.LabelMatchers {
-			if m.Name == labels.MetricName {
+			if m.Name == model.MetricNameLabel {
 				continue
 			}
 			if !slices.Contains(lbls, m.Name) && !slices.Contains(TargetLabels, m.Name) {
@@ -182,7 +183,7 @@ func MetricNames(expr string) ([]string, error) {
 	var names []string
 	for _, vs := range parser.ExtractSelectors(ast) {
 		for _, m := range vs {
-			if m.Name == labels.MetricName && !slices.Contains(names, m.Value) {
+			if m.Name == model.MetricNameLabel && !slices.Contains(names, m.Value) {
 				names = append(names, m.Value)
 			}
 		}
