@@ -199,6 +199,12 @@ func TestFaultReset(t *testing.T) {
 	if _, _, err := e.rawGet(context.Background(), refPath, tok); err == nil {
 		t.Fatal("reset connection gave an answer")
 	}
+	// The client sees the closed connection before the handler returns and counts it, so
+	// wait for the count rather than read it at once.
+	deadline := time.Now().Add(5 * time.Second)
+	for e.sim.Stats().ByStatus[0] != 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if st := e.sim.Stats(); st.ByStatus[0] != 1 {
 		t.Errorf("reset not counted as unanswered: %v", st.ByStatus)
 	}
