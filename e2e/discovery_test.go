@@ -69,23 +69,7 @@ func TestPipelineDiscovery(t *testing.T) {
 		"--config.file="+exporterConfig, "--web.listen-address="+exporterAddr)
 	waitHTTP(t, ctx, "http://"+exporterAddr+"/-/ready")
 
-	amAddr := freeAddr(t)
-	amConfig := writeFile(t, dir, "alertmanager.yml", fmt.Sprintf(`route:
-  receiver: webhook
-  group_by: ['...']
-  group_wait: 0s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: webhook
-    webhook_configs:
-      - url: %s
-        send_resolved: true
-`, hook.URL))
-	startProcess(t, dir, "alertmanager", amBin,
-		"--config.file="+amConfig, "--storage.path="+filepath.Join(dir, "am-data"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=")
-	waitHTTP(t, ctx, "http://"+amAddr+"/-/ready")
+	amAddr := startAlertmanager(t, ctx, dir, amBin, hook.URL)
 
 	// The scrape job of examples/prometheus/prometheus-sd.yml, at a one-second pace.
 	promAddr := freeAddr(t)

@@ -116,24 +116,7 @@ func TestPipeline(t *testing.T) {
 		"--config.file="+exporterConfig, "--web.listen-address="+exporterAddr)
 	waitHTTP(t, ctx, "http://"+exporterAddr+"/-/ready")
 
-	// Alertmanager: every alert is its own group and goes out at once.
-	amAddr := freeAddr(t)
-	amConfig := writeFile(t, dir, "alertmanager.yml", fmt.Sprintf(`route:
-  receiver: webhook
-  group_by: ['...']
-  group_wait: 0s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: webhook
-    webhook_configs:
-      - url: %s
-        send_resolved: true
-`, hook.URL))
-	startProcess(t, dir, "alertmanager", amBin,
-		"--config.file="+amConfig, "--storage.path="+filepath.Join(dir, "am-data"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=")
-	waitHTTP(t, ctx, "http://"+amAddr+"/-/ready")
+	amAddr := startAlertmanager(t, ctx, dir, amBin, hook.URL)
 
 	// Prometheus with the shipped rules, scraping and evaluating every second.
 	promAddr := freeAddr(t)
@@ -568,4 +551,28 @@ func adminJSON(t *testing.T, ctx context.Context, method, u string, body any) {
 		msg, _ := io.ReadAll(resp.Body)
 		t.Fatalf("%s %s: %s %s", method, u, resp.Status, msg)
 	}
+}
+
+// startAlertmanager runs Alertmanager with one webhook receiver; every alert is its own
+// group and goes out at once. It returns the listen address.
+func startAlertmanager(t *testing.T, ctx context.Context, dir, amBin, hookURL string) string {
+	t.Helper()
+	amAddr := freeAddr(t)
+	amConfig := writeFile(t, dir, "alertmanager.yml", fmt.Sprintf(`route:
+  receiver: webhook
+  group_by: ['...']
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: webhook
+    webhook_configs:
+      - url: %s
+        send_resolved: true
+`, hookURL))
+	startProcess(t, dir, "alertmanager", amBin,
+		"--config.file="+amConfig, "--storage.path="+filepath.Join(dir, "am-data"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+	waitHTTP(t, ctx, "http://"+amAddr+"/-/ready")
+	return amAddr
 }
