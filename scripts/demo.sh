@@ -11,7 +11,8 @@ chmod 600 "$dir/password"
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 0' INT TERM   # Ctrl-C is how the demo ends, not a failure
 
 ./vb365-simulator --listen-address="$sim_addr" --tls --tls.ca-out="$dir/ca.pem" \
   --password-file="$dir/password" --demo --admin --config-out="$dir/config.yml" &
