@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -113,10 +112,12 @@ func listSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) 
 	if err != nil {
 		return fail(err)
 	}
-	client, err := newListClient(tcfgs[0])
+	// The same server object the exporter uses: same TLS, timeout and token handling.
+	server, err := target.New(tcfgs[0], target.Options{})
 	if err != nil {
 		return fail(fmt.Errorf("server %q: %w", srv.Name, err))
 	}
+	defer server.Close()
 
 	now := o.now()
 	var cutoff time.Time
@@ -125,7 +126,7 @@ func listSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) 
 	}
 	var found []vb365.Session
 	invalid := 0
-	err = client.ListAllSessions(ctx, o.retrievalID, 1000, 0, func(p *vb365.Page) error {
+	err = server.ListAllSessions(ctx, o.retrievalID, 1000, func(p *vb365.Page) error {
 		invalid += len(p.Invalid)
 		older := false
 		for _, s := range p.Sessions {
@@ -183,23 +184,6 @@ func pickServer(cfg *config.Config, name string) (*config.ServerConfig, error) {
 		return nil, fmt.Errorf("the config has %d servers; pick one with --server (servers: %s)", len(cfg.Servers), strings.Join(names, ", "))
 	}
 	return &cfg.Servers[0], nil
-}
-
-// newListClient builds an API client with the same TLS and timeout settings the exporter
-// would use, so that a command that works here also works in the exporter.
-func newListClient(tc target.Config) (*vb365.Client, error) {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.TLSClientConfig = tc.TLS
-	return vb365.New(vb365.Options{
-		BaseURL:        tc.URL,
-		APIVersion:     tc.APIVersion,
-		Username:       tc.Username,
-		Password:       tc.Password,
-		HTTPClient:     &http.Client{Transport: transport},
-		RequestTimeout: tc.Timeout,
-		MaxConcurrent:  1,
-		Server:         tc.Name,
-	})
 }
 
 // describeListError names the server and, for refused credentials, drops the client's retry

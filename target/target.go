@@ -167,6 +167,12 @@ func normalize(cfg Config) Config {
 // A scrape still in flight may go on using the target.
 func (t *Target) Close() { t.transport.CloseIdleConnections() }
 
+// ListAllSessions pages through the server's whole session list (newest first as the server
+// sends it), for tools that show what a server holds; fn sees each page as it arrives.
+func (t *Target) ListAllSessions(ctx context.Context, retrievalID string, pageSize int, fn func(*vb365.Page) error) error {
+	return t.client.ListAllSessions(ctx, retrievalID, pageSize, 0, fn)
+}
+
 // Name is the server's configured name, the `server` label.
 func (t *Target) Name() string {
 	t.mu.Lock()
