@@ -89,24 +89,48 @@ type discoveryState struct {
 }
 
 // discover reads the session list, once per configured retrieval or once for all, and
-// selects from it.
-func (t *Target) discover(ctx context.Context, d *Discovery) ([]vb365.Session, int, error) {
+// selects from it. listed is everything the list held, so that configured sessions can be
+// taken from it instead of being read again.
+func (t *Target) discover(ctx context.Context, d *Discovery) (keep []vb365.Session, dropped int, listed []vb365.Session, err error) {
 	filters := d.RetrievalIDs
 	if len(filters) == 0 {
 		filters = []string{""}
 	}
-	var listed []vb365.Session
 	for _, rid := range filters {
 		err := t.client.ListAllSessions(ctx, rid, 0, 0, func(p *vb365.Page) error {
 			listed = append(listed, p.Sessions...)
 			return nil
 		})
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, nil, err
 		}
 	}
-	keep, dropped := d.Select(listed, t.now())
-	return keep, dropped, nil
+	keep, dropped = d.Select(listed, t.now())
+	return keep, dropped, listed, nil
+}
+
+// fillFromList takes the configured sessions at idx that the list holds from the list and
+// returns the indexes still to read. The list is the same answer a GET would give, newer by
+// at most this scrape, so reading them again would only double the server's work.
+func fillFromList(snap *Snapshot, idx []int, listed []vb365.Session) []int {
+	if len(listed) == 0 {
+		return idx
+	}
+	byID := make(map[string]*vb365.Session, len(listed))
+	for i := range listed {
+		byID[strings.ToLower(listed[i].ID)] = &listed[i]
+	}
+	rest := idx[:0:0]
+	for _, i := range idx {
+		if s, ok := byID[snap.Sessions[i].ID]; ok {
+			c := *s
+			c.ID = snap.Sessions[i].ID
+			snap.Sessions[i].Session = &c
+			continue
+		}
+		rest = append(rest, i)
+	}
+	return rest
 }
 
 // mergeDiscovered adds the discovered sessions that are not configured to the snapshot; their

@@ -276,3 +276,43 @@ func TestDiscoveryOffHasNoDiscoveryResult(t *testing.T) {
 		t.Error("up = false")
 	}
 }
+
+// With discovery reading the whole list, configured sessions come from that same list: one
+// list read a scrape, and a GET only for a configured session the list does not hold.
+func TestDiscoveryListServesConfiguredSessions(t *testing.T) {
+	const missing = "deadbeef-0000-4000-8000-000000000000"
+	var ids []string
+	for i := range 40 {
+		ids = append(ids, fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
+	}
+	f := newFixture(t, Config{Sessions: append(append([]string(nil), ids...), missing), Discovery: &Discovery{MaxAge: time.Hour}})
+	for i, id := range ids {
+		status := simulator.StatusSuccess
+		if i%4 == 0 {
+			status = simulator.StatusRunning
+		}
+		f.add(t, id, fmt.Sprint("configured ", i), simulator.ReferenceRetrievalID, status, 48*time.Hour) // older than max_age
+	}
+	f.add(t, "11111111-0000-4000-8000-000000000000", "fresh", simulator.ReferenceRetrievalID, simulator.StatusFailed, time.Minute)
+	f.sim.ResetStats()
+	s := f.snapshot(t)
+	st := f.sim.Stats()
+	if n := st.ByEndpoint["list"]; n != 1 {
+		t.Errorf("%d list reads, want 1 (discovery's, shared with the configured sessions)", n)
+	}
+	if n := st.ByEndpoint["session"]; n != 1 || st.BySession[missing] != 1 {
+		t.Errorf("session GETs %d (%v), want one, for the session the list lacks", n, st.BySession)
+	}
+	got := map[string]string{}
+	for _, r := range s.Sessions {
+		if r.Session != nil {
+			got[r.ID] = r.Session.Status
+		} else {
+			got[r.ID] = "not read"
+		}
+	}
+	if len(got) != 42 || got[missing] != "not read" || got[ids[0]] != simulator.StatusRunning || got[ids[1]] != simulator.StatusSuccess ||
+		got["11111111-0000-4000-8000-000000000000"] != simulator.StatusFailed {
+		t.Errorf("sessions %v", got)
+	}
+}

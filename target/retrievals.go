@@ -44,7 +44,12 @@ type sideReads struct {
 	retrievalsCached bool
 
 	discovery bool
-	found     []vb365.Session
+	// fullList: discovery reads the whole session list, which then also serves the
+	// configured sessions; discDone is closed once listed is set.
+	fullList bool
+	discDone chan struct{}
+	listed   []vb365.Session
+	found    []vb365.Session
 	dropped   int
 	discErr   error
 }
@@ -52,7 +57,8 @@ type sideReads struct {
 // startSideReads starts the scrape's list reads; finishSideReads waits for them. They share
 // the client's concurrency limit and the scrape's deadline with the session reads.
 func (t *Target) startSideReads(ctx context.Context, cfg Config) *sideReads {
-	sr := &sideReads{done: make(chan struct{}), discovery: cfg.Discovery != nil}
+	sr := &sideReads{done: make(chan struct{}), discDone: make(chan struct{}), discovery: cfg.Discovery != nil}
+	sr.fullList = sr.discovery && len(cfg.Discovery.RetrievalIDs) == 0
 	if !sr.discovery {
 		t.mu.Lock()
 		t.disc = discoveryState{}
@@ -82,8 +88,9 @@ func (t *Target) startSideReads(ctx context.Context, cfg Config) *sideReads {
 			}()
 		}
 		if sr.discovery {
-			sr.found, sr.dropped, sr.discErr = t.discover(ctx, cfg.Discovery)
+			sr.found, sr.dropped, sr.listed, sr.discErr = t.discover(ctx, cfg.Discovery)
 		}
+		close(sr.discDone)
 		r := <-rc
 		sr.retrievals, sr.retrievalsErr, sr.invalid = r.list, r.err, r.invalid
 	}()

@@ -262,6 +262,12 @@ func (t *Target) collect(ctx context.Context) *Snapshot {
 	t.mu.Unlock()
 
 	side := t.startSideReads(ctx, cfg)
+	if side.fullList && len(toRead) > 0 {
+		// Discovery reads the whole list anyway: take the configured sessions from it and
+		// read only those it lacks.
+		<-side.discDone
+		toRead = fillFromList(snap, toRead, side.listed)
+	}
 	asked, answered, serverErr := t.read(ctx, cfg, snap, toRead)
 	if sideAnswered, sideErr := t.finishSideReads(side, snap, cfg); sideAnswered {
 		answered = true
