@@ -50,8 +50,8 @@ type sideReads struct {
 	discDone chan struct{}
 	listed   []vb365.Session
 	found    []vb365.Session
-	dropped   int
-	discErr   error
+	dropped  int
+	discErr  error
 }
 
 // startSideReads starts the scrape's list reads; finishSideReads waits for them. They share
