@@ -3,11 +3,8 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,32 +17,9 @@ const newRunID = "0e2e0000-0000-4000-8000-0000000d15c0"
 // it): a session that did not exist when everything started must still page when it fails,
 // and an old finished session must not be exported at all.
 func TestPipelineDiscovery(t *testing.T) {
-	running.list = nil
-	simClient = http.DefaultClient
-	ctx, cancel := context.WithTimeout(context.Background(), budget)
-	t.Cleanup(cancel)
-	root := repoRoot(t)
-	dir := t.TempDir()
-
-	promBin := lookPath(t, "prometheus")
-	amBin := lookPath(t, "prometheus-alertmanager", "alertmanager")
-	exporterBin := goBuild(t, root, dir, "vb365_exporter", ".")
-	simBin := goBuild(t, root, dir, "vb365-simulator", "./cmd/vb365-simulator")
-	hook := newWebhook(t)
-
-	passwordFile := writeFile(t, dir, "password", password)
-	caFile := filepath.Join(dir, "simulator-ca.pem")
-	simAddr := freeAddr(t)
-	startProcess(t, dir, "simulator", simBin,
-		"--listen-address="+simAddr, "--tls", "--tls.ca-out="+caFile, "--admin",
-		"--username="+username, "--password-file="+passwordFile)
-	simURL := "https://" + simAddr
-	waitFor(t, ctx, "the simulator's CA file", func() (bool, string) {
-		b, err := os.ReadFile(caFile)
-		return err == nil && bytes.Contains(b, []byte("END CERTIFICATE")), fmt.Sprint(err)
-	})
-	simClient = tlsClient(t, caFile)
-	waitHTTP(t, ctx, simURL+"/admin/stats")
+	e := startSimulator(t)
+	ctx, root, dir, promBin, amBin, exporterBin, hook, passwordFile, caFile, simURL :=
+		e.ctx, e.root, e.dir, e.promBin, e.amBin, e.exporterBin, e.hook, e.passwordFile, e.caFile, e.simURL
 	// Only the 2022 reference session exists at start-up; it is older than max_age.
 	adminJSON(t, ctx, http.MethodPost, simURL+"/admin/sessions", map[string]any{
 		"id": referenceID, "name": sessionNames[referenceID], "retrievalId": "8a76872b-7f2c-4c50-95f4-92c4d41bc47c",

@@ -52,35 +52,9 @@ var sessionNames = map[string]string{
 const budget = 150 * time.Second
 
 func TestPipeline(t *testing.T) {
-	running.list = nil
-	simClient = http.DefaultClient
-	ctx, cancel := context.WithTimeout(context.Background(), budget)
-	t.Cleanup(cancel)
-	root := repoRoot(t)
-	dir := t.TempDir()
-
-	promBin := lookPath(t, "prometheus")
-	amBin := lookPath(t, "prometheus-alertmanager", "alertmanager")
-	exporterBin := goBuild(t, root, dir, "vb365_exporter", ".")
-	simBin := goBuild(t, root, dir, "vb365-simulator", "./cmd/vb365-simulator")
-
-	hook := newWebhook(t)
-
-	// Simulator over HTTPS with its own CA, the sessions created through its
-	// admin API.
-	passwordFile := writeFile(t, dir, "password", password)
-	caFile := filepath.Join(dir, "simulator-ca.pem")
-	simAddr := freeAddr(t)
-	startProcess(t, dir, "simulator", simBin,
-		"--listen-address="+simAddr, "--tls", "--tls.ca-out="+caFile, "--admin",
-		"--username="+username, "--password-file="+passwordFile)
-	simURL := "https://" + simAddr
-	waitFor(t, ctx, "the simulator's CA file", func() (bool, string) {
-		b, err := os.ReadFile(caFile)
-		return err == nil && bytes.Contains(b, []byte("END CERTIFICATE")), fmt.Sprint(err)
-	})
-	simClient = tlsClient(t, caFile)
-	waitHTTP(t, ctx, simURL+"/admin/stats")
+	e := startSimulator(t)
+	ctx, root, dir, promBin, amBin, exporterBin, hook, passwordFile, caFile, simURL :=
+		e.ctx, e.root, e.dir, e.promBin, e.amBin, e.exporterBin, e.hook, e.passwordFile, e.caFile, e.simURL
 	created := time.Now().Add(-10 * time.Minute)
 	for _, id := range []string{failedID, warningID, successID} {
 		adminJSON(t, ctx, http.MethodPost, simURL+"/admin/sessions", map[string]any{
@@ -575,4 +549,46 @@ receivers:
 		"--web.listen-address="+amAddr, "--cluster.listen-address=")
 	waitHTTP(t, ctx, "http://"+amAddr+"/-/ready")
 	return amAddr
+}
+
+// pipeline is what both pipeline tests start with: the binaries, a webhook, and the
+// simulator over HTTPS with its own CA and admin API, still without sessions.
+type pipeline struct {
+	ctx                          context.Context
+	root, dir                    string
+	promBin, amBin, exporterBin  string
+	hook                         *webhook
+	passwordFile, caFile, simURL string
+}
+
+func startSimulator(t *testing.T) *pipeline {
+	t.Helper()
+	running.list = nil
+	simClient = http.DefaultClient
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	t.Cleanup(cancel)
+	root := repoRoot(t)
+	dir := t.TempDir()
+
+	promBin := lookPath(t, "prometheus")
+	amBin := lookPath(t, "prometheus-alertmanager", "alertmanager")
+	exporterBin := goBuild(t, root, dir, "vb365_exporter", ".")
+	simBin := goBuild(t, root, dir, "vb365-simulator", "./cmd/vb365-simulator")
+	hook := newWebhook(t)
+
+	passwordFile := writeFile(t, dir, "password", password)
+	caFile := filepath.Join(dir, "simulator-ca.pem")
+	simAddr := freeAddr(t)
+	startProcess(t, dir, "simulator", simBin,
+		"--listen-address="+simAddr, "--tls", "--tls.ca-out="+caFile, "--admin",
+		"--username="+username, "--password-file="+passwordFile)
+	simURL := "https://" + simAddr
+	waitFor(t, ctx, "the simulator's CA file", func() (bool, string) {
+		b, err := os.ReadFile(caFile)
+		return err == nil && bytes.Contains(b, []byte("END CERTIFICATE")), fmt.Sprint(err)
+	})
+	simClient = tlsClient(t, caFile)
+	waitHTTP(t, ctx, simURL+"/admin/stats")
+	return &pipeline{ctx: ctx, root: root, dir: dir, promBin: promBin, amBin: amBin, exporterBin: exporterBin,
+		hook: hook, passwordFile: passwordFile, caFile: caFile, simURL: simURL}
 }
