@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vb365-exporter/vb365_exporter/internal/domtest"
+
 	"golang.org/x/net/html"
 
 	"github.com/vb365-exporter/vb365_exporter/simulator"
@@ -20,64 +22,6 @@ func (r pageRow) text(col string) string {
 		return domText(c)
 	}
 	return "<no column " + col + ">"
-}
-
-func domAll(n *html.Node, match func(*html.Node) bool) []*html.Node {
-	var out []*html.Node
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if match(n) {
-			out = append(out, n)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return out
-}
-
-func domTag(tag string) func(*html.Node) bool {
-	return func(n *html.Node) bool { return n.Type == html.ElementNode && n.Data == tag }
-}
-
-func domClass(class string) func(*html.Node) bool {
-	return func(n *html.Node) bool {
-		for _, a := range n.Attr {
-			if a.Key == "class" && strings.Contains(" "+a.Val+" ", " "+class+" ") {
-				return true
-			}
-		}
-		return false
-	}
-}
-
-func domAttr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-// domText is what a reader sees of n, words separated where elements meet.
-func domText(n *html.Node) string {
-	var parts []string
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode && (n.Data == "style" || n.Data == "title") {
-			return
-		}
-		if n.Type == html.TextNode {
-			parts = append(parts, n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return strings.Join(strings.Fields(strings.Join(parts, " ")), " ")
 }
 
 // serverSection returns the landing page's section of the named server.
@@ -297,3 +241,12 @@ func TestLandingPageReflectsLastScrape(t *testing.T) {
 		}
 	}
 }
+
+// The DOM helpers are shared with the landing package's tests.
+var (
+	domAll   = domtest.All
+	domTag   = domtest.Tag
+	domClass = domtest.Class
+	domAttr  = domtest.Attr
+	domText  = domtest.Text
+)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vb365-exporter/vb365_exporter/internal/domtest"
+
 	"golang.org/x/net/html"
 
 	"github.com/vb365-exporter/vb365_exporter/target"
@@ -88,67 +90,6 @@ func get(t *testing.T, h http.Handler, target string) response {
 		t.Fatalf("page is not HTML: %v", err)
 	}
 	return response{code: rec.Code, header: rec.Header(), body: string(body), doc: doc}
-}
-
-func hasClass(n *html.Node, class string) bool {
-	for _, a := range n.Attr {
-		if a.Key == "class" {
-			for _, c := range strings.Fields(a.Val) {
-				if c == class {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-func findAll(n *html.Node, match func(*html.Node) bool) []*html.Node {
-	var out []*html.Node
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if match(n) {
-			out = append(out, n)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return out
-}
-
-func element(tag string) func(*html.Node) bool {
-	return func(n *html.Node) bool { return n.Type == html.ElementNode && n.Data == tag }
-}
-
-// text is what a reader sees of n: its text without the style sheet, with a space where
-// elements meet (a line break or table cell separates words on screen too).
-func text(n *html.Node) string {
-	var parts []string
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode && (n.Data == "style" || n.Data == "title") {
-			return
-		}
-		if n.Type == html.TextNode {
-			parts = append(parts, n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return strings.Join(strings.Fields(strings.Join(parts, " ")), " ")
 }
 
 // row is one session row as a reader sees it, keyed by the column headers.
@@ -521,3 +462,12 @@ func TestFormatting(t *testing.T) {
 		t.Error("status classes wrong")
 	}
 }
+
+// The DOM helpers are shared with the exporter's page tests.
+var (
+	hasClass = domtest.HasClass
+	attr     = domtest.Attr
+	findAll  = domtest.All
+	element  = domtest.Tag
+	text     = domtest.Text
+)
