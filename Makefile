@@ -15,7 +15,7 @@ LDFLAGS   ?= -s -w \
 	-X $(VERSION_PKG).BuildUser=$(shell id -un 2>/dev/null)@$(shell hostname 2>/dev/null) \
 	-X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
 
-.PHONY: all build simulator test vet unit demo clean
+.PHONY: all build simulator test test-deps vet unit demo clean
 all: build
 
 build:
@@ -34,7 +34,23 @@ unit:
 ## test: everything CI checks (the README's test command): static checks, unit and
 ## integration tests, the alerting rules' unit tests, the dashboard's schema check and the
 ## real Prometheus + Alertmanager pipeline (make/dash.mk).
-test: vet unit rules-check dashboard-check e2e
+test: test-deps vet unit rules-check dashboard-check e2e
+
+## test-deps: the real tools the tests drive. Installed from Debian's packages when missing
+## and we may (root with apt-get); otherwise the line to run is printed.
+test-deps:
+	@missing=; \
+	command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
+	command -v chromium >/dev/null || missing="$$missing chromium fonts-dejavu-core"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo ">> installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+		echo "make test needs:$$missing (sudo apt-get install$$missing)"; exit 1; \
+	fi
 
 ## demo: the exporter against the bundled simulator on loopback; Ctrl-C stops both
 demo: build simulator
