@@ -5,7 +5,6 @@ package e2e
 import (
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -18,8 +17,7 @@ const newRunID = "0e2e0000-0000-4000-8000-0000000d15c0"
 // and an old finished session must not be exported at all.
 func TestPipelineDiscovery(t *testing.T) {
 	e := startSimulator(t)
-	ctx, root, dir, promBin, amBin, exporterBin, hook, passwordFile, caFile, simURL :=
-		e.ctx, e.root, e.dir, e.promBin, e.amBin, e.exporterBin, e.hook, e.passwordFile, e.caFile, e.simURL
+	ctx, dir, amBin, hook, passwordFile, caFile, simURL := e.ctx, e.dir, e.amBin, e.hook, e.passwordFile, e.caFile, e.simURL
 	// Only the 2022 reference session exists at start-up; it is older than max_age.
 	adminJSON(t, ctx, http.MethodPost, simURL+"/admin/sessions", map[string]any{
 		"id": referenceID, "name": sessionNames[referenceID], "retrievalId": "8a76872b-7f2c-4c50-95f4-92c4d41bc47c",
@@ -38,27 +36,12 @@ func TestPipelineDiscovery(t *testing.T) {
     timeout: 5s
     discovery: {}
 `, serverName, simURL, username, passwordFile, caFile))
-	exporterAddr := freeAddr(t)
-	startProcess(t, dir, "exporter", exporterBin,
-		"--config.file="+exporterConfig, "--web.listen-address="+exporterAddr)
-	waitHTTP(t, ctx, "http://"+exporterAddr+"/-/ready")
+	exporterAddr := e.startExporter(t, exporterConfig)
 
 	amAddr := startAlertmanager(t, ctx, dir, amBin, hook.URL)
 
 	// The scrape job of examples/prometheus/prometheus-sd.yml, at a one-second pace.
-	promAddr := freeAddr(t)
-	promConfig := writeFile(t, dir, "prometheus.yml", fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-rule_files:
-  - %s
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: ['%s']
-scrape_configs:
-  - job_name: vb365
+	promURL := e.startPrometheus(t, amAddr, fmt.Sprintf(`  - job_name: vb365
     metrics_path: /probe
     honor_labels: true
     http_sd_configs:
@@ -67,12 +50,7 @@ scrape_configs:
     relabel_configs:
       - source_labels: [__param_server]
         target_label: instance
-`, filepath.Join(root, "alerts", "vb365_exporter.rules.yml"), amAddr, exporterAddr))
-	startProcess(t, dir, "prometheus", promBin,
-		"--config.file="+promConfig, "--storage.tsdb.path="+filepath.Join(dir, "prom-data"),
-		"--web.listen-address="+promAddr, "--rules.alert.resend-delay=1s")
-	promURL := "http://" + promAddr
-	waitHTTP(t, ctx, promURL+"/-/ready")
+`, exporterAddr))
 
 	waitFor(t, ctx, "the probe target up with discovery reporting no session", func() (bool, string) {
 		v, err := promQuery(ctx, promURL, `vb365_discovery_sessions{server="`+serverName+`",instance="`+serverName+`"} == 0 and on() vb365_up{server="`+serverName+`"} == 1`)

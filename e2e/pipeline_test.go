@@ -53,8 +53,7 @@ const budget = 150 * time.Second
 
 func TestPipeline(t *testing.T) {
 	e := startSimulator(t)
-	ctx, root, dir, promBin, amBin, exporterBin, hook, passwordFile, caFile, simURL :=
-		e.ctx, e.root, e.dir, e.promBin, e.amBin, e.exporterBin, e.hook, e.passwordFile, e.caFile, e.simURL
+	ctx, dir, amBin, hook, passwordFile, caFile, simURL := e.ctx, e.dir, e.amBin, e.hook, e.passwordFile, e.caFile, e.simURL
 	created := time.Now().Add(-10 * time.Minute)
 	for _, id := range []string{failedID, warningID, successID} {
 		adminJSON(t, ctx, http.MethodPost, simURL+"/admin/sessions", map[string]any{
@@ -85,35 +84,15 @@ func TestPipeline(t *testing.T) {
       - %s
       - %s
 `, serverName, simURL, username, passwordFile, caFile, failedID, warningID, successID, referenceID))
-	exporterAddr := freeAddr(t)
-	startProcess(t, dir, "exporter", exporterBin,
-		"--config.file="+exporterConfig, "--web.listen-address="+exporterAddr)
-	waitHTTP(t, ctx, "http://"+exporterAddr+"/-/ready")
+	exporterAddr := e.startExporter(t, exporterConfig)
 
 	amAddr := startAlertmanager(t, ctx, dir, amBin, hook.URL)
 
 	// Prometheus with the shipped rules, scraping and evaluating every second.
-	promAddr := freeAddr(t)
-	promConfig := writeFile(t, dir, "prometheus.yml", fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-rule_files:
-  - %s
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: ['%s']
-scrape_configs:
-  - job_name: vb365
+	promURL := e.startPrometheus(t, amAddr, fmt.Sprintf(`  - job_name: vb365
     static_configs:
       - targets: ['%s']
-`, filepath.Join(root, "alerts", "vb365_exporter.rules.yml"), amAddr, exporterAddr))
-	startProcess(t, dir, "prometheus", promBin,
-		"--config.file="+promConfig, "--storage.tsdb.path="+filepath.Join(dir, "prom-data"),
-		"--web.listen-address="+promAddr, "--rules.alert.resend-delay=1s")
-	promURL := "http://" + promAddr
-	waitHTTP(t, ctx, promURL+"/-/ready")
+`, exporterAddr))
 
 	// Every session is read and every rule evaluated a few times while the
 	// three sessions run: nothing may page yet.
@@ -591,4 +570,38 @@ func startSimulator(t *testing.T) *pipeline {
 	waitHTTP(t, ctx, simURL+"/admin/stats")
 	return &pipeline{ctx: ctx, root: root, dir: dir, promBin: promBin, amBin: amBin, exporterBin: exporterBin,
 		hook: hook, passwordFile: passwordFile, caFile: caFile, simURL: simURL}
+}
+
+// startExporter runs the exporter binary with config and returns its address once ready.
+func (e *pipeline) startExporter(t *testing.T, config string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	startProcess(t, e.dir, "exporter", e.exporterBin, "--config.file="+config, "--web.listen-address="+addr)
+	waitHTTP(t, e.ctx, "http://"+addr+"/-/ready")
+	return addr
+}
+
+// startPrometheus runs Prometheus with the shipped rules, scraping and evaluating every
+// second and alerting to amAddr, with the given scrape_configs entries; it returns its URL.
+func (e *pipeline) startPrometheus(t *testing.T, amAddr, scrapeConfigs string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	config := writeFile(t, e.dir, "prometheus.yml", fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files:
+  - %s
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ['%s']
+scrape_configs:
+%s`, filepath.Join(e.root, "alerts", "vb365_exporter.rules.yml"), amAddr, scrapeConfigs))
+	startProcess(t, e.dir, "prometheus", e.promBin,
+		"--config.file="+config, "--storage.tsdb.path="+filepath.Join(e.dir, "prom-data"),
+		"--web.listen-address="+addr, "--rules.alert.resend-delay=1s")
+	url := "http://" + addr
+	waitHTTP(t, e.ctx, url+"/-/ready")
+	return url
 }
