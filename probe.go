@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/go-kit/log/level"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vb365-exporter/vb365_exporter/collector"
 	"github.com/vb365-exporter/vb365_exporter/config"
@@ -57,13 +54,6 @@ func (e *exporter) probeHandler() http.Handler {
 			http.Error(w, fmt.Sprintf("server %q is not configured", names[0]), http.StatusBadRequest)
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), e.scrapeTimeout(r))
-		defer cancel()
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collector.New(ctx, []collector.Source{t}, e.logger))
-		promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-			ErrorLog:      promhttpLogger{e.logger},
-			ErrorHandling: promhttp.ContinueOnError,
-		}).ServeHTTP(w, r)
+		e.serveVB365(w, r, []collector.Source{t})
 	})
 }

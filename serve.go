@@ -131,15 +131,22 @@ func (e *exporter) sources() []collector.Source {
 // self-metrics already count this scrape's API calls.
 func (e *exporter) metricsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), e.scrapeTimeout(r))
-		defer cancel()
-		// The collector builds its families directly and Merge skips prometheus.Gatherers'
-		// per-series re-check: at 10,000 sessions either costs more than the series do.
-		promhttp.HandlerFor(collector.Merge(collector.New(ctx, e.sources(), e.logger), e.registry), promhttp.HandlerOpts{
-			ErrorLog:      promhttpLogger{e.logger},
-			ErrorHandling: promhttp.ContinueOnError,
-		}).ServeHTTP(w, r)
+		e.serveVB365(w, r, e.sources(), e.registry)
 	})
+}
+
+// serveVB365 answers one scrape of the given servers, bounded by the scrape's deadline, with
+// the extra gatherers' metrics beside them. /metrics and /probe both answer through it.
+func (e *exporter) serveVB365(w http.ResponseWriter, r *http.Request, sources []collector.Source, extra ...prometheus.Gatherer) {
+	ctx, cancel := context.WithTimeout(r.Context(), e.scrapeTimeout(r))
+	defer cancel()
+	// The collector builds its families directly and Merge skips prometheus.Gatherers'
+	// per-series re-check: at 10,000 sessions either costs more than the series do.
+	gatherers := append([]prometheus.Gatherer{collector.New(ctx, sources, e.logger)}, extra...)
+	promhttp.HandlerFor(collector.Merge(gatherers...), promhttp.HandlerOpts{
+		ErrorLog:      promhttpLogger{e.logger},
+		ErrorHandling: promhttp.ContinueOnError,
+	}).ServeHTTP(w, r)
 }
 
 // scrapeTimeout follows Prometheus' announced timeout, less an offset for encoding and the
