@@ -87,7 +87,7 @@ func (w *wireSession) toSession() (Session, error) {
 		return s, fmt.Errorf("session has no id")
 	}
 	if w.CreationTime == nil || w.CreationTime.IsZero() {
-		return s, fmt.Errorf("session %s has no creationTime", w.ID)
+		return s, fmt.Errorf("session %q has no creationTime", truncate(w.ID, 64))
 	}
 	s.CreationTime = w.CreationTime.Time
 	if w.EndTime != nil {
