@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/vb365-exporter/vb365_exporter/bench/floor"
@@ -28,12 +27,11 @@ func benchSnapshot(n int, now time.Time) *target.Snapshot {
 }
 
 // BenchmarkCollectorScrape is the metric path of one scrape from snapshots already read, as
-// the /metrics handler runs it (path=gather: Collector.Gather, then text encoding) and as a
-// Registry over Collect would (path=collect). Compare ns/session with BenchmarkLibraryFloor
-// in bench/floor.
+// the /metrics handler runs it: Collector.Gather, then text encoding. Compare ns/session
+// with BenchmarkLibraryFloor in bench/floor.
 func BenchmarkCollectorScrape(b *testing.B) {
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	for _, path := range []string{"gather", "collect"} {
+	for _, path := range []string{"gather"} {
 		for _, n := range []int{1000, 10000} {
 			src := fixedSource{benchSnapshot(n, now)}
 			b.Run(fmt.Sprintf("path=%s/sessions=%d", path, n), func(b *testing.B) {
@@ -41,14 +39,7 @@ func BenchmarkCollectorScrape(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					buf.Reset()
-					c := New(context.Background(), []Source{src}, nil)
-					var g prometheus.Gatherer = c
-					if path == "collect" {
-						reg := prometheus.NewRegistry()
-						reg.MustRegister(c)
-						g = reg
-					}
-					mfs, err := g.Gather()
+					mfs, err := New(context.Background(), []Source{src}, nil).Gather()
 					if err != nil {
 						b.Fatal(err)
 					}

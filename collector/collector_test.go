@@ -29,7 +29,7 @@ func mustTime(t *testing.T, s string) time.Time {
 	return tm
 }
 
-func TestEmitExactValues(t *testing.T) {
+func TestBuildExactValues(t *testing.T) {
 	now := time.Date(2022, 1, 28, 20, 0, 0, 0, time.UTC)
 	snap := &target.Snapshot{
 		Server: "prod", Up: true, Duration: 1500 * time.Millisecond,
@@ -101,7 +101,7 @@ vb365_up{server="prod"} 1
 `
 	c := New(context.Background(), []Source{staticSource{snap}}, nil)
 	c.now = func() time.Time { return now }
-	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+	if err := testutil.GatherAndCompare(c, strings.NewReader(want)); err != nil {
 		t.Error(err)
 	}
 }
@@ -109,16 +109,10 @@ vb365_up{server="prod"} 1
 func TestUnknownStatusAllZeroAndWarnsOnce(t *testing.T) {
 	var logs bytes.Buffer
 	logger := log.NewLogfmtLogger(&logs)
-	sess := &vb365.Session{ID: "a", CreationTime: time.Unix(0, 0), Status: "Paused"}
+	sess := &vb365.Session{ID: "a", CreationTime: time.Unix(0, 0), Status: "Hibernating"}
 	snap := &target.Snapshot{Server: "s", Up: true, Sessions: []target.SessionResult{{ID: "a", Session: sess}}}
 	for range 3 {
-		reg := prometheus.NewPedanticRegistry()
-		reg.MustRegister(New(context.Background(), []Source{staticSource{snap}}, logger))
-		mfs, err := reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, mf := range mfs {
+		for _, mf := range Build([]*target.Snapshot{snap}, time.Now(), logger) {
 			if mf.GetName() != "vb365_data_retrieval_session_status" {
 				continue
 			}
@@ -135,7 +129,7 @@ func TestUnknownStatusAllZeroAndWarnsOnce(t *testing.T) {
 	if n := strings.Count(logs.String(), "unknown data retrieval session status"); n != 1 {
 		t.Errorf("warned %d times, want once:\n%s", n, logs.String())
 	}
-	if !strings.Contains(logs.String(), "status=Paused") {
+	if !strings.Contains(logs.String(), "status=Hibernating") {
 		t.Errorf("warning does not name the status: %s", logs.String())
 	}
 }
@@ -144,10 +138,10 @@ func TestFailedSessionHasOnlyScrapeSuccess(t *testing.T) {
 	snap := &target.Snapshot{Server: "s", Err: errors.New("down"),
 		Sessions: []target.SessionResult{{ID: "a", Err: errors.New("timeout")}}}
 	c := New(context.Background(), []Source{staticSource{snap}}, nil)
-	if n := testutil.CollectAndCount(c); n != 3 {
+	if n, err := testutil.GatherAndCount(c); err != nil || n != 3 {
 		t.Errorf("%d series, want up, scrape duration and one scrape_success", n)
 	}
-	if err := testutil.CollectAndCompare(c, strings.NewReader(`
+	if err := testutil.GatherAndCompare(c, strings.NewReader(`
 # HELP vb365_up 1 when the exporter authenticated and the VB365 REST API answered during this scrape, else 0.
 # TYPE vb365_up gauge
 vb365_up{server="s"} 0
@@ -159,9 +153,8 @@ vb365_up{server="s"} 0
 func TestInvalidUTF8NameDoesNotBreakScrape(t *testing.T) {
 	sess := &vb365.Session{ID: "a", Name: "bad\xff", CreationTime: time.Unix(0, 0), Status: "Success"}
 	snap := &target.Snapshot{Server: "s", Up: true, Sessions: []target.SessionResult{{ID: "a", Session: sess}}}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(New(context.Background(), []Source{staticSource{snap}}, nil))
-	if _, err := reg.Gather(); err != nil {
+	// prometheus.Gatherers runs client_golang's checks of every series (valid UTF-8 among them).
+	if _, err := (prometheus.Gatherers{New(context.Background(), []Source{staticSource{snap}}, nil)}).Gather(); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -74,14 +72,7 @@ func ExporterMetrics() (Metrics, error) {
 			Type: "Exchange", DataState: "Retrieved", LastStatus: vb365.StatusSuccess, ExpirationTime: creation.Add(7 * 24 * time.Hour)}},
 		Discovery: &target.DiscoveryResult{Sessions: 2},
 	}
-	reg := prometheus.NewPedanticRegistry()
-	if err := reg.Register(emitter{snap}); err != nil {
-		return nil, err
-	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		return nil, err
-	}
+	mfs := collector.Build([]*target.Snapshot{snap}, snap.Start.Add(time.Hour), nil)
 	out := Metrics{}
 	for _, mf := range mfs {
 		seen := map[string]bool{}
@@ -98,18 +89,6 @@ func ExporterMetrics() (Metrics, error) {
 		out[mf.GetName()] = names
 	}
 	return out, nil
-}
-
-type emitter struct{ snap *target.Snapshot }
-
-func (e emitter) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range collector.Descs() {
-		ch <- d
-	}
-}
-
-func (e emitter) Collect(ch chan<- prometheus.Metric) {
-	collector.Emit(ch, e.snap, e.snap.Start.Add(time.Hour), log.NewNopLogger())
 }
 
 // Grafana's template variables are not PromQL. Each is replaced by something
