@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -208,5 +209,27 @@ func TestMergeConcatenatesInNameOrder(t *testing.T) {
 	if _, err := Merge(fixedGatherer{{Name: &name, Type: &gauge, Metric: []*dto.Metric{m}}},
 		fixedGatherer{{Name: &name, Type: &counter, Metric: []*dto.Metric{m}}}).Gather(); err == nil {
 		t.Error("same name with two types: no error")
+	}
+}
+
+// TestGoldenPassesPromtool lints the golden output with Prometheus' own linter, so a family
+// added against the naming guide fails here and not only in a full scrape.
+func TestGoldenPassesPromtool(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("promtool not found in CI; .ci/run must install it (apt-get install -y prometheus)")
+		}
+		t.Skip("promtool not installed; run: apt-get install -y prometheus")
+	}
+	f, err := os.Open("testdata/build.prom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = f
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 }
