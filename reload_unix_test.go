@@ -4,6 +4,7 @@ package main
 
 import (
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -32,6 +33,10 @@ func TestReloadOnSIGHUP(t *testing.T) {
 			t.Fatalf("SIGHUP did not reload:\n%s", exp.logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// One line for the start's load and one for the reload: a SIGHUP is logged once.
+	if n := strings.Count(exp.logs.String(), "Loaded config file"); n != 2 {
+		t.Errorf("%d config load lines after start and one SIGHUP, want 2:\n%s", n, exp.logs.String())
 	}
 	if r.mustValue(t, "vb365_exporter_config_last_reload_successful", nil) != 1 {
 		t.Error("config_last_reload_successful != 1 after SIGHUP reload")

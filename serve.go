@@ -249,9 +249,8 @@ func serve(ctx context.Context, opts *options, logger log.Logger) int {
 		for {
 			select {
 			case <-hup:
-				if err := e.reload(); err == nil {
-					level.Info(logger).Log("msg", "config reloaded", "file", opts.configFile)
-				}
+				_ = e.reload() // SafeConfig logs the outcome, as for every reload
+
 			case <-ctx.Done():
 				return
 			}
@@ -261,7 +260,7 @@ func serve(ctx context.Context, opts *options, logger log.Logger) int {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() {
-		errc <- web.ListenAndServe(srv, opts.web, slogger(opts.baseLogger))
+		errc <- web.ListenAndServe(srv, opts.web, slogger(opts.baseLogger, opts.logLevel))
 	}()
 	select {
 	case err := <-errc:
@@ -296,8 +295,29 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// slogger bridges to exporter-toolkit, which logs through *slog.Logger. slog records carry
-// their own time and source, so the bridge gets the logger without go-kit's ts and caller.
-func slogger(base log.Logger) *slog.Logger {
-	return slog.New(sloggokit.NewGoKitHandler(base, nil))
+// slogger bridges to exporter-toolkit, which logs through *slog.Logger, so that its lines
+// come out as the exporter's own: the same level filter, and the keys in the same order
+// (level, ts, caller, msg) where slog-gokit would write level, caller, time, msg.
+func slogger(base log.Logger, lvl string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(lvl)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(sloggokit.NewGoKitHandler(log.LoggerFunc(func(kv ...any) error {
+		out := make([]any, 0, len(kv))
+		var ts any
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i] == slog.TimeKey {
+				if t, ok := kv[i+1].(time.Time); ok {
+					ts = t.UTC()
+					continue
+				}
+			}
+			out = append(out, kv[i], kv[i+1])
+		}
+		if ts != nil && len(out) >= 2 {
+			out = append(out[:2], append([]any{"ts", ts}, out[2:]...)...)
+		}
+		return base.Log(out...)
+	}), l))
 }
