@@ -108,6 +108,11 @@ func New(o Options) (*Client, error) {
 	if o.HTTPClient == nil {
 		o.HTTPClient = http.DefaultClient
 	}
+	// A redirect would carry the form (password included) or the bearer token to wherever
+	// the server points, over any scheme: the client never follows one, whatever client
+	// the caller passed. A copy, so that the caller's client is left as it was.
+	hc := *o.HTTPClient
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	if o.MaxConcurrent < 1 {
 		o.MaxConcurrent = 1
 	}
@@ -122,7 +127,7 @@ func New(o Options) (*Client, error) {
 	}
 	return &Client{
 		base: u, version: o.APIVersion, username: o.Username, password: o.Password,
-		http: o.HTTPClient, timeout: o.RequestTimeout, sem: make(chan struct{}, o.MaxConcurrent),
+		http: &hc, timeout: o.RequestTimeout, sem: make(chan struct{}, o.MaxConcurrent),
 		server: o.Server, metrics: o.Metrics, now: o.Now,
 	}, nil
 }
@@ -249,6 +254,10 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 			return nil, fmt.Errorf("%s: %w after %d bytes", endpoint, ErrTruncated, len(body))
 		}
 		return nil, c.transportError(parent, ctx, endpoint, err)
+	}
+	if resp.StatusCode/100 == 3 {
+		return nil, &RedirectError{Endpoint: endpoint, StatusCode: resp.StatusCode,
+			Host: c.scrub(locationHost(req.URL, resp.Header.Get("Location")), "")}
 	}
 	if resp.StatusCode/100 != 2 {
 		apiErr := parseAPIError(endpoint, resp, body)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 )
@@ -110,6 +111,33 @@ func (e *RetryLaterError) Error() string {
 		e.Endpoint, e.StatusCode, e.Until.UTC().Format(time.RFC3339))
 }
 
+// RedirectError is a 3xx answer. The client never follows one: a redirect would send the
+// password or the token to wherever the server points.
+type RedirectError struct {
+	Endpoint   string
+	StatusCode int
+	// Host is the host[:port] of the Location header (never its path or query, which may
+	// carry anything), or a note when there is none.
+	Host string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("%s: HTTP %d %s: redirect to %s not followed (the exporter only talks to the configured url)",
+		e.Endpoint, e.StatusCode, http.StatusText(e.StatusCode), e.Host)
+}
+
+// locationHost names where a redirect points, resolved against the request's URL.
+func locationHost(req *url.URL, loc string) string {
+	if loc == "" {
+		return "nowhere (no Location header)"
+	}
+	u, err := req.Parse(loc)
+	if err != nil || u.Host == "" {
+		return "an unparsable Location"
+	}
+	return strconv.Quote(truncate(u.Scheme+"://"+u.Host, 100))
+}
+
 func parseAPIError(endpoint string, resp *http.Response, body []byte) *APIError {
 	e := &APIError{Endpoint: endpoint, StatusCode: resp.StatusCode}
 	var info struct {
@@ -143,11 +171,14 @@ func Reason(err error) string {
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var laterErr *RetryLaterError
+	var redirErr *RedirectError
 	switch {
 	case errors.As(err, &authErr):
 		return "authentication failed"
 	case errors.As(err, &laterErr):
 		return "waiting for Retry-After"
+	case errors.As(err, &redirErr):
+		return "redirect not followed"
 	case errors.Is(err, ErrTruncated):
 		return "answer cut off"
 	case errors.As(err, &apiErr):
