@@ -143,7 +143,7 @@ func (c *Client) GetSession(ctx context.Context, id string) (*Session, error) {
 	}
 	s, err := DecodeSession(body)
 	if err != nil {
-		return nil, &DecodeError{Endpoint: "session", Err: err}
+		return nil, &DecodeError{Endpoint: "session", Err: c.scrubError(err)}
 	}
 	return &s, nil
 }
@@ -171,7 +171,10 @@ func (c *Client) ListSessions(ctx context.Context, o ListOptions) (*Page, error)
 	}
 	p, err := DecodePage(body)
 	if err != nil {
-		return nil, &DecodeError{Endpoint: "list", Err: err}
+		return nil, &DecodeError{Endpoint: "list", Err: c.scrubError(err)}
+	}
+	for i, e := range p.Invalid {
+		p.Invalid[i] = c.scrubError(e)
 	}
 	return p, nil
 }
@@ -260,10 +263,8 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 			Host: c.scrub(locationHost(req.URL, resp.Header.Get("Location")), "")}
 	}
 	if resp.StatusCode/100 != 2 {
-		apiErr := parseAPIError(endpoint, resp, body)
-		// The message is the server's text, logged and shown as is: make sure it cannot
-		// carry our own secrets back (a server that echoes the request, a debug build).
-		apiErr.Message = c.scrub(apiErr.Message, strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "))
+		sent := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+		apiErr := parseAPIError(endpoint, resp, body, func(s string) string { return c.scrub(s, sent) })
 		c.noteRetryAfter(apiErr)
 		return nil, apiErr
 	}
@@ -364,24 +365,4 @@ func (c *Client) waitingForRetryAfter(endpoint string) error {
 	e := *c.retryLater
 	e.Endpoint = endpoint
 	return &e
-}
-
-// scrub masks the password and the tokens (the client's and the one the request carried,
-// which may already be dropped) in text that came from the server.
-func (c *Client) scrub(s, sent string) string {
-	if s == "" {
-		return s
-	}
-	secrets := []string{c.password(), sent}
-	c.mu.Lock()
-	if c.token != nil {
-		secrets = append(secrets, c.token.access, c.token.refresh)
-	}
-	c.mu.Unlock()
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "<secret>")
-		}
-	}
-	return s
 }

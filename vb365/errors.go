@@ -138,15 +138,18 @@ func locationHost(req *url.URL, loc string) string {
 	return strconv.Quote(truncate(u.Scheme+"://"+u.Host, 100))
 }
 
-func parseAPIError(endpoint string, resp *http.Response, body []byte) *APIError {
+// parseAPIError reads Veeam's error body. The message and the code are the server's text,
+// logged and shown as is: scrub masks our own secrets in them (a server that echoes the
+// request, a debug build) before they are cut, so that a cut cannot leave a secret's start.
+func parseAPIError(endpoint string, resp *http.Response, body []byte, scrub func(string) string) *APIError {
 	e := &APIError{Endpoint: endpoint, StatusCode: resp.StatusCode}
 	var info struct {
 		Message   string `json:"message"`
 		ErrorCode string `json:"errorCode"`
 	}
 	if json.Unmarshal(body, &info) == nil {
-		e.Message = truncate(info.Message, 300)
-		e.ErrorCode = info.ErrorCode
+		e.Message = cut(scrub(info.Message), 300)
+		e.ErrorCode = cut(scrub(info.ErrorCode), 100)
 	}
 	if ra := resp.Header.Get("Retry-After"); ra != "" {
 		if secs, err := strconv.Atoi(ra); err == nil && secs >= 0 {

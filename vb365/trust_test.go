@@ -2,9 +2,13 @@ package vb365
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -93,5 +97,129 @@ func TestNewDisablesRedirectsOnACopy(t *testing.T) {
 	}
 	if hc.CheckRedirect != nil {
 		t.Error("New changed the caller's http.Client")
+	}
+}
+
+const echoPassword = "Sup3r$ecret&Pa55 w0rd!"
+
+// secretForms are the ways a server may echo a secret: as sent in a form, as a URL or a
+// JSON string would carry it, and mixtures.
+func secretForms(secret string) map[string]string {
+	jsonEsc, _ := json.Marshal(secret) // escapes & as \u0026
+	var allU strings.Builder
+	for _, r := range secret {
+		fmt.Fprintf(&allU, `\u%04X`, r)
+	}
+	lowerHex := regexp.MustCompile(`%[0-9A-F]{2}`).ReplaceAllStringFunc(url.QueryEscape(secret), strings.ToLower)
+	return map[string]string{
+		"plain":                  secret,
+		"QueryEscape":            url.QueryEscape(secret),
+		"QueryEscape with %20":   strings.ReplaceAll(url.QueryEscape(secret), "+", "%20"),
+		"PathEscape":             url.PathEscape(secret),
+		"lower-case hex":         lowerHex,
+		"encodeURIComponent":     strings.NewReplacer("%21", "!", "+", "%20").Replace(url.QueryEscape(secret)),
+		"JSON-escaped":           strings.Trim(string(jsonEsc), `"`),
+		"every character \\u":    allU.String(),
+		"quoted in JSON in JSON": strings.ReplaceAll(string(jsonEsc), `"`, `\"`),
+	}
+}
+
+// Every form of the password in the message or the errorCode of an error answer is masked,
+// and the message is cut only after that.
+func TestEchoedSecretsAreMaskedInEveryForm(t *testing.T) {
+	for name, form := range secretForms(echoPassword) {
+		for _, field := range []string{"message", "errorCode"} {
+			for _, pad := range []int{0, 281} { // 281: a cut at 300 bytes would keep the secret's first 10
+				t.Run(fmt.Sprintf("%s/%s/pad%d", name, field, pad), func(t *testing.T) {
+					f := newFakeAPI()
+					f.password = echoPassword
+					c := newTestClient(t, f, "v6", echoPassword, nil)
+					f.mu.Lock()
+					f.sessionCode = 500
+					b, _ := json.Marshal(map[string]string{field: strings.Repeat("x", pad) + "password=" + form + " end"})
+					f.sessionBody = string(b)
+					f.mu.Unlock()
+					_, err := c.GetSession(context.Background(), refID)
+					if err == nil {
+						t.Fatal("no error")
+					}
+					assertNoSecret(t, err.Error(), echoPassword)
+					if pad == 0 && !regexp.MustCompile(`password=\\?"?<secret>\\?"? end`).MatchString(err.Error()) {
+						t.Errorf("the server's text was not kept around the mask: %v", err)
+					}
+				})
+			}
+		}
+	}
+}
+
+// assertNoSecret fails when any form of secret, or its first 8 bytes in any form, is in s.
+func assertNoSecret(t *testing.T, s, secret string) {
+	t.Helper()
+	for name, form := range secretForms(secret) {
+		if strings.Contains(s, form) {
+			t.Errorf("%s form of the secret in %q", name, s)
+		}
+	}
+	for name, form := range secretForms(secret[:8]) {
+		if strings.Contains(s, form) {
+			t.Errorf("%s form of the secret's start in %q", name, s)
+		}
+	}
+}
+
+func TestScrub(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"a token-1 b", "a <secret> b"},
+		{"a token-1token-1", "a <secret><secret>"},
+		{"mixed Sup3r%24ecret&Pa55+w0rd%21.", "mixed <secret>."},
+		{"%2541 is not %41", "%2541 is not %41"},
+		{"cut by the server: Sup3r%24e", "cut by the server: <secret>"},
+		{"ends in Sup", "ends in Sup"}, // too short to tell from ordinary text
+		{"unicode p%C3%A4ss\\u00e4 and pässä", "unicode <secret> and <secret>"},
+		{"emoji \\ud83d\\ude00x", "emoji <secret>"},
+		{"broken escapes % %4 \\u12 \\", "broken escapes % %4 \\u12 \\"},
+	} {
+		if got := Scrub(tc.in, "token-1", echoPassword, "pässä", "😀x", ""); got != tc.want {
+			t.Errorf("Scrub(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := Scrub("%41%41", "%41"); got != "A<secret>" && got != "<secret><secret>" && got != "%41<secret>" {
+		// %41 is both "A" and the password's own characters: "%41" itself must go.
+		t.Errorf("Scrub = %q", got)
+	}
+	if got := cut("ab€", 3); got != "ab…" {
+		t.Errorf("cut split a character: %q", got)
+	}
+}
+
+// A server that echoes the raw request in its error answer: the form (password
+// URL-encoded, refresh token) and the Authorization header.
+func TestEchoFaultShowsNoSecret(t *testing.T) {
+	for _, endpoint := range []string{simulator.EndpointToken, simulator.EndpointSession} {
+		t.Run(endpoint, func(t *testing.T) {
+			s := newSimClientPassword(t, 5*time.Second, echoPassword)
+			if _, err := s.client.GetSession(context.Background(), simulator.ReferenceSessionID); err != nil {
+				t.Fatal(err)
+			}
+			s.client.mu.Lock()
+			access, refresh := s.client.token.access, s.client.token.refresh
+			s.client.token.expires = time.Time{} // renew: the token request sends the refresh token
+			s.client.mu.Unlock()
+			s.fault(t, simulator.Fault{Endpoint: endpoint, Kind: simulator.FaultEcho})
+			_, err := s.client.GetSession(context.Background(), simulator.ReferenceSessionID)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			t.Logf("error: %v", err)
+			msg := err.Error()
+			if !strings.Contains(msg, "<secret>") {
+				t.Errorf("nothing masked; is the echo there? %v", err)
+			}
+			assertNoSecret(t, msg, echoPassword)
+			for _, tok := range []string{access, refresh} {
+				assertNoSecret(t, msg, tok)
+			}
+		})
 	}
 }
