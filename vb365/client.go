@@ -73,10 +73,13 @@ type Client struct {
 	now        func() time.Time
 	tokenGroup singleflight.Group
 
-	mu          sync.Mutex
-	token       *token
-	authFailure *AuthError
-	authBackoff time.Duration
+	mu    sync.Mutex
+	token *token
+	// failure is the token failure being backed off from (*AuthError or *TokenError),
+	// until failureUntil; backoff is the current pause.
+	failure      error
+	failureUntil time.Time
+	backoff      time.Duration
 	// retryLater is set while the server has asked (429, 503 with Retry-After) not to be
 	// called; every call fails fast with it until it passes.
 	retryLater *RetryLaterError
@@ -85,7 +88,8 @@ type Client struct {
 type token struct {
 	access  string
 	refresh string
-	expires time.Time
+	// renewAt is when the token is renewed, some time before the server's expiry.
+	renewAt time.Time
 }
 
 // New validates the options and returns a client. It makes no request.

@@ -75,9 +75,19 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 
 // TokenError is a failure to get a token for another reason than refused credentials (the
 // token endpoint down, a malformed token answer). Its text is the cause's.
-type TokenError struct{ Err error }
+type TokenError struct {
+	Err error
+	// Until is set when the client backs off (an unusable token answer): no token request
+	// is sent before it.
+	Until time.Time
+}
 
-func (e *TokenError) Error() string { return e.Err.Error() }
+func (e *TokenError) Error() string {
+	if e.Until.IsZero() {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("%v (next attempt after %s)", e.Err, e.Until.UTC().Format(time.RFC3339))
+}
 func (e *TokenError) Unwrap() error { return e.Err }
 
 // IsClientWide reports whether err stops every call of the client the same way, whatever

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
 
@@ -204,7 +206,7 @@ func TestEchoFaultShowsNoSecret(t *testing.T) {
 			}
 			s.client.mu.Lock()
 			access, refresh := s.client.token.access, s.client.token.refresh
-			s.client.token.expires = time.Time{} // renew: the token request sends the refresh token
+			s.client.token.renewAt = time.Time{} // renew: the token request sends the refresh token
 			s.client.mu.Unlock()
 			s.fault(t, simulator.Fault{Endpoint: endpoint, Kind: simulator.FaultEcho})
 			_, err := s.client.GetSession(context.Background(), simulator.ReferenceSessionID)
@@ -221,5 +223,90 @@ func TestEchoFaultShowsNoSecret(t *testing.T) {
 				assertNoSecret(t, msg, tok)
 			}
 		})
+	}
+}
+
+// A token answer's lifetime is clamped, and an answer that cannot be used is a failure that
+// is backed off: 30 calls over a minute make one or two token requests, not 30.
+func TestTokenAnswersAreNotTrusted(t *testing.T) {
+	for _, tc := range []struct {
+		name, field, value string
+		maxTokens          int64
+		fails              string // the error of an unusable answer; empty when usable
+	}{
+		{name: "expires_in 1", field: "expires_in", value: "1", maxTokens: 1},
+		{name: "expires_in 0", field: "expires_in", value: "0", maxTokens: 1},
+		{name: "expires_in overflows", field: "expires_in", value: "1e12", maxTokens: 1},
+		{name: "expires_in a string", field: "expires_in", value: `"3600"`, maxTokens: 2,
+			fails: "token: malformed answer: expires_in: want a number of seconds, got a string"},
+		{name: "no access_token", field: "access_token", value: "", maxTokens: 2,
+			fails: "token: malformed answer: access_token: missing"},
+		{name: "access_token a number", field: "access_token", value: "42", maxTokens: 2,
+			fails: "token: malformed answer: access_token: want a string, got number"},
+		{name: "token_type not bearer", field: "token_type", value: `"mac"`, maxTokens: 2,
+			fails: "token: malformed answer: token_type: want bearer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSimClient(t, 5*time.Second)
+			s.client.metrics = NewMetrics(nil)
+			s.fault(t, simulator.Fault{Endpoint: simulator.EndpointToken, Kind: simulator.FaultTokenAnswer, Field: tc.field, Value: tc.value})
+			for i := range 30 {
+				_, err := s.client.GetSession(context.Background(), simulator.ReferenceSessionID)
+				switch {
+				case tc.fails == "" && err != nil:
+					t.Fatalf("call %d: %v", i, err)
+				case tc.fails != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.fails)):
+					t.Fatalf("call %d: err = %v, want %q", i, err, tc.fails)
+				case tc.fails != "" && !IsClientWide(err):
+					t.Errorf("call %d: %v is not client-wide", i, err)
+				}
+				s.clk.Add(2 * time.Second)
+			}
+			n := s.tokens.Load()
+			if n < 1 || n > tc.maxTokens {
+				t.Errorf("token requests for 30 calls over a minute = %d, want 1..%d", n, tc.maxTokens)
+			}
+			var success, failure float64
+			for _, grant := range []string{"password", "refresh_token"} {
+				success += testutil.ToFloat64(s.client.metrics.tokens.WithLabelValues("", grant, "success"))
+				failure += testutil.ToFloat64(s.client.metrics.tokens.WithLabelValues("", grant, "failure"))
+			}
+			if tc.fails == "" && (success != float64(n) || failure != 0) || tc.fails != "" && (failure != float64(n) || success != 0) {
+				t.Errorf("token metric: success %v, failure %v for %d requests", success, failure, n)
+			}
+		})
+	}
+}
+
+// The renewal point follows the clamped lifetime: never more than once a minute, at most
+// half the lifetime early, and renewBefore early for long-lived tokens.
+func TestTokenRenewalPoint(t *testing.T) {
+	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := &Client{now: clk.Now}
+	for _, tc := range []struct {
+		expiresIn string
+		use       time.Duration
+	}{
+		{"-5", time.Minute},
+		{"1", time.Minute},
+		{"90", time.Minute},
+		{"180", 90 * time.Second},
+		{"3600", 58 * time.Minute},
+		{"3600.5", 58*time.Minute + 500*time.Millisecond},
+		{"9.3e9", 24*time.Hour - 2*time.Minute},
+		{"1e300", 24*time.Hour - 2*time.Minute},
+	} {
+		tok, err := c.decodeToken([]byte(`{"access_token":"a","expires_in":` + tc.expiresIn + `}`))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.expiresIn, err)
+		}
+		if got := tok.renewAt.Sub(clk.Now()); got != tc.use {
+			t.Errorf("expires_in %s: used for %v, want %v", tc.expiresIn, got, tc.use)
+		}
+	}
+	for _, body := range []string{`{"access_token":"secret-token","expires_in":"x"}`, `{"access_token":"secret-token","token_type":"secret-token"}`, `{"access_token":["secret-token"]}`} {
+		if _, err := c.decodeToken([]byte(body)); err == nil || strings.Contains(err.Error(), "secret-token") {
+			t.Errorf("%s: err = %v, want an error that quotes no value", body, err)
+		}
 	}
 }
