@@ -149,6 +149,10 @@ func (c *Client) GetSession(ctx context.Context, id string) (*Session, error) {
 	if err != nil {
 		return nil, &DecodeError{Endpoint: "session", Err: c.scrubError(err)}
 	}
+	if !strings.EqualFold(s.ID, id) {
+		// Never file one session's data under another's id.
+		return nil, &DecodeError{Endpoint: "session", Err: &WrongSessionError{Asked: id, Got: c.Scrub(s.ID)}}
+	}
 	return &s, nil
 }
 

@@ -121,6 +121,16 @@ func (e *RetryLaterError) Error() string {
 		e.Endpoint, e.StatusCode, e.Until.UTC().Format(time.RFC3339))
 }
 
+// WrongSessionError is an answer about another session than the one asked for. It comes
+// wrapped in a *DecodeError: the server answered, but not usably.
+type WrongSessionError struct {
+	Asked, Got string
+}
+
+func (e *WrongSessionError) Error() string {
+	return fmt.Sprintf("answer for session %q, asked for %q", cut(e.Got, 64), cut(e.Asked, 64))
+}
+
 // RedirectError is a 3xx answer. The client never follows one: a redirect would send the
 // password or the token to wherever the server points.
 type RedirectError struct {
@@ -185,6 +195,7 @@ func Reason(err error) string {
 	var hostErr x509.HostnameError
 	var laterErr *RetryLaterError
 	var redirErr *RedirectError
+	var wrongErr *WrongSessionError
 	switch {
 	case errors.As(err, &authErr):
 		return "authentication failed"
@@ -198,6 +209,8 @@ func Reason(err error) string {
 		return apiErr.Reason()
 	case errors.Is(err, ErrBodyTooLarge):
 		return "answer too large"
+	case errors.As(err, &wrongErr):
+		return "answer for another session"
 	case errors.As(err, &decErr):
 		return "malformed answer"
 	case errors.As(err, &hostErr):

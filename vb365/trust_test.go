@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -308,5 +309,33 @@ func TestTokenRenewalPoint(t *testing.T) {
 		if _, err := c.decodeToken([]byte(body)); err == nil || strings.Contains(err.Error(), "secret-token") {
 			t.Errorf("%s: err = %v, want an error that quotes no value", body, err)
 		}
+	}
+}
+
+// An answer about another session than the one asked for is an error of its own, not a
+// connection error; ids compare case-insensitively, and the server's id is quoted bounded.
+func TestAnswerForAnotherSession(t *testing.T) {
+	const other = "00000000-0000-0000-0000-000000000001"
+	f := newFakeAPI()
+	c := newTestClient(t, f, "v8", testPassword, nil)
+	_, err := c.GetSession(context.Background(), other)
+	var wrong *WrongSessionError
+	var decErr *DecodeError
+	if !errors.As(err, &wrong) || !errors.As(err, &decErr) || wrong.Asked != other || wrong.Got != refID {
+		t.Fatalf("err = %#v, want a WrongSessionError in a DecodeError", err)
+	}
+	if got := Reason(err); got != "answer for another session" {
+		t.Errorf("Reason = %q", got)
+	}
+	if _, err := c.GetSession(context.Background(), strings.ToUpper(refID)); err != nil {
+		t.Errorf("an upper-case id is the same session: %v", err)
+	}
+
+	f.mu.Lock()
+	f.sessionBody = strings.Replace(referenceSession, refID, strings.Repeat("€", 400), 1)
+	f.mu.Unlock()
+	_, err = c.GetSession(context.Background(), refID)
+	if Reason(err) != "answer for another session" || len(err.Error()) > 300 || !utf8.ValidString(err.Error()) {
+		t.Errorf("err = %q (%d bytes), want a short, valid quote of the id", err, len(err.Error()))
 	}
 }
