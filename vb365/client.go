@@ -153,6 +153,7 @@ func (c *Client) GetSession(ctx context.Context, id string) (*Session, error) {
 		// Never file one session's data under another's id.
 		return nil, &DecodeError{Endpoint: "session", Err: &WrongSessionError{Asked: id, Got: c.Scrub(s.ID)}}
 	}
+	c.scrubSession(&s, c.secrets(""))
 	return &s, nil
 }
 
@@ -184,6 +185,7 @@ func (c *Client) ListSessions(ctx context.Context, o ListOptions) (*Page, error)
 	for i, e := range p.Invalid {
 		p.Invalid[i] = c.scrubError(e)
 	}
+	c.scrubSessions(p.Sessions)
 	return p, nil
 }
 
@@ -250,7 +252,8 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 	if err != nil {
 		c.observe(endpoint, "error", start)
 		recordCall(ctx, req, 0, c.now().Sub(start), err)
-		return nil, c.transportError(parent, ctx, endpoint, err)
+		// net/http quotes a malformed answer's status line or headers: server text.
+		return nil, c.scrubError(c.transportError(parent, ctx, endpoint, err))
 	}
 	defer resp.Body.Close()
 	readLimit := limit
@@ -264,7 +267,7 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("%s: %w after %d bytes", endpoint, ErrTruncated, len(body))
 		}
-		return nil, c.transportError(parent, ctx, endpoint, err)
+		return nil, c.scrubError(c.transportError(parent, ctx, endpoint, err))
 	}
 	if resp.StatusCode/100 == 3 {
 		return nil, &RedirectError{Endpoint: endpoint, StatusCode: resp.StatusCode,

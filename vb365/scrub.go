@@ -48,13 +48,32 @@ func (c *Client) scrub(s, sent string) string {
 	if s == "" {
 		return s
 	}
+	return Scrub(s, c.secrets(sent)...)
+}
+
+func (c *Client) secrets(sent string) []string {
 	secrets := []string{c.password(), sent}
 	c.mu.Lock()
 	if c.token != nil {
 		secrets = append(secrets, c.token.access, c.token.refresh)
 	}
 	c.mu.Unlock()
-	return Scrub(s, secrets...)
+	return secrets
+}
+
+// scrubSessions masks secrets in the sessions' texts, which become labels and log fields:
+// a server is trusted with its own data only, not with making the exporter publish ours.
+func (c *Client) scrubSessions(list []Session) {
+	secrets := c.secrets("")
+	for i := range list {
+		c.scrubSession(&list[i], secrets)
+	}
+}
+
+func (c *Client) scrubSession(s *Session, secrets []string) {
+	for _, f := range []*string{&s.ID, &s.Name, &s.RetrievalID, &s.Type, &s.Status} {
+		*f = Scrub(*f, secrets...)
+	}
 }
 
 func maskSecret(s, secret string) string {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -338,4 +340,65 @@ func TestAnswerForAnotherSession(t *testing.T) {
 	if Reason(err) != "answer for another session" || len(err.Error()) > 300 || !utf8.ValidString(err.Error()) {
 		t.Errorf("err = %q (%d bytes), want a short, valid quote of the id", err, len(err.Error()))
 	}
+}
+
+// Texts of sessions become labels: a server cannot make the exporter publish the password
+// or the token through them.
+func TestSessionTextsAreScrubbed(t *testing.T) {
+	f := newFakeAPI()
+	c := newTestClient(t, f, "v8", testPassword, nil)
+	f.mu.Lock()
+	f.sessionBody = strings.Replace(referenceSession, `"Exchange data retrieval"`, `"pw `+url.QueryEscape(testPassword)+` tok access-1"`, 1)
+	f.mu.Unlock()
+	s, err := c.GetSession(context.Background(), refID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Name != "pw <secret> tok <secret>" {
+		t.Errorf("session name = %q", s.Name)
+	}
+	f.mu.Lock()
+	f.sessionBody = `{"offset":0,"limit":1,"results":[` + f.sessionBody + `]}`
+	f.mu.Unlock()
+	p, err := c.ListSessions(context.Background(), ListOptions{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Sessions) != 1 || p.Sessions[0].Name != "pw <secret> tok <secret>" {
+		t.Errorf("listed sessions = %+v", p.Sessions)
+	}
+}
+
+// net/http quotes a malformed status line in its error: that text is the server's too.
+func TestMalformedStatusLineIsScrubbed(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = io.ReadAll(io.LimitReader(conn, 1)) // wait for the request
+			_, _ = conn.Write([]byte("HTTP/1.1 " + url.QueryEscape(echoPassword) + " OK\r\n\r\n"))
+			conn.Close()
+		}
+	}()
+	c, err := New(Options{BaseURL: "http://" + ln.Addr().String(), Username: testUser,
+		Password: func() string { return echoPassword }, HTTPClient: &http.Client{Transport: &http.Transport{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetSession(context.Background(), refID)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	t.Logf("error: %v", err)
+	if !strings.Contains(err.Error(), "<secret>") {
+		t.Errorf("the status line is not quoted; nothing to check: %v", err)
+	}
+	assertNoSecret(t, err.Error(), echoPassword)
 }
