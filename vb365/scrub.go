@@ -109,6 +109,9 @@ func maskSecret(s, secret string) string {
 func matchSecret(s, secret string, i int) int {
 	type state struct{ i, j int }
 	var dead map[state]bool
+	// Until both readings fit somewhere, the walk is a single path that never comes back
+	// to a state: nothing to remember, nothing to allocate.
+	branched := false
 	var walk func(i, j int) int
 	walk = func(i, j int) int {
 		if j == len(secret) {
@@ -123,20 +126,25 @@ func matchSecret(s, secret string, i int) int {
 		if dead[state{i, j}] {
 			return -1
 		}
-		if dec, n := unescapeAt(s, i); n > 0 && strings.HasPrefix(secret[j:], dec) {
+		dec, n := unescapeAt(s, i)
+		escaped, plain := n > 0 && strings.HasPrefix(secret[j:], dec), s[i] == secret[j]
+		branched = branched || escaped && plain
+		if escaped {
 			if end := walk(i+n, j+len(dec)); end >= 0 {
 				return end
 			}
 		}
-		if s[i] == secret[j] {
+		if plain {
 			if end := walk(i+1, j+1); end >= 0 {
 				return end
 			}
 		}
-		if dead == nil {
-			dead = map[state]bool{}
+		if branched {
+			if dead == nil {
+				dead = map[state]bool{}
+			}
+			dead[state{i, j}] = true
 		}
-		dead[state{i, j}] = true
 		return -1
 	}
 	return walk(i, 0)

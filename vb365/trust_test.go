@@ -193,6 +193,14 @@ func TestScrub(t *testing.T) {
 		// %41 is both "A" and the password's own characters: "%41" itself must go.
 		t.Errorf("Scrub = %q", got)
 	}
+	// Backslashes read both as themselves and as JSON escapes: the walk branches at every
+	// step and must still end, masking the escaped form whole.
+	if got := Scrub(`x`+strings.Repeat(`\`, 200)+`y`, strings.Repeat(`\`, 50)); got != "x<secret><secret>y" {
+		t.Errorf("backslashes: %q", got)
+	}
+	if text := `x` + strings.Repeat(`\`, 99) + `y`; Scrub(text, strings.Repeat(`\`, 100)) != text {
+		t.Errorf("99 backslashes masked as 100")
+	}
 	if got := cut("ab€", 3); got != "ab…" {
 		t.Errorf("cut split a character: %q", got)
 	}
