@@ -312,3 +312,33 @@ func TestFaultTokenAnswer(t *testing.T) {
 		}
 	}
 }
+
+// The admin API carries the fields of the redirect and tokenanswer faults.
+func TestTrustFaultsViaAdmin(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.Admin = true })
+	if r := e.do(http.MethodPost, "/admin/faults", "", "application/json", `{"endpoint":"token","kind":"tokenanswer","field":"expires_in","value":"1","count":1}`); r.status != http.StatusNoContent {
+		t.Fatalf("add tokenanswer fault: %d %s", r.status, r.body)
+	}
+	if a := e.login("v8"); a.ExpiresIn != 1 {
+		t.Errorf("expires_in = %d, want 1", a.ExpiresIn)
+	}
+	if r := e.do(http.MethodPost, "/admin/faults", "", "application/json", `{"endpoint":"token","kind":"redirect","location":"http://127.0.0.1:1/x","status":308}`); r.status != http.StatusNoContent {
+		t.Fatalf("add redirect fault: %d %s", r.status, r.body)
+	}
+	if r := e.postTokenNoRedirect(t); r.StatusCode != http.StatusPermanentRedirect || r.Header.Get("Location") != "http://127.0.0.1:1/x" {
+		t.Errorf("redirect via admin: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+}
+
+// postTokenNoRedirect posts a token request without following redirects.
+func (e *env) postTokenNoRedirect(t *testing.T) *http.Response {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	defer c.CloseIdleConnections()
+	resp, err := c.Post(e.srv.URL+"/v8/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
