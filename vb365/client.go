@@ -271,7 +271,7 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 	}
 	if resp.StatusCode/100 == 3 {
 		return nil, &RedirectError{Endpoint: endpoint, StatusCode: resp.StatusCode,
-			Host: c.scrub(locationHost(req.URL, resp.Header.Get("Location")), "")}
+			Host: locationHost(req.URL, resp.Header.Get("Location"), c.Scrub)}
 	}
 	if resp.StatusCode/100 != 2 {
 		sent := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")

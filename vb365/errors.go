@@ -146,8 +146,9 @@ func (e *RedirectError) Error() string {
 		e.Endpoint, e.StatusCode, http.StatusText(e.StatusCode), e.Host)
 }
 
-// locationHost names where a redirect points, resolved against the request's URL.
-func locationHost(req *url.URL, loc string) string {
+// locationHost names where a redirect points, resolved against the request's URL: scheme
+// and host, scrubbed, then cut.
+func locationHost(req *url.URL, loc string, scrub func(string) string) string {
 	if loc == "" {
 		return "nowhere (no Location header)"
 	}
@@ -155,7 +156,7 @@ func locationHost(req *url.URL, loc string) string {
 	if err != nil || u.Host == "" {
 		return "an unparsable Location"
 	}
-	return strconv.Quote(truncate(u.Scheme+"://"+u.Host, 100))
+	return strconv.Quote(cut(scrub(u.Scheme+"://"+u.Host), 100))
 }
 
 // parseAPIError reads Veeam's error body. The message and the code are the server's text,

@@ -109,6 +109,9 @@ func (e *unusableTokenError) Error() string { return e.field + ": " + e.problem 
 func (c *Client) decodeToken(body []byte) (*token, error) {
 	var w map[string]json.RawMessage
 	if err := json.Unmarshal(body, &w); err != nil {
+		if json.Valid(body) {
+			return nil, &unusableTokenError{"token answer", "want a JSON object, got " + jsonKind(body)}
+		}
 		return nil, errors.New("token answer is not valid JSON")
 	}
 	str := func(field string, required bool) (string, error) {
@@ -146,7 +149,7 @@ func (c *Client) decodeToken(body []byte) (*token, error) {
 	lifetime := defaultTokenLifetime
 	if raw, ok := w["expires_in"]; ok && jsonKind(raw) != "null" {
 		var secs float64
-		if jsonKind(raw) != "number" || json.Unmarshal(raw, &secs) != nil {
+		if jsonKind(raw) != "a number" || json.Unmarshal(raw, &secs) != nil {
 			return nil, &unusableTokenError{"expires_in", "want a number of seconds, got " + jsonKind(raw)}
 		}
 		// Clamped as a float: 1e12 seconds does not fit in a time.Duration.
@@ -175,7 +178,7 @@ func jsonKind(raw json.RawMessage) string {
 	case 'n':
 		return "null"
 	}
-	return "number"
+	return "a number"
 }
 
 func (c *Client) requestToken(ctx context.Context, grant string, form url.Values) (*token, error) {

@@ -253,7 +253,7 @@ func TestTokenAnswersAreNotTrusted(t *testing.T) {
 		{name: "no access_token", field: "access_token", value: "", maxTokens: 2,
 			fails: "token: malformed answer: access_token: missing"},
 		{name: "access_token a number", field: "access_token", value: "42", maxTokens: 2,
-			fails: "token: malformed answer: access_token: want a string, got number"},
+			fails: "token: malformed answer: access_token: want a string, got a number"},
 		{name: "token_type not bearer", field: "token_type", value: `"mac"`, maxTokens: 2,
 			fails: "token: malformed answer: token_type: want bearer"},
 	} {
@@ -315,7 +315,7 @@ func TestTokenRenewalPoint(t *testing.T) {
 			t.Errorf("expires_in %s: used for %v, want %v", tc.expiresIn, got, tc.use)
 		}
 	}
-	for _, body := range []string{`{"access_token":"secret-token","expires_in":"x"}`, `{"access_token":"secret-token","token_type":"secret-token"}`, `{"access_token":["secret-token"]}`} {
+	for _, body := range []string{`{"access_token":"secret-token","expires_in":"x"}`, `{"access_token":"secret-token","token_type":"secret-token"}`, `{"access_token":["secret-token"]}`, `["secret-token"]`} {
 		if _, err := c.decodeToken([]byte(body)); err == nil || strings.Contains(err.Error(), "secret-token") {
 			t.Errorf("%s: err = %v, want an error that quotes no value", body, err)
 		}
