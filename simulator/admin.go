@@ -38,6 +38,9 @@ type adminFault struct {
 	RetryAfter string `json:"retryAfter"`
 	Count      int    `json:"count"`
 	Bytes      int64  `json:"bytes"`
+	Location   string `json:"location"`
+	Field      string `json:"field"`
+	Value      string `json:"value"`
 }
 
 func parseAdminTime(s string) (time.Time, error) {
@@ -172,7 +175,8 @@ func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			adminError(w, http.StatusBadRequest, err)
 			return
 		}
-		f := Fault{Endpoint: a.Endpoint, SessionID: a.SessionID, Kind: a.Kind, Status: a.Status, Count: a.Count, Bytes: a.Bytes}
+		f := Fault{Endpoint: a.Endpoint, SessionID: a.SessionID, Kind: a.Kind, Status: a.Status, Count: a.Count, Bytes: a.Bytes,
+			Location: a.Location, Field: a.Field, Value: a.Value}
 		if f.Endpoint == "" {
 			f.Endpoint = EndpointAny
 		}

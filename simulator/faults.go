@@ -2,10 +2,13 @@ package simulator
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +28,23 @@ const (
 	FaultReset        = "reset"        // the connection is closed without an answer
 )
 
+// Fault kinds of a server that tries to get more out of the client than its own data.
+const (
+	// FaultRedirect answers Status (default 307) with Location; a client that follows it
+	// sends the request (form, password, Authorization header) wherever Location says.
+	FaultRedirect = "redirect"
+	// FaultEcho answers Status (default 400) with an error whose message and errorCode echo
+	// the raw request: the form as sent (password URL-encoded) and the Authorization header.
+	FaultEcho = "echo"
+	// FaultTokenAnswer issues real tokens but sets the token answer's field Field to the raw
+	// JSON Value, or removes the field when Value is empty: {"expires_in": 1}, "1e12",
+	// "\"3600\"", a missing access_token.
+	FaultTokenAnswer = "tokenanswer"
+)
+
 var faultKinds = []string{FaultLatency, FaultStall, FaultStatus, FaultRateLimit, FaultMalformed,
-	FaultTruncated, FaultNonJSON, FaultHuge, FaultUnauthorized, FaultReset}
+	FaultTruncated, FaultNonJSON, FaultHuge, FaultUnauthorized, FaultReset,
+	FaultRedirect, FaultEcho, FaultTokenAnswer}
 
 // DefaultHugeBytes is the body size of a huge fault without Bytes.
 const DefaultHugeBytes = 64 << 20
@@ -46,6 +64,12 @@ type Fault struct {
 	Count int
 	// Bytes is the body size of a huge fault.
 	Bytes int64
+	// Location is where a redirect fault points (an absolute URL).
+	Location string
+	// Field and Value are the token answer field a tokenanswer fault replaces, and its
+	// raw JSON value (empty: the field is left out).
+	Field string
+	Value string
 
 	remaining int
 }
@@ -67,6 +91,26 @@ func (f *Fault) validate() error {
 	}
 	if f.Count < 0 || f.Latency < 0 || f.RetryAfter < 0 || f.Bytes < 0 {
 		return fmt.Errorf("fault count, latency, retryAfter and bytes must not be negative")
+	}
+	return f.validateTrust()
+}
+
+func (f *Fault) validateTrust() error {
+	switch f.Kind {
+	case FaultRedirect:
+		if u, err := url.Parse(f.Location); err != nil || u.Scheme == "" || u.Host == "" {
+			return fmt.Errorf("redirect fault: location %q is not an absolute URL", f.Location)
+		}
+	case FaultTokenAnswer:
+		if f.Endpoint != EndpointToken {
+			return fmt.Errorf("tokenanswer fault: endpoint must be %s", EndpointToken)
+		}
+		if f.Field == "" {
+			return fmt.Errorf("tokenanswer fault: field is required")
+		}
+		if f.Value != "" && !json.Valid([]byte(f.Value)) {
+			return fmt.Errorf("tokenanswer fault: value %q is not JSON", f.Value)
+		}
 	}
 	return nil
 }
@@ -186,8 +230,53 @@ func (s *Simulator) applyFault(w http.ResponseWriter, r *http.Request, rt route)
 		writeError(w, rt.ver, http.StatusUnauthorized, "", "Authorization has been denied for this request.")
 	case FaultReset:
 		reset(w)
+	case FaultRedirect, FaultEcho, FaultTokenAnswer:
+		s.applyTrustFault(w, r, rt, f)
 	}
 	return true
+}
+
+func (s *Simulator) applyTrustFault(w http.ResponseWriter, r *http.Request, rt route, f Fault) {
+	switch f.Kind {
+	case FaultRedirect:
+		code := f.Status
+		if code == 0 {
+			code = http.StatusTemporaryRedirect
+		}
+		w.Header().Set("Location", f.Location)
+		w.WriteHeader(code)
+	case FaultEcho:
+		code := f.Status
+		if code == 0 {
+			code = http.StatusBadRequest
+		}
+		raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		echo := fmt.Sprintf("Cannot process the request %s %s body=%s authorization=%s", r.Method, r.URL.RequestURI(), raw, r.Header.Get("Authorization"))
+		o := object{{"message", echo}, {"errorCode", echo}}
+		if rt.ver == "v8" {
+			o = append(o, field{"stackTrace", nil})
+		}
+		writeJSON(w, code, encodeJSON(o))
+	case FaultTokenAnswer:
+		buf := &bufferWriter{header: http.Header{}, code: http.StatusOK}
+		s.dispatch(buf, r, rt)
+		body := buf.body.Bytes()
+		if buf.code == http.StatusOK {
+			var m map[string]json.RawMessage
+			if json.Unmarshal(body, &m) == nil {
+				if f.Value == "" {
+					delete(m, f.Field)
+				} else {
+					m[f.Field] = json.RawMessage(f.Value)
+				}
+				body, _ = json.Marshal(m)
+			}
+		}
+		for k, v := range buf.header {
+			w.Header()[k] = v
+		}
+		writeJSON(w, buf.code, body)
+	}
 }
 
 func retryAfter(d time.Duration) string {

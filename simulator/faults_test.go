@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -251,4 +252,93 @@ func TestFaultMatching(t *testing.T) {
 			t.Errorf("invalid fault %+v accepted", bad)
 		}
 	}
+}
+
+func TestFaultRedirect(t *testing.T) {
+	const loc = "http://127.0.0.1:1/v8/token?next=1"
+	e, tok := faultEnv(t, Fault{Endpoint: EndpointSession, Kind: FaultRedirect, Location: loc})
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+refPath, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	defer c.CloseIdleConnections()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTemporaryRedirect || resp.Header.Get("Location") != loc {
+		t.Errorf("redirect fault: %d Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for _, bad := range []Fault{{Endpoint: EndpointToken, Kind: FaultRedirect}, {Endpoint: EndpointToken, Kind: FaultRedirect, Location: "/v8/token"}} {
+		if err := e.sim.SetFault(bad); err == nil {
+			t.Errorf("redirect without an absolute location accepted: %+v", bad)
+		}
+	}
+}
+
+func TestFaultEcho(t *testing.T) {
+	e, _ := faultEnv(t, Fault{Endpoint: EndpointToken, Kind: FaultEcho})
+	r := e.do(http.MethodPost, "/v8/token", "", "application/x-www-form-urlencoded", "grant_type=password&password=a%24b+c")
+	var body struct{ Message, ErrorCode string }
+	mustJSON(t, r.body, &body)
+	if r.status != http.StatusBadRequest || !strings.Contains(body.Message, "password=a%24b+c") || body.ErrorCode != body.Message {
+		t.Errorf("echo fault: %d %s", r.status, r.body)
+	}
+}
+
+func TestFaultTokenAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		check func(m map[string]any) bool
+	}{
+		{`"3600"`, func(m map[string]any) bool { return m["expires_in"] == "3600" && m["access_token"] != nil }},
+		{`1e12`, func(m map[string]any) bool { return m["expires_in"] == 1e12 }},
+		{``, func(m map[string]any) bool { _, ok := m["expires_in"]; return !ok && m["access_token"] != nil }},
+	} {
+		e, _ := faultEnv(t, Fault{Endpoint: EndpointToken, Kind: FaultTokenAnswer, Field: "expires_in", Value: tc.value, Count: 1})
+		form := url.Values{"grant_type": {"password"}, "username": {testUser}, "password": {testPassword}}
+		r := e.tokenRequest("v8", form)
+		var m map[string]any
+		mustJSON(t, r.body, &m)
+		if r.status != http.StatusOK || !tc.check(m) {
+			t.Errorf("value %q: %d %s", tc.value, r.status, r.body)
+		}
+	}
+	e := newEnv(t, nil)
+	for _, bad := range []Fault{{Endpoint: EndpointSession, Kind: FaultTokenAnswer, Field: "x"},
+		{Endpoint: EndpointToken, Kind: FaultTokenAnswer}, {Endpoint: EndpointToken, Kind: FaultTokenAnswer, Field: "x", Value: "{"}} {
+		if err := e.sim.SetFault(bad); err == nil {
+			t.Errorf("invalid fault %+v accepted", bad)
+		}
+	}
+}
+
+// The admin API carries the fields of the redirect and tokenanswer faults.
+func TestTrustFaultsViaAdmin(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.Admin = true })
+	if r := e.do(http.MethodPost, "/admin/faults", "", "application/json", `{"endpoint":"token","kind":"tokenanswer","field":"expires_in","value":"1","count":1}`); r.status != http.StatusNoContent {
+		t.Fatalf("add tokenanswer fault: %d %s", r.status, r.body)
+	}
+	if a := e.login("v8"); a.ExpiresIn != 1 {
+		t.Errorf("expires_in = %d, want 1", a.ExpiresIn)
+	}
+	if r := e.do(http.MethodPost, "/admin/faults", "", "application/json", `{"endpoint":"token","kind":"redirect","location":"http://127.0.0.1:1/x","status":308}`); r.status != http.StatusNoContent {
+		t.Fatalf("add redirect fault: %d %s", r.status, r.body)
+	}
+	if r := e.postTokenNoRedirect(t); r.StatusCode != http.StatusPermanentRedirect || r.Header.Get("Location") != "http://127.0.0.1:1/x" {
+		t.Errorf("redirect via admin: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+}
+
+// postTokenNoRedirect posts a token request without following redirects.
+func (e *env) postTokenNoRedirect(t *testing.T) *http.Response {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	defer c.CloseIdleConnections()
+	resp, err := c.Post(e.srv.URL+"/v8/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
 }

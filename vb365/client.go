@@ -73,10 +73,13 @@ type Client struct {
 	now        func() time.Time
 	tokenGroup singleflight.Group
 
-	mu          sync.Mutex
-	token       *token
-	authFailure *AuthError
-	authBackoff time.Duration
+	mu    sync.Mutex
+	token *token
+	// failure is the token failure being backed off from (*AuthError or *TokenError),
+	// until failureUntil; backoff is the current pause.
+	failure      error
+	failureUntil time.Time
+	backoff      time.Duration
 	// retryLater is set while the server has asked (429, 503 with Retry-After) not to be
 	// called; every call fails fast with it until it passes.
 	retryLater *RetryLaterError
@@ -85,7 +88,8 @@ type Client struct {
 type token struct {
 	access  string
 	refresh string
-	expires time.Time
+	// renewAt is when the token is renewed, some time before the server's expiry.
+	renewAt time.Time
 }
 
 // New validates the options and returns a client. It makes no request.
@@ -108,6 +112,11 @@ func New(o Options) (*Client, error) {
 	if o.HTTPClient == nil {
 		o.HTTPClient = http.DefaultClient
 	}
+	// A redirect would carry the form (password included) or the bearer token to wherever
+	// the server points, over any scheme: the client never follows one, whatever client
+	// the caller passed. A copy, so that the caller's client is left as it was.
+	hc := *o.HTTPClient
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	if o.MaxConcurrent < 1 {
 		o.MaxConcurrent = 1
 	}
@@ -122,7 +131,7 @@ func New(o Options) (*Client, error) {
 	}
 	return &Client{
 		base: u, version: o.APIVersion, username: o.Username, password: o.Password,
-		http: o.HTTPClient, timeout: o.RequestTimeout, sem: make(chan struct{}, o.MaxConcurrent),
+		http: &hc, timeout: o.RequestTimeout, sem: make(chan struct{}, o.MaxConcurrent),
 		server: o.Server, metrics: o.Metrics, now: o.Now,
 	}, nil
 }
@@ -138,8 +147,13 @@ func (c *Client) GetSession(ctx context.Context, id string) (*Session, error) {
 	}
 	s, err := DecodeSession(body)
 	if err != nil {
-		return nil, &DecodeError{Endpoint: "session", Err: err}
+		return nil, &DecodeError{Endpoint: "session", Err: c.scrubError(err)}
 	}
+	if !strings.EqualFold(s.ID, id) {
+		// Never file one session's data under another's id.
+		return nil, &DecodeError{Endpoint: "session", Err: &WrongSessionError{Asked: id, Got: c.Scrub(s.ID)}}
+	}
+	c.scrubSession(&s, c.secrets(""))
 	return &s, nil
 }
 
@@ -166,8 +180,12 @@ func (c *Client) ListSessions(ctx context.Context, o ListOptions) (*Page, error)
 	}
 	p, err := DecodePage(body)
 	if err != nil {
-		return nil, &DecodeError{Endpoint: "list", Err: err}
+		return nil, &DecodeError{Endpoint: "list", Err: c.scrubError(err)}
 	}
+	for i, e := range p.Invalid {
+		p.Invalid[i] = c.scrubError(e)
+	}
+	c.scrubSessions(p.Sessions)
 	return p, nil
 }
 
@@ -234,7 +252,8 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 	if err != nil {
 		c.observe(endpoint, "error", start)
 		recordCall(ctx, req, 0, c.now().Sub(start), err)
-		return nil, c.transportError(parent, ctx, endpoint, err)
+		// net/http quotes a malformed answer's status line or headers: server text.
+		return nil, c.scrubError(c.transportError(parent, ctx, endpoint, err))
 	}
 	defer resp.Body.Close()
 	readLimit := limit
@@ -248,13 +267,15 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("%s: %w after %d bytes", endpoint, ErrTruncated, len(body))
 		}
-		return nil, c.transportError(parent, ctx, endpoint, err)
+		return nil, c.scrubError(c.transportError(parent, ctx, endpoint, err))
+	}
+	if resp.StatusCode/100 == 3 {
+		return nil, &RedirectError{Endpoint: endpoint, StatusCode: resp.StatusCode,
+			Host: locationHost(req.URL, resp.Header.Get("Location"), c.Scrub)}
 	}
 	if resp.StatusCode/100 != 2 {
-		apiErr := parseAPIError(endpoint, resp, body)
-		// The message is the server's text, logged and shown as is: make sure it cannot
-		// carry our own secrets back (a server that echoes the request, a debug build).
-		apiErr.Message = c.scrub(apiErr.Message, strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "))
+		sent := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+		apiErr := parseAPIError(endpoint, resp, body, func(s string) string { return c.scrub(s, sent) })
 		c.noteRetryAfter(apiErr)
 		return nil, apiErr
 	}
@@ -355,24 +376,4 @@ func (c *Client) waitingForRetryAfter(endpoint string) error {
 	e := *c.retryLater
 	e.Endpoint = endpoint
 	return &e
-}
-
-// scrub masks the password and the tokens (the client's and the one the request carried,
-// which may already be dropped) in text that came from the server.
-func (c *Client) scrub(s, sent string) string {
-	if s == "" {
-		return s
-	}
-	secrets := []string{c.password(), sent}
-	c.mu.Lock()
-	if c.token != nil {
-		secrets = append(secrets, c.token.access, c.token.refresh)
-	}
-	c.mu.Unlock()
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "<secret>")
-		}
-	}
-	return s
 }

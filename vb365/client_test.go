@@ -1,6 +1,7 @@
 package vb365
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,6 +35,7 @@ type fakeAPI struct {
 	delay       time.Duration
 	sessionBody string
 	sessionCode int
+	password    string // the account's password, testPassword unless set
 }
 
 func newFakeAPI() *fakeAPI {
@@ -65,7 +67,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.tokenForms = append(f.tokenForms, form)
 		switch form["grant_type"] {
 		case "password":
-			if form["username"] != testUser || form["password"] != testPassword {
+			if want := cmp.Or(f.password, testPassword); form["username"] != testUser || form["password"] != want {
 				w.WriteHeader(http.StatusBadRequest)
 				fmt.Fprint(w, `{"message":"Invalid username or password."}`)
 				return

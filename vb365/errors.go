@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 )
@@ -74,9 +75,19 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 
 // TokenError is a failure to get a token for another reason than refused credentials (the
 // token endpoint down, a malformed token answer). Its text is the cause's.
-type TokenError struct{ Err error }
+type TokenError struct {
+	Err error
+	// Until is set when the client backs off (an unusable token answer): no token request
+	// is sent before it.
+	Until time.Time
+}
 
-func (e *TokenError) Error() string { return e.Err.Error() }
+func (e *TokenError) Error() string {
+	if e.Until.IsZero() {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("%v (next attempt after %s)", e.Err, e.Until.UTC().Format(time.RFC3339))
+}
 func (e *TokenError) Unwrap() error { return e.Err }
 
 // IsClientWide reports whether err stops every call of the client the same way, whatever
@@ -110,15 +121,56 @@ func (e *RetryLaterError) Error() string {
 		e.Endpoint, e.StatusCode, e.Until.UTC().Format(time.RFC3339))
 }
 
-func parseAPIError(endpoint string, resp *http.Response, body []byte) *APIError {
+// WrongSessionError is an answer about another session than the one asked for. It comes
+// wrapped in a *DecodeError: the server answered, but not usably.
+type WrongSessionError struct {
+	Asked, Got string
+}
+
+func (e *WrongSessionError) Error() string {
+	return fmt.Sprintf("answer for session %q, asked for %q", cut(e.Got, 64), cut(e.Asked, 64))
+}
+
+// RedirectError is a 3xx answer. The client never follows one: a redirect would send the
+// password or the token to wherever the server points.
+type RedirectError struct {
+	Endpoint   string
+	StatusCode int
+	// Host is the host[:port] of the Location header (never its path or query, which may
+	// carry anything), or a note when there is none.
+	Host string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("%s: HTTP %d %s: redirect to %s not followed (the exporter only talks to the configured url)",
+		e.Endpoint, e.StatusCode, http.StatusText(e.StatusCode), e.Host)
+}
+
+// locationHost names where a redirect points, resolved against the request's URL: scheme
+// and host, scrubbed, then cut.
+func locationHost(req *url.URL, loc string, scrub func(string) string) string {
+	if loc == "" {
+		return "nowhere (no Location header)"
+	}
+	u, err := req.Parse(loc)
+	if err != nil || u.Host == "" {
+		return "an unparsable Location"
+	}
+	return strconv.Quote(cut(scrub(u.Scheme+"://"+u.Host), 100))
+}
+
+// parseAPIError reads Veeam's error body. The message and the code are the server's text,
+// logged and shown as is: scrub masks our own secrets in them (a server that echoes the
+// request, a debug build) before they are cut, so that a cut cannot leave a secret's start.
+func parseAPIError(endpoint string, resp *http.Response, body []byte, scrub func(string) string) *APIError {
 	e := &APIError{Endpoint: endpoint, StatusCode: resp.StatusCode}
 	var info struct {
 		Message   string `json:"message"`
 		ErrorCode string `json:"errorCode"`
 	}
 	if json.Unmarshal(body, &info) == nil {
-		e.Message = truncate(info.Message, 300)
-		e.ErrorCode = info.ErrorCode
+		e.Message = cut(scrub(info.Message), 300)
+		e.ErrorCode = cut(scrub(info.ErrorCode), 100)
 	}
 	if ra := resp.Header.Get("Retry-After"); ra != "" {
 		if secs, err := strconv.Atoi(ra); err == nil && secs >= 0 {
@@ -143,17 +195,23 @@ func Reason(err error) string {
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var laterErr *RetryLaterError
+	var redirErr *RedirectError
+	var wrongErr *WrongSessionError
 	switch {
 	case errors.As(err, &authErr):
 		return "authentication failed"
 	case errors.As(err, &laterErr):
 		return "waiting for Retry-After"
+	case errors.As(err, &redirErr):
+		return "redirect not followed"
 	case errors.Is(err, ErrTruncated):
 		return "answer cut off"
 	case errors.As(err, &apiErr):
 		return apiErr.Reason()
 	case errors.Is(err, ErrBodyTooLarge):
 		return "answer too large"
+	case errors.As(err, &wrongErr):
+		return "answer for another session"
 	case errors.As(err, &decErr):
 		return "malformed answer"
 	case errors.As(err, &hostErr):

@@ -29,7 +29,12 @@ type simClient struct {
 
 func newSimClient(t *testing.T, timeout time.Duration) *simClient {
 	t.Helper()
-	sim := simulator.New(simulator.Options{Username: testUser, Password: simPassword})
+	return newSimClientPassword(t, timeout, simPassword)
+}
+
+func newSimClientPassword(t *testing.T, timeout time.Duration, password string) *simClient {
+	t.Helper()
+	sim := simulator.New(simulator.Options{Username: testUser, Password: password})
 	sim.LoadDemoData()
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
@@ -38,7 +43,7 @@ func newSimClient(t *testing.T, timeout time.Duration) *simClient {
 	clk := &clock{now: time.Now()}
 	hc := &http.Client{Transport: countingTransport{next: srv.Client().Transport, read: read, tokens: tokens}}
 	c, err := New(Options{BaseURL: srv.URL, APIVersion: "v7", Username: testUser,
-		Password: func() string { return simPassword }, HTTPClient: hc, MaxConcurrent: 4,
+		Password: func() string { return password }, HTTPClient: hc, MaxConcurrent: 4,
 		RequestTimeout: timeout, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,10 @@
 package vb365
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +13,17 @@ import (
 
 // Renew this long before the server's expiry, so that a token never dies in flight.
 const renewBefore = 2 * time.Minute
+
+// The server's expires_in is clamped to this range: a lifetime of a second (or one that
+// overflows time.Duration) must not mean a token request before every call. A token is
+// used for at least minTokenUse, so that the client asks for one at most once a minute.
+const (
+	minTokenLifetime = time.Minute
+	maxTokenLifetime = 24 * time.Hour
+	minTokenUse      = time.Minute
+	// defaultTokenLifetime is Veeam's documented expires_in, for an answer without one.
+	defaultTokenLifetime = time.Hour
+)
 
 // Backoff after refused credentials: a wrong password must not hammer the server (and
 // lock the account) once per scrape.
@@ -26,13 +37,13 @@ const (
 func (c *Client) accessToken(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	tok := c.token
-	failure := c.authFailure
+	failure, until := c.failure, c.failureUntil
 	c.mu.Unlock()
 	now := c.now()
-	if tok != nil && now.Before(tok.expires.Add(-renewBefore)) {
+	if tok != nil && now.Before(tok.renewAt) {
 		return tok.access, nil
 	}
-	if failure != nil && now.Before(failure.Until) {
+	if failure != nil && now.Before(until) {
 		return "", failure
 	}
 	ch := c.tokenGroup.DoChan("token", func() (interface{}, error) {
@@ -44,7 +55,8 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 	case res := <-ch:
 		if res.Err != nil {
 			var authErr *AuthError
-			if errors.As(res.Err, &authErr) {
+			var tokErr *TokenError
+			if errors.As(res.Err, &authErr) || errors.As(res.Err, &tokErr) {
 				return "", res.Err
 			}
 			return "", &TokenError{Err: res.Err}
@@ -72,12 +84,101 @@ func (c *Client) renew(ctx context.Context, old *token) (string, error) {
 	tok, err := c.requestToken(ctx, "password", form)
 	if err != nil {
 		var apiErr *APIError
-		if errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusBadRequest || apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden) {
-			return "", c.recordAuthFailure(err)
+		var unusable *unusableTokenError
+		switch {
+		case errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusBadRequest || apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden):
+			return "", c.backOff(err, true)
+		case errors.As(err, &unusable):
+			// A server that answers tokens the client cannot use will answer the same
+			// at once: asking before every call would only load it.
+			return "", c.backOff(err, false)
 		}
 		return "", err
 	}
 	return c.storeToken(tok), nil
+}
+
+// unusableTokenError is a token answer that is valid JSON but cannot be used: a field
+// missing or of the wrong type. Unlike a garbled answer, asking again will not help soon.
+type unusableTokenError struct{ field, problem string }
+
+func (e *unusableTokenError) Error() string { return e.field + ": " + e.problem }
+
+// decodeToken reads a token answer. Its errors name the field and never quote a value: the
+// body holds tokens.
+func (c *Client) decodeToken(body []byte) (*token, error) {
+	var w map[string]json.RawMessage
+	if err := json.Unmarshal(body, &w); err != nil {
+		if json.Valid(body) {
+			return nil, &unusableTokenError{"token answer", "want a JSON object, got " + jsonKind(body)}
+		}
+		return nil, errors.New("token answer is not valid JSON")
+	}
+	str := func(field string, required bool) (string, error) {
+		raw, ok := w[field]
+		if !ok || jsonKind(raw) == "null" {
+			if required {
+				return "", &unusableTokenError{field, "missing"}
+			}
+			return "", nil
+		}
+		var v string
+		if json.Unmarshal(raw, &v) != nil {
+			return "", &unusableTokenError{field, "want a string, got " + jsonKind(raw)}
+		}
+		if required && v == "" {
+			return "", &unusableTokenError{field, "empty"}
+		}
+		return v, nil
+	}
+	access, err := str("access_token", true)
+	if err != nil {
+		return nil, err
+	}
+	refresh, err := str("refresh_token", false)
+	if err != nil {
+		return nil, err
+	}
+	typ, err := str("token_type", false)
+	if err != nil {
+		return nil, err
+	}
+	if typ != "" && !strings.EqualFold(typ, "bearer") {
+		return nil, &unusableTokenError{"token_type", "want bearer"}
+	}
+	lifetime := defaultTokenLifetime
+	if raw, ok := w["expires_in"]; ok && jsonKind(raw) != "null" {
+		var secs float64
+		if jsonKind(raw) != "a number" || json.Unmarshal(raw, &secs) != nil {
+			return nil, &unusableTokenError{"expires_in", "want a number of seconds, got " + jsonKind(raw)}
+		}
+		// Clamped as a float: 1e12 seconds does not fit in a time.Duration.
+		secs = min(max(secs, minTokenLifetime.Seconds()), maxTokenLifetime.Seconds())
+		lifetime = time.Duration(secs * float64(time.Second))
+	}
+	use := max(lifetime-min(renewBefore, lifetime/2), minTokenUse)
+	return &token{access: access, refresh: refresh, renewAt: c.now().Add(use)}, nil
+}
+
+// jsonKind names the type of a JSON value for an error message.
+func jsonKind(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
 }
 
 func (c *Client) requestToken(ctx context.Context, grant string, form url.Values) (*token, error) {
@@ -92,6 +193,13 @@ func (c *Client) requestToken(ctx context.Context, grant string, form url.Values
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	body, err := c.do(ctx, "token", req, maxTokenBody)
+	var tok *token
+	if err == nil {
+		if tok, err = c.decodeToken(body); err != nil {
+			err = &DecodeError{Endpoint: "token", Err: err}
+		}
+	}
+	// An answer the client cannot use is a failure, whatever its status code.
 	result := "success"
 	if err != nil {
 		result = "failure"
@@ -99,51 +207,36 @@ func (c *Client) requestToken(ctx context.Context, grant string, form url.Values
 	if c.metrics != nil {
 		c.metrics.tokens.WithLabelValues(c.server, grant, result).Inc()
 	}
-	if err != nil {
-		return nil, err
-	}
-	var w struct {
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
-		TokenType    string `json:"token_type"`
-		ExpiresIn    int64  `json:"expires_in"`
-	}
-	if err := json.Unmarshal(body, &w); err != nil {
-		// The body holds a token: never quote it.
-		return nil, &DecodeError{Endpoint: "token", Err: errors.New("token answer is not valid JSON")}
-	}
-	if w.AccessToken == "" {
-		return nil, &DecodeError{Endpoint: "token", Err: errors.New("token answer has no access_token")}
-	}
-	if w.TokenType != "" && !strings.EqualFold(w.TokenType, "bearer") {
-		return nil, &DecodeError{Endpoint: "token", Err: fmt.Errorf("token_type %q is not bearer", truncate(w.TokenType, 20))}
-	}
-	if w.ExpiresIn <= 0 {
-		w.ExpiresIn = 3600 // Veeam's documented default
-	}
-	return &token{access: w.AccessToken, refresh: w.RefreshToken, expires: c.now().Add(time.Duration(w.ExpiresIn) * time.Second)}, nil
+	return tok, err
 }
 
 func (c *Client) storeToken(t *token) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.token = t
-	c.authFailure = nil
-	c.authBackoff = 0
+	c.failure = nil
+	c.backoff = 0
 	return t.access
 }
 
-func (c *Client) recordAuthFailure(err error) error {
+// backOff stops token requests for a while after a failure that asking again at once would
+// repeat: refused credentials (auth) or an unusable token answer.
+func (c *Client) backOff(err error, auth bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.token = nil
-	if c.authBackoff == 0 {
-		c.authBackoff = minAuthBackoff
+	if c.backoff == 0 {
+		c.backoff = minAuthBackoff
 	} else {
-		c.authBackoff = min(2*c.authBackoff, maxAuthBackoff)
+		c.backoff = min(2*c.backoff, maxAuthBackoff)
 	}
-	c.authFailure = &AuthError{Err: err, Until: c.now().Add(c.authBackoff)}
-	return c.authFailure
+	c.failureUntil = c.now().Add(c.backoff)
+	if auth {
+		c.failure = &AuthError{Err: err, Until: c.failureUntil}
+	} else {
+		c.failure = &TokenError{Err: err, Until: c.failureUntil}
+	}
+	return c.failure
 }
 
 // dropToken forgets a token the server refused, unless another caller already replaced it.
