@@ -106,14 +106,28 @@ func targetConfigs(cfg *config.Config) ([]target.Config, error) {
 
 // fingerprint hashes what the API client is built from, so that a reload rebuilds a target
 // (and logs in again) only when one of those changed. The secret is hashed, never stored.
+// The TLS files are hashed by content, not path: rotating a CA or client certificate in place
+// and reloading must take effect. The inline key is hashed too, as YAML masks it.
 func fingerprint(s *config.ServerConfig, secret string) string {
 	conn := *s
 	conn.Sessions, conn.CacheTTL, conn.Password, conn.Discovery = nil, nil, "", nil
 	b, _ := yaml.Marshal(conn)
+	parts := []string{string(b), secret, string(s.TLSConfig.Key)}
+	for _, file := range []string{s.TLSConfig.CAFile, s.TLSConfig.CertFile, s.TLSConfig.KeyFile} {
+		var content []byte
+		if file != "" {
+			// A file that cannot be read fails the TLS setup itself, with its own error.
+			content, _ = os.ReadFile(file)
+		}
+		parts = append(parts, string(content))
+	}
+	// Each part hashed on its own, so that no two different sets of parts run together
+	// into the same bytes.
 	h := sha256.New()
-	h.Write(b)
-	h.Write([]byte{0})
-	h.Write([]byte(secret))
+	for _, p := range parts {
+		sum := sha256.Sum256([]byte(p))
+		h.Write(sum[:])
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
