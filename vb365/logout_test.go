@@ -1,0 +1,115 @@
+package vb365
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/vb365-exporter/vb365_exporter/simulator"
+)
+
+// bearerSpy remembers the access tokens the client presented.
+type bearerSpy struct {
+	next http.Handler
+	mu   sync.Mutex
+	seen []string
+}
+
+func (b *bearerSpy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		b.mu.Lock()
+		b.seen = append(b.seen, tok)
+		b.mu.Unlock()
+	}
+	b.next.ServeHTTP(w, r)
+}
+
+// TestLogout: after Logout the server no longer honours the token the client held (v7, v8),
+// the client logs in anew when used again, and v6, which has no logout, is sent nothing.
+func TestLogout(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		logouts int64
+	}{{"v6", 0}, {"v7", 1}, {"v8", 1}} {
+		t.Run(tc.version, func(t *testing.T) {
+			sim := simulator.New(simulator.Options{Username: testUser, Password: simPassword})
+			sim.LoadDemoData()
+			spy := &bearerSpy{next: sim}
+			srv := httptest.NewServer(spy)
+			t.Cleanup(srv.Close)
+			c, err := New(Options{BaseURL: srv.URL, APIVersion: tc.version, Username: testUser,
+				Password: func() string { return simPassword }, HTTPClient: srv.Client()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if err := c.Logout(ctx); err != nil || sim.Stats().Total != 0 {
+				t.Fatalf("Logout without a token: err %v, %d requests", err, sim.Stats().Total)
+			}
+			if _, err := c.GetSession(ctx, simulator.ReferenceSessionID); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Logout(ctx); err != nil {
+				t.Fatalf("Logout: %v", err)
+			}
+			if got := sim.Stats().ByEndpoint[simulator.EndpointLogout]; got != tc.logouts {
+				t.Errorf("%d logout requests, want %d", got, tc.logouts)
+			}
+			spy.mu.Lock()
+			tok := spy.seen[0]
+			spy.mu.Unlock()
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/"+tc.version+"/DataRetrievalSessions/"+simulator.ReferenceSessionID, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if want := map[bool]int{true: http.StatusUnauthorized, false: http.StatusOK}[tc.logouts > 0]; resp.StatusCode != want {
+				t.Errorf("the old token answers %d after Logout, want %d", resp.StatusCode, want)
+			}
+			if err := c.Logout(ctx); err != nil || sim.Stats().ByEndpoint[simulator.EndpointLogout] != tc.logouts {
+				t.Errorf("a second Logout sent a request or failed: %v", err)
+			}
+			if _, err := c.GetSession(ctx, simulator.ReferenceSessionID); err != nil {
+				t.Fatalf("the client does not log in again after Logout: %v", err)
+			}
+			if got := sim.Stats().TokensIssued; got != 2 {
+				t.Errorf("%d tokens issued, want 2 (one before and one after the logout)", got)
+			}
+		})
+	}
+}
+
+// TestLogoutFailureKeepsSecrets: a failed logout is an error without the token in it.
+func TestLogoutFailureKeepsSecrets(t *testing.T) {
+	sim := simulator.New(simulator.Options{Username: testUser, Password: simPassword})
+	sim.LoadDemoData()
+	spy := &bearerSpy{next: sim}
+	srv := httptest.NewServer(spy)
+	t.Cleanup(srv.Close)
+	c, err := New(Options{BaseURL: srv.URL, APIVersion: "v8", Username: testUser,
+		Password: func() string { return simPassword }, HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetSession(context.Background(), simulator.ReferenceSessionID); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointLogout, Kind: simulator.FaultStatus, Status: 500}); err != nil {
+		t.Fatal(err)
+	}
+	err = c.Logout(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "500") {
+		t.Fatalf("Logout = %v, want an HTTP 500 error", err)
+	}
+	spy.mu.Lock()
+	tok := spy.seen[0]
+	spy.mu.Unlock()
+	if strings.Contains(err.Error(), tok) || strings.Contains(err.Error(), simPassword) {
+		t.Error("the logout error carries a secret")
+	}
+}
