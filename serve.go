@@ -131,6 +131,15 @@ func fingerprint(s *config.ServerConfig, secret string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// close ends every server at shutdown, after the scrapes in flight: their idle connections
+// close and their tokens are logged out, so that none outlives the process. A reload in
+// progress finishes first, so that no server it builds is left open.
+func (e *exporter) close() {
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	e.pool.Close()
+}
+
 func (e *exporter) sources() []collector.Source {
 	ts := e.pool.Targets()
 	out := make([]collector.Source, len(ts))
@@ -245,7 +254,7 @@ func serve(ctx context.Context, opts *options, logger log.Logger) int {
 	level.Info(logger).Log("msg", "starting vb365_exporter", "version", version.Info())
 	level.Info(logger).Log("msg", "build context", "build_context", version.BuildContext())
 	e := newExporter(opts, logger)
-	defer e.pool.Close()
+	defer e.close()
 	if err := e.reload(); err != nil {
 		level.Error(logger).Log("msg", "cannot load config", "file", opts.configFile, "err", err)
 		return 1

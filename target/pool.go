@@ -14,6 +14,8 @@ type Pool struct {
 	targets []*Target
 	byName  map[string]*Target
 	prints  map[string]string
+	// closing counts the replaced targets still waiting for their last read to end.
+	closing sync.WaitGroup
 }
 
 // NewPool returns an empty pool.
@@ -57,18 +59,45 @@ func (p *Pool) Apply(cfgs []Config) error {
 	p.targets, p.byName, p.prints = targets, byName, prints
 	p.mu.Unlock()
 	for name, t := range old {
-		if byName[name] != t {
-			t.Close()
+		if byName[name] == t {
+			continue
 		}
+		if _, kept := byName[name]; !kept {
+			p.opts.Metrics.Forget(name)
+		}
+		// Closing waits for the target's reads in flight; the reload does not.
+		p.closing.Add(1)
+		go func() {
+			defer p.closing.Done()
+			t.Close()
+			p.forgetRemoved(name)
+		}()
 	}
 	return nil
 }
 
-// Close releases the connections of every target, at shutdown.
+// forgetRemoved drops the self-metrics of a server the config no longer has, once more
+// after its last read: a read in flight at the reload may have counted a request since.
+func (p *Pool) forgetRemoved(name string) {
+	// Under the lock, so that an Apply adding the server back comes wholly before or after.
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if _, ok := p.byName[name]; !ok {
+		p.opts.Metrics.Forget(name)
+	}
+}
+
+// Close ends every target, at shutdown: each logs out after its last read, in parallel so
+// that one slow server does not hold up the others. It returns when all have.
 func (p *Pool) Close() {
 	for _, t := range p.Targets() {
-		t.Close()
+		p.closing.Add(1)
+		go func() {
+			defer p.closing.Done()
+			t.Close()
+		}()
 	}
+	p.closing.Wait()
 }
 
 // Targets returns the targets in config order.
