@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -44,8 +46,9 @@ func serverSeries(t *testing.T, reg *prometheus.Registry, name string) map[strin
 	return out
 }
 
-// countedServer is startServer that also counts the connections open to it.
-func countedServer(t *testing.T) (*server, *atomic.Int64) {
+// countedServer is startServer that also counts the connections open to it; wrap, when
+// set, sits in front of the simulator.
+func countedServer(t *testing.T, wrap func(http.Handler) http.Handler) (*server, *atomic.Int64) {
 	t.Helper()
 	sim := simulator.New(simulator.Options{Username: user, Password: password})
 	cert, caPEM, err := simulator.GenerateCert("127.0.0.1")
@@ -53,7 +56,11 @@ func countedServer(t *testing.T) (*server, *atomic.Int64) {
 		t.Fatal(err)
 	}
 	open := &atomic.Int64{}
-	srv := httptest.NewUnstartedServer(sim)
+	var h http.Handler = sim
+	if wrap != nil {
+		h = wrap(sim)
+	}
+	srv := httptest.NewUnstartedServer(h)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // connections closed mid-handshake are expected here
 	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -164,7 +171,7 @@ func TestPoolForgetsRemovedServers(t *testing.T) {
 // while scrapes are in flight leave no connection, goroutine or live token behind once the
 // reads have ended and the pool is closed; each replaced server logs out its token.
 func TestReloadsDuringScrapesReleaseEverything(t *testing.T) {
-	srv, open := countedServer(t)
+	srv, open := countedServer(t, nil)
 	ids := addSessions(t, srv.sim, time.Now(), 3, nil)
 	// Reads stay in flight long enough for reloads to land in the middle of them.
 	if err := srv.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointSession, Kind: simulator.FaultLatency, Latency: 20 * time.Millisecond}); err != nil {
@@ -219,6 +226,8 @@ func TestReloadsDuringScrapesReleaseEverything(t *testing.T) {
 	if !waitFor(func() bool { return runtime.NumGoroutine() <= baseline+2 }) {
 		t.Errorf("%d goroutines after the pool closed, %d before it started", runtime.NumGoroutine(), baseline)
 	}
+	// The simulator counts a request once its answer is sent: poll.
+	waitFor(func() bool { st := srv.sim.Stats(); return st.ByEndpoint[simulator.EndpointLogout] == st.TokensIssued })
 	st := srv.sim.Stats()
 	if st.TokensIssued == 0 || st.ByEndpoint[simulator.EndpointLogout] != st.TokensIssued {
 		t.Errorf("%d tokens issued, %d logged out; want every one logged out", st.TokensIssued, st.ByEndpoint[simulator.EndpointLogout])
@@ -233,8 +242,9 @@ func TestClosedTargetStillReads(t *testing.T) {
 	tg := newTarget(t, srv, target.Config{Sessions: ids, APIVersion: "v7"}, target.Options{})
 	snapshot(t, tg)
 	tg.Close()
-	if n := srv.sim.Stats().ByEndpoint[simulator.EndpointLogout]; n != 1 {
-		t.Fatalf("%d logouts after Close, want 1", n)
+	// The simulator counts a request once its answer is sent: poll.
+	if !waitFor(func() bool { return srv.sim.Stats().ByEndpoint[simulator.EndpointLogout] == 1 }) {
+		t.Fatalf("%d logouts after Close, want 1", srv.sim.Stats().ByEndpoint[simulator.EndpointLogout])
 	}
 	snapshot(t, tg)
 	if !waitFor(func() bool { return srv.sim.Stats().ByEndpoint[simulator.EndpointLogout] == 2 }) {
@@ -242,5 +252,53 @@ func TestClosedTargetStillReads(t *testing.T) {
 	}
 	if n := srv.sim.Stats().TokensIssued; n != 2 {
 		t.Errorf("%d tokens issued, want 2", n)
+	}
+}
+
+// TestPoolCloseStopsReads: at shutdown a read against a stalled server is stopped rather
+// than waited for until its (here one hour) deadline; the server is still logged out and
+// its connections closed.
+func TestPoolCloseStopsReads(t *testing.T) {
+	arrived := make(chan struct{}, 100)
+	srv, open := countedServer(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, "DataRetrievalSessions/") {
+				arrived <- struct{}{}
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	ids := addSessions(t, srv.sim, time.Now(), 1, nil)
+	pool := target.NewPool(target.Options{})
+	if err := pool.Apply([]target.Config{serverConfig(srv, "s", "v8", "f", ids)}); err != nil {
+		t.Fatal(err)
+	}
+	tg := pool.Targets()[0]
+	snapshot(t, tg)
+	<-arrived
+	for _, ep := range []string{simulator.EndpointSession, simulator.EndpointList, simulator.EndpointRetrievals} {
+		if err := srv.sim.SetFault(simulator.Fault{Endpoint: ep, Kind: simulator.FaultStall}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := make(chan *target.Snapshot)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+		defer cancel()
+		got <- tg.Snapshot(ctx)
+	}()
+	<-arrived // the read is stalled at the server
+	pool.Close()
+	s := <-got
+	if s.Up || !errors.Is(s.Err, context.Canceled) {
+		t.Errorf("the read in flight at shutdown ended with up=%v err=%v, want it stopped (context canceled)", s.Up, s.Err)
+	}
+	// The simulator counts a request once its answer is sent: poll.
+	if !waitFor(func() bool { return srv.sim.Stats().ByEndpoint[simulator.EndpointLogout] == 1 }) {
+		t.Errorf("%d logouts, want 1", srv.sim.Stats().ByEndpoint[simulator.EndpointLogout])
+	}
+	srv.sim.ClearFaults() // the server's stalled handlers end
+	if !waitFor(func() bool { return open.Load() == 0 }) {
+		t.Errorf("%d connections still open", open.Load())
 	}
 }

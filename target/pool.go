@@ -14,13 +14,15 @@ type Pool struct {
 	targets []*Target
 	byName  map[string]*Target
 	prints  map[string]string
-	// closing counts the replaced targets still waiting for their last read to end.
-	closing sync.WaitGroup
+	// retiring are the replaced targets still waiting for their last read to end; closing
+	// counts them and the targets Close ends.
+	retiring map[*Target]bool
+	closing  sync.WaitGroup
 }
 
 // NewPool returns an empty pool.
 func NewPool(o Options) *Pool {
-	return &Pool{opts: o, byName: map[string]*Target{}, prints: map[string]string{}}
+	return &Pool{opts: o, byName: map[string]*Target{}, prints: map[string]string{}, retiring: map[*Target]bool{}}
 }
 
 // Apply replaces the pool's targets with cfgs. Either every target is built or the pool is
@@ -57,6 +59,11 @@ func (p *Pool) Apply(cfgs []Config) error {
 	}
 	p.mu.Lock()
 	p.targets, p.byName, p.prints = targets, byName, prints
+	for name, t := range old {
+		if byName[name] != t {
+			p.retiring[t] = true
+		}
+	}
 	p.mu.Unlock()
 	for name, t := range old {
 		if byName[name] == t {
@@ -70,6 +77,9 @@ func (p *Pool) Apply(cfgs []Config) error {
 		go func() {
 			defer p.closing.Done()
 			t.Close()
+			p.mu.Lock()
+			delete(p.retiring, t)
+			p.mu.Unlock()
 			p.forgetRemoved(name)
 		}()
 	}
@@ -88,9 +98,17 @@ func (p *Pool) forgetRemoved(name string) {
 }
 
 // Close ends every target, at shutdown: each logs out after its last read, in parallel so
-// that one slow server does not hold up the others. It returns when all have.
+// that one slow server does not hold up the others. It returns when all have. The reads in
+// flight are stopped first: at shutdown nobody waits for their answers, and a read against
+// a stalled server would otherwise hold the exit up until its deadline.
 func (p *Pool) Close() {
+	p.mu.RLock()
+	for t := range p.retiring {
+		t.stopRead()
+	}
+	p.mu.RUnlock()
 	for _, t := range p.Targets() {
+		t.stopRead()
 		p.closing.Add(1)
 		go func() {
 			defer p.closing.Done()

@@ -47,6 +47,18 @@ func (t *Target) join(ctx context.Context) *sharedRead {
 	return r
 }
 
+// stopRead ends the shared read in flight now (its callers get what it has so far). The
+// read in t.reading is the only one whose context is still live: one that reached its
+// deadline is already ending.
+func (t *Target) stopRead() {
+	t.mu.Lock()
+	r := t.reading
+	t.mu.Unlock()
+	if r != nil {
+		r.ctx.stop()
+	}
+}
+
 // readDeadline is when a read for this caller must end: a little before the caller's
 // deadline, so that the result, not the abandoned placeholder, reaches it. Zero is none.
 func readDeadline(ctx context.Context) time.Time {
