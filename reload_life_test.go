@@ -88,6 +88,8 @@ func TestReloadStormDuringScrapes(t *testing.T) {
 	if !waitUntil(func() bool { return open.Load() == 0 }) {
 		t.Errorf("%d connections open after the exporter stopped", open.Load())
 	}
+	// The simulator counts a request once its answer is sent: poll.
+	waitUntil(func() bool { st := sim.sim.Stats(); return st.ByEndpoint[simulator.EndpointLogout] == st.TokensIssued })
 	if st := sim.sim.Stats(); st.ByEndpoint[simulator.EndpointLogout] != st.TokensIssued {
 		t.Errorf("%d tokens issued, %d logged out", st.TokensIssued, st.ByEndpoint[simulator.EndpointLogout])
 	}

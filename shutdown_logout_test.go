@@ -71,8 +71,9 @@ func TestLogoutOnReloadAndShutdown(t *testing.T) {
 	if code := exp.stop(); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	if n := prod.sim.Stats().ByEndpoint[simulator.EndpointLogout]; n != 1 {
-		t.Errorf("%d logouts at shutdown, want 1", n)
+	// The simulator counts a request once its answer is sent: poll.
+	if !waitUntil(func() bool { return prod.sim.Stats().ByEndpoint[simulator.EndpointLogout] == 1 }) {
+		t.Errorf("%d logouts at shutdown, want 1", prod.sim.Stats().ByEndpoint[simulator.EndpointLogout])
 	}
 	for _, tok := range accessTokens(prod) {
 		if code := tokenAnswers(t, prod, "v8", tok); code != http.StatusUnauthorized {
