@@ -92,6 +92,11 @@ func TestSessionsSinceAnyListOrder(t *testing.T) {
 			if !slices.Equal(got, want[:3]) {
 				t.Errorf("--limit 3 listed %v, want the newest three %v", got, want[:3])
 			}
+			// Each run logs out before it exits (v6 has no logout): no token outlives it.
+			wantLogouts := map[string]int64{"v6": 0, "v7": 2, "v8": 2}[version]
+			if !waitUntil(func() bool { return sim.sim.Stats().ByEndpoint[simulator.EndpointLogout] == wantLogouts }) {
+				t.Errorf("%d logouts after 2 runs, want %d", sim.sim.Stats().ByEndpoint[simulator.EndpointLogout], wantLogouts)
+			}
 		})
 	}
 }
