@@ -22,18 +22,30 @@ const logoutTimeout = 5 * time.Second
 // It is not counted in the self-metrics: it runs when a server leaves the config, whose
 // series are being removed, or at shutdown.
 func (c *Client) Logout(ctx context.Context) error {
+	if c.version == "v6" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, min(logoutTimeout, c.timeout))
+	defer cancel()
+	// A token request may still be in flight, its scrape having given up waiting (it runs
+	// on so that the next scrape finds the token): let it store its token first, or that
+	// token would outlive the logout. Joining its singleflight call waits for it; when there
+	// is none, the call only hands out the current token to anyone joining meanwhile.
+	wait := c.tokenGroup.DoChan("token", func() (interface{}, error) { return c.currentAccess() })
+	select {
+	case <-wait:
+	case <-ctx.Done():
+	}
 	c.mu.Lock()
 	tok := c.token
 	c.token = nil
 	c.mu.Unlock()
-	if tok == nil || tok.access == "" || c.version == "v6" {
+	if tok == nil || tok.access == "" {
 		return nil
 	}
 	if err := c.waitingForRetryAfter("logout"); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, min(logoutTimeout, c.timeout))
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpointURL("/token/logout"), http.NoBody)
 	if err != nil {
 		return err
@@ -55,4 +67,16 @@ func (c *Client) Logout(ctx context.Context) error {
 		return fmt.Errorf("logout: HTTP %d", resp.StatusCode)
 	}
 	return nil
+}
+
+var errNoToken = errors.New("no token")
+
+// currentAccess is the stored access token, in the shape of a token request's result.
+func (c *Client) currentAccess() (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.token == nil || c.token.access == "" {
+		return "", errNoToken
+	}
+	return c.token.access, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
@@ -38,8 +39,9 @@ func (b *bearerSpy) logoutCount() int64 {
 	return b.logouts
 }
 
-// TestLogout: after Logout the server no longer honours the token the client held (v7, v8),
-// the client logs in anew when used again, and v6, which has no logout, is sent nothing.
+// TestLogout: after Logout the server no longer honours the token the client held (v7, v8)
+// and the client logs in anew when used again; v6, which has no logout, is sent nothing and
+// keeps its token.
 func TestLogout(t *testing.T) {
 	for _, tc := range []struct {
 		version string
@@ -88,8 +90,9 @@ func TestLogout(t *testing.T) {
 			if _, err := c.GetSession(ctx, simulator.ReferenceSessionID); err != nil {
 				t.Fatalf("the client does not log in again after Logout: %v", err)
 			}
-			if got := sim.Stats().TokensIssued; got != 2 {
-				t.Errorf("%d tokens issued, want 2 (one before and one after the logout)", got)
+			// v7/v8 log in again after the logout; v6 keeps its token, which is still good.
+			if got, want := sim.Stats().TokensIssued, 1+tc.logouts; got != want {
+				t.Errorf("%d tokens issued, want %d", got, want)
 			}
 		})
 	}
@@ -122,5 +125,42 @@ func TestLogoutFailureKeepsSecrets(t *testing.T) {
 	spy.mu.Unlock()
 	if strings.Contains(err.Error(), tok) || strings.Contains(err.Error(), simPassword) {
 		t.Error("the logout error carries a secret")
+	}
+}
+
+// TestLogoutWaitsForTokenInFlight: a token request that outlives the call that started it
+// (that call's deadline passed) stores its token after the caller gave up; Logout waits for
+// it and logs that token out rather than leaving it live.
+func TestLogoutWaitsForTokenInFlight(t *testing.T) {
+	sim := simulator.New(simulator.Options{Username: testUser, Password: simPassword})
+	sim.LoadDemoData()
+	spy := &bearerSpy{next: sim}
+	srv := httptest.NewServer(spy)
+	t.Cleanup(srv.Close)
+	c, err := New(Options{BaseURL: srv.URL, APIVersion: "v8", Username: testUser,
+		Password: func() string { return simPassword }, HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointToken, Kind: simulator.FaultLatency, Latency: 300 * time.Millisecond, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.GetSession(ctx, simulator.ReferenceSessionID); err == nil {
+		t.Fatal("the read did not give up while the token request was slow")
+	}
+	if err := c.Logout(context.Background()); err != nil {
+		t.Fatalf("Logout: %v", err)
+	}
+	// Wait for the slow token request to be answered (it is, with or without Logout waiting).
+	for deadline := time.Now().Add(10 * time.Second); sim.Stats().TokensIssued == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := sim.Stats().TokensIssued; n != 1 {
+		t.Fatalf("%d tokens issued, want 1", n)
+	}
+	if n := spy.logoutCount(); n != 1 {
+		t.Errorf("%d logouts, want 1: the token issued after the read gave up is still live", n)
 	}
 }
