@@ -127,6 +127,8 @@ func TestLaterCallerExtendsSharedRead(t *testing.T) {
 	if e := <-early; e.Up {
 		t.Error("the early caller, whose deadline was shorter than the server's latency, got a real answer")
 	}
+	// The simulator counts a request once its answer is sent: wait for the counts to arrive.
+	waitFor(func() bool { st := srv.sim.Stats(); return st.BySession[ids[0]] > 0 && st.BySession[ids[1]] > 0 })
 	for _, id := range ids {
 		if n := srv.sim.Stats().BySession[id]; n != 1 {
 			t.Errorf("session %s read %d times, want once (one shared read)", id, n)
