@@ -106,15 +106,38 @@ func targetConfigs(cfg *config.Config) ([]target.Config, error) {
 
 // fingerprint hashes what the API client is built from, so that a reload rebuilds a target
 // (and logs in again) only when one of those changed. The secret is hashed, never stored.
+// The TLS files are hashed by content, not path: rotating a CA or client certificate in place
+// and reloading must take effect. The inline key is hashed too, as YAML masks it.
 func fingerprint(s *config.ServerConfig, secret string) string {
 	conn := *s
 	conn.Sessions, conn.CacheTTL, conn.Password, conn.Discovery = nil, nil, "", nil
 	b, _ := yaml.Marshal(conn)
+	parts := []string{string(b), secret, string(s.TLSConfig.Key)}
+	for _, file := range []string{s.TLSConfig.CAFile, s.TLSConfig.CertFile, s.TLSConfig.KeyFile} {
+		var content []byte
+		if file != "" {
+			// A file that cannot be read fails the TLS setup itself, with its own error.
+			content, _ = os.ReadFile(file)
+		}
+		parts = append(parts, string(content))
+	}
+	// Each part hashed on its own, so that no two different sets of parts run together
+	// into the same bytes.
 	h := sha256.New()
-	h.Write(b)
-	h.Write([]byte{0})
-	h.Write([]byte(secret))
+	for _, p := range parts {
+		sum := sha256.Sum256([]byte(p))
+		h.Write(sum[:])
+	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// close ends every server at shutdown, after the scrapes in flight: their idle connections
+// close and their tokens are logged out, so that none outlives the process. A reload in
+// progress finishes first, so that no server it builds is left open.
+func (e *exporter) close() {
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	e.pool.Close()
 }
 
 func (e *exporter) sources() []collector.Source {
@@ -231,7 +254,7 @@ func serve(ctx context.Context, opts *options, logger log.Logger) int {
 	level.Info(logger).Log("msg", "starting vb365_exporter", "version", version.Info())
 	level.Info(logger).Log("msg", "build context", "build_context", version.BuildContext())
 	e := newExporter(opts, logger)
-	defer e.pool.Close()
+	defer e.close()
 	if err := e.reload(); err != nil {
 		level.Error(logger).Log("msg", "cannot load config", "file", opts.configFile, "err", err)
 		return 1

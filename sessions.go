@@ -83,10 +83,6 @@ func (o *sessionsOptions) parse() error {
 	return nil
 }
 
-// errStopPaging ends the paging early: the list is newest first, so once a page reaches
-// sessions older than --since, later pages hold nothing to show.
-var errStopPaging = errors.New("stop paging")
-
 // listSessions is the `sessions` command. Every failure is one line on stderr and exit 1, so
 // that a first-time user sees the cause (password, CA file, address) without a stack of logs.
 func listSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
@@ -126,12 +122,13 @@ func listSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) 
 	}
 	var found []vb365.Session
 	invalid := 0
+	// Veeam documents the list's order only as "its own semantics": the newest sessions may
+	// be on any page, so every page is read (the client bounds their number) and the order
+	// is made here. With --limit, only the newest sessions seen so far are kept.
 	err = server.ListAllSessions(ctx, o.retrievalID, 1000, func(p *vb365.Page) error {
 		invalid += len(p.Invalid)
-		older := false
 		for _, s := range p.Sessions {
 			if !cutoff.IsZero() && s.CreationTime.Before(cutoff) {
-				older = true
 				continue
 			}
 			if o.statuses != nil && !o.statuses[s.Status] {
@@ -139,19 +136,15 @@ func listSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) 
 			}
 			found = append(found, s)
 		}
-		if older {
-			return errStopPaging
+		if o.limit > 0 && len(found) > 2*o.limit {
+			found = newestFirst(found, o.limit)
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errStopPaging) {
+	if err != nil {
 		return fail(describeListError(srv, err))
 	}
-	// The API documents no order; sort so that "newest first" holds for any server.
-	sort.SliceStable(found, func(i, j int) bool { return found[i].CreationTime.After(found[j].CreationTime) })
-	if o.limit > 0 && len(found) > o.limit {
-		found = found[:o.limit]
-	}
+	found = newestFirst(found, o.limit)
 	if invalid > 0 {
 		fmt.Fprintf(stderr, "vb365_exporter sessions: warning: %d session(s) in the list could not be decoded and are not shown\n", invalid)
 	}
@@ -167,6 +160,22 @@ func listSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) 
 		return fail(err)
 	}
 	return 0
+}
+
+// newestFirst sorts sessions by creation time, newest first (ties by ID, so the output does
+// not depend on the server's order), and keeps at most limit of them (all when 0).
+func newestFirst(sessions []vb365.Session, limit int) []vb365.Session {
+	sort.Slice(sessions, func(i, j int) bool {
+		a, b := sessions[i], sessions[j]
+		if !a.CreationTime.Equal(b.CreationTime) {
+			return a.CreationTime.After(b.CreationTime)
+		}
+		return a.ID < b.ID
+	})
+	if limit > 0 && len(sessions) > limit {
+		sessions = sessions[:limit]
+	}
+	return sessions
 }
 
 func pickServer(cfg *config.Config, name string) (*config.ServerConfig, error) {

@@ -14,11 +14,15 @@ type Pool struct {
 	targets []*Target
 	byName  map[string]*Target
 	prints  map[string]string
+	// retiring are the replaced targets still waiting for their last read to end; closing
+	// counts them and the targets Close ends.
+	retiring map[*Target]bool
+	closing  sync.WaitGroup
 }
 
 // NewPool returns an empty pool.
 func NewPool(o Options) *Pool {
-	return &Pool{opts: o, byName: map[string]*Target{}, prints: map[string]string{}}
+	return &Pool{opts: o, byName: map[string]*Target{}, prints: map[string]string{}, retiring: map[*Target]bool{}}
 }
 
 // Apply replaces the pool's targets with cfgs. Either every target is built or the pool is
@@ -55,20 +59,63 @@ func (p *Pool) Apply(cfgs []Config) error {
 	}
 	p.mu.Lock()
 	p.targets, p.byName, p.prints = targets, byName, prints
-	p.mu.Unlock()
 	for name, t := range old {
 		if byName[name] != t {
-			t.Close()
+			p.retiring[t] = true
 		}
+	}
+	p.mu.Unlock()
+	for name, t := range old {
+		if byName[name] == t {
+			continue
+		}
+		if _, kept := byName[name]; !kept {
+			p.opts.Metrics.Forget(name)
+		}
+		// Closing waits for the target's reads in flight; the reload does not.
+		p.closing.Add(1)
+		go func() {
+			defer p.closing.Done()
+			t.Close()
+			p.mu.Lock()
+			delete(p.retiring, t)
+			p.mu.Unlock()
+			p.forgetRemoved(name)
+		}()
 	}
 	return nil
 }
 
-// Close releases the connections of every target, at shutdown.
-func (p *Pool) Close() {
-	for _, t := range p.Targets() {
-		t.Close()
+// forgetRemoved drops the self-metrics of a server the config no longer has, once more
+// after its last read: a read in flight at the reload may have counted a request since.
+func (p *Pool) forgetRemoved(name string) {
+	// Under the lock, so that an Apply adding the server back comes wholly before or after.
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if _, ok := p.byName[name]; !ok {
+		p.opts.Metrics.Forget(name)
 	}
+}
+
+// Close ends every target, at shutdown: each logs out after its last read, in parallel so
+// that one slow server does not hold up the others. It returns when all have. The reads in
+// flight are stopped first: at shutdown nobody waits for their answers, and a read against
+// a stalled server would otherwise hold the exit up until its deadline.
+func (p *Pool) Close() {
+	p.mu.RLock()
+	for t := range p.retiring {
+		t.stopRead()
+	}
+	p.mu.RUnlock()
+	for _, t := range p.Targets() {
+		t.stopRead()
+		p.closing.Add(1)
+		go func() {
+			defer p.closing.Done()
+			t.Close()
+		}()
+	}
+	p.closing.Wait()
 }
 
 // Targets returns the targets in config order.

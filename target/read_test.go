@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/vb365-exporter/vb365_exporter/collector"
@@ -80,7 +79,7 @@ func TestSteadyStateMakesNoTLSHandshakes(t *testing.T) {
 	if total == 0 || total > 8 {
 		t.Errorf("6 scrapes of 40 sessions made %d TLS handshakes, want 1 to max_concurrent_requests (8)", total)
 	}
-	if got := testutil.ToFloat64(metrics.TLSHandshakes("test")); got != float64(total) {
+	if got := serverSeries(t, reg, "test")["vb365_exporter_tls_handshakes_total"]; got != float64(total) {
 		t.Errorf("vb365_exporter_tls_handshakes_total = %v, want %d", got, total)
 	}
 }

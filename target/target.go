@@ -16,7 +16,6 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
@@ -77,7 +76,6 @@ type Target struct {
 	client    *vb365.Client
 	transport *http.Transport
 	now       func() time.Time
-	group     singleflight.Group
 	// handshakes counts TLS handshakes with the server, so tests can prove connection reuse.
 	handshakes atomic.Uint64
 	mode       ReadStrategy
@@ -93,6 +91,13 @@ type Target struct {
 	disc              discoveryState
 	retrievalsFailure string
 	retrievals        retrievalsCache
+
+	// reading is the shared read in flight (see shared.go). reads counts the reads in
+	// flight, so that a closed target logs out and closes its connections after the last.
+	reading *sharedRead
+	reads   int
+	closed  bool
+	drained sync.Cond
 }
 
 type cacheEntry struct {
@@ -130,7 +135,8 @@ func New(cfg Config, o Options) (*Target, error) {
 		cache:    map[string]cacheEntry{},
 		reported: map[string]bool{},
 	}
-	transport := newTransport(cfg, &t.handshakes, o.Metrics.TLSHandshakes(cfg.Name))
+	t.drained.L = &t.mu
+	transport := newTransport(cfg, &t.handshakes, func() { o.Metrics.TLSHandshake(cfg.Name) })
 	client, err := vb365.New(vb365.Options{
 		BaseURL:        cfg.URL,
 		APIVersion:     cfg.APIVersion,
@@ -162,14 +168,52 @@ func normalize(cfg Config) Config {
 	return cfg
 }
 
-// Close releases the target's idle connections; a reload that replaces the target or a
-// shutdown would otherwise leave them (and two goroutines each) open until they time out.
-// A scrape still in flight may go on using the target.
-func (t *Target) Close() { t.transport.CloseIdleConnections() }
+// Close ends the target when a reload replaces or removes it, and at shutdown: once the
+// reads in flight have ended (their deadlines bound the wait), it logs the token out and
+// closes the idle connections, which would otherwise stay open, two goroutines each, until
+// they time out. A read that starts on a closed target still works, and the target cleans
+// up again after it.
+func (t *Target) Close() {
+	t.mu.Lock()
+	t.closed = true
+	for t.reads > 0 {
+		t.drained.Wait()
+	}
+	t.mu.Unlock()
+	t.cleanup()
+}
 
-// ListAllSessions pages through the server's whole session list (newest first as the server
-// sends it), for tools that show what a server holds; fn sees each page as it arrives.
+// release ends one read; the last read of a closed target cleans up.
+func (t *Target) release() {
+	t.mu.Lock()
+	t.reads--
+	last, closed := t.reads == 0, t.closed
+	t.mu.Unlock()
+	if last {
+		t.drained.Broadcast()
+		if closed {
+			t.cleanup()
+		}
+	}
+}
+
+// cleanup may run twice for one end (Close and the last read both see it): the client
+// sends a token's logout once, and closing idle connections twice is harmless.
+func (t *Target) cleanup() {
+	if err := t.client.Logout(context.Background()); err != nil {
+		level.Debug(t.logger).Log("msg", "logout failed; the token expires on its own", "err", err)
+	}
+	t.transport.CloseIdleConnections()
+}
+
+// ListAllSessions pages through the server's whole session list, in the server's order
+// (which the API does not document), for tools that show what a server holds; fn sees each
+// page as it arrives.
 func (t *Target) ListAllSessions(ctx context.Context, retrievalID string, pageSize int, fn func(*vb365.Page) error) error {
+	t.mu.Lock()
+	t.reads++
+	t.mu.Unlock()
+	defer t.release()
 	return t.client.ListAllSessions(ctx, retrievalID, pageSize, 0, fn)
 }
 
@@ -195,26 +239,14 @@ func (t *Target) Last() *Snapshot {
 }
 
 // Snapshot reads the server's sessions, bounded by ctx's deadline. Scrapes that arrive while
-// one is in flight share its API calls and its result.
+// one is in flight share its API calls and its result; the shared read runs to the latest
+// of their deadlines (see join).
 func (t *Target) Snapshot(ctx context.Context) *Snapshot {
 	start := t.now()
-	ch := t.group.DoChan("snapshot", func() (interface{}, error) {
-		// The shared read must not die with the first caller's connection, only with its
-		// deadline; later callers with shorter deadlines stop waiting on their own.
-		shared := context.WithoutCancel(ctx)
-		if dl, ok := ctx.Deadline(); ok {
-			// Finish a little before the caller's deadline, so the result, not the
-			// abandoned placeholder, reaches the caller that started the read.
-			margin := min(100*time.Millisecond, time.Until(dl)/10)
-			var cancel context.CancelFunc
-			shared, cancel = context.WithDeadline(shared, dl.Add(-margin))
-			defer cancel()
-		}
-		return t.collect(shared), nil
-	})
+	r := t.join(ctx)
 	select {
-	case res := <-ch:
-		return res.Val.(*Snapshot)
+	case <-r.done:
+		return r.snap
 	case <-ctx.Done():
 		return t.abandoned(ctx, start)
 	}

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // idleConnTimeout outlives the usual scrape intervals (up to a few minutes), so that the
@@ -19,8 +17,8 @@ const idleConnTimeout = 5 * time.Minute
 // (max_concurrent_requests; the client's limit covers token calls too) keeps an idle
 // connection, so a steady state
 // makes no new TLS handshakes; the handshakes that do happen are counted in handshakes and
-// in counter (which may be nil).
-func newTransport(cfg Config, handshakes *atomic.Uint64, counter prometheus.Counter) *http.Transport {
+// through onHandshake.
+func newTransport(cfg Config, handshakes *atomic.Uint64, onHandshake func()) *http.Transport {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = cfg.MaxConcurrentRequests
 	transport.MaxConnsPerHost = cfg.MaxConcurrentRequests
@@ -43,9 +41,7 @@ func newTransport(cfg Config, handshakes *atomic.Uint64, counter prometheus.Coun
 			}
 		}
 		handshakes.Add(1)
-		if counter != nil {
-			counter.Inc()
-		}
+		onHandshake()
 		return nil
 	}
 	transport.TLSClientConfig = tlsConfig

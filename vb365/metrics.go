@@ -38,10 +38,23 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// TLSHandshakes is the handshake counter of one server; nil when m is nil.
-func (m *Metrics) TLSHandshakes(server string) prometheus.Counter {
-	if m == nil {
-		return nil
+// TLSHandshake counts one handshake with server. The series is looked up per handshake
+// rather than held, so that one removed by Forget is not fed through a stale handle.
+func (m *Metrics) TLSHandshake(server string) {
+	if m != nil {
+		m.handshakes.WithLabelValues(server).Inc()
 	}
-	return m.handshakes.WithLabelValues(server)
+}
+
+// Forget removes every series of server, when a reload removes it from the config; they
+// would otherwise be exported until the exporter restarts.
+func (m *Metrics) Forget(server string) {
+	if m == nil {
+		return
+	}
+	l := prometheus.Labels{"server": server}
+	m.requests.DeletePartialMatch(l)
+	m.duration.DeletePartialMatch(l)
+	m.tokens.DeletePartialMatch(l)
+	m.handshakes.DeletePartialMatch(l)
 }

@@ -1,0 +1,306 @@
+package target_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vb365-exporter/vb365_exporter/simulator"
+	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
+)
+
+// serverSeries sums, per family, the series of reg that carry server="name" (a histogram
+// counts its samples). A family without such series is absent.
+func serverSeries(t *testing.T, reg *prometheus.Registry, name string) map[string]float64 {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range fams {
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == "server" && lp.GetValue() == name {
+					out[mf.GetName()] += m.GetCounter().GetValue() + float64(m.GetHistogram().GetSampleCount())
+				}
+			}
+		}
+	}
+	return out
+}
+
+// countedServer is startServer that also counts the connections open to it; wrap, when
+// set, sits in front of the simulator.
+func countedServer(t *testing.T, wrap func(http.Handler) http.Handler) (*server, *atomic.Int64) {
+	t.Helper()
+	sim := simulator.New(simulator.Options{Username: user, Password: password})
+	cert, caPEM, err := simulator.GenerateCert("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := &atomic.Int64{}
+	var h http.Handler = sim
+	if wrap != nil {
+		h = wrap(sim)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // connections closed mid-handshake are expected here
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	t.Cleanup(sim.ClearFaults)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	return &server{sim: sim, url: srv.URL, tls: &tls.Config{RootCAs: pool}}, open
+}
+
+func serverConfig(srv *server, name, version, fingerprint string, ids []string) target.Config {
+	return target.Config{Name: name, URL: srv.url, APIVersion: version, Username: user,
+		Password: func() string { return password }, TLS: srv.tls, MaxConcurrentRequests: 2,
+		Sessions: ids, Fingerprint: fingerprint}
+}
+
+// waitFor polls cond; the bound is generous, the assertion is on the state, not the time.
+func waitFor(cond func() bool) bool {
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
+// TestLaterCallerExtendsSharedRead: a scrape that joins a shared read with a later deadline
+// than the caller that started it is not cut off at the earlier deadline: it gets the real
+// answer, from the same (single) read. The early caller gets its placeholder as before.
+func TestLaterCallerExtendsSharedRead(t *testing.T) {
+	srv := startServer(t, simulator.Options{})
+	ids := addSessions(t, srv.sim, time.Now(), 2, nil)
+	tg := newTarget(t, srv, target.Config{Sessions: ids}, target.Options{})
+	defer tg.Close()
+	if err := srv.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointSession, Kind: simulator.FaultLatency, Latency: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	early := make(chan *target.Snapshot)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+		defer cancel()
+		early <- tg.Snapshot(ctx)
+	}()
+	time.Sleep(20 * time.Millisecond) // the early caller's read is under way
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	late := tg.Snapshot(ctx)
+	if !late.Up {
+		t.Fatalf("the caller with the later deadline got up=0: %v", late.Err)
+	}
+	for _, r := range late.Sessions {
+		if r.Session == nil {
+			t.Errorf("session %s not read: %v", r.ID, r.Err)
+		}
+	}
+	if e := <-early; e.Up {
+		t.Error("the early caller, whose deadline was shorter than the server's latency, got a real answer")
+	}
+	// The simulator counts a request once its answer is sent: wait for the counts to arrive.
+	waitFor(func() bool { st := srv.sim.Stats(); return st.BySession[ids[0]] > 0 && st.BySession[ids[1]] > 0 })
+	for _, id := range ids {
+		if n := srv.sim.Stats().BySession[id]; n != 1 {
+			t.Errorf("session %s read %d times, want once (one shared read)", id, n)
+		}
+	}
+}
+
+// TestPoolForgetsRemovedServers: after a reload that removes a server, no self-metric
+// carries its server label; the servers that stay keep theirs.
+func TestPoolForgetsRemovedServers(t *testing.T) {
+	srv := startServer(t, simulator.Options{})
+	ids := addSessions(t, srv.sim, time.Now(), 2, nil)
+	reg := prometheus.NewRegistry()
+	pool := target.NewPool(target.Options{Metrics: vb365.NewMetrics(reg)})
+	defer pool.Close()
+	keep, gone := serverConfig(srv, "keep", "v8", "k", ids), serverConfig(srv, "gone", "v8", "g", ids)
+	if err := pool.Apply([]target.Config{keep, gone}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range pool.Targets() {
+		snapshot(t, tg)
+	}
+	before := serverSeries(t, reg, "gone")
+	for _, name := range []string{"vb365_exporter_api_requests_total", "vb365_exporter_api_request_duration_seconds",
+		"vb365_exporter_token_requests_total", "vb365_exporter_tls_handshakes_total"} {
+		if before[name] == 0 {
+			t.Fatalf("no %s series for the server before the reload: %v", name, before)
+		}
+	}
+	if err := pool.Apply([]target.Config{keep}); err != nil {
+		t.Fatal(err)
+	}
+	if got := serverSeries(t, reg, "gone"); len(got) != 0 {
+		t.Errorf("series of the removed server remain: %v", got)
+	}
+	if got := serverSeries(t, reg, "keep"); len(got) != len(before) {
+		t.Errorf("the remaining server has series in %d families, want %d: %v", len(got), len(before), got)
+	}
+}
+
+// TestReloadsDuringScrapesReleaseEverything: many reloads that replace and remove servers
+// while scrapes are in flight leave no connection, goroutine or live token behind once the
+// reads have ended and the pool is closed; each replaced server logs out its token.
+func TestReloadsDuringScrapesReleaseEverything(t *testing.T) {
+	srv, open := countedServer(t, nil)
+	ids := addSessions(t, srv.sim, time.Now(), 3, nil)
+	// Reads stay in flight long enough for reloads to land in the middle of them.
+	if err := srv.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointSession, Kind: simulator.FaultLatency, Latency: 20 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	baseline := runtime.NumGoroutine()
+	pool := target.NewPool(target.Options{Metrics: vb365.NewMetrics(prometheus.NewRegistry())})
+	configs := func(n, gen int) []target.Config {
+		out := make([]target.Config, n)
+		for i := range out {
+			// A new fingerprint on every reload: every server is rebuilt or removed.
+			out[i] = serverConfig(srv, fmt.Sprintf("s%d", i), "v8", fmt.Sprint(gen), ids)
+		}
+		return out
+	}
+	if err := pool.Apply(configs(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for _, tg := range pool.Targets() {
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					tg.Snapshot(ctx)
+					cancel()
+				}
+			}
+		}()
+	}
+	for gen := 1; gen <= 60; gen++ {
+		if err := pool.Apply(configs(1+19*(gen%2), gen)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	pool.Close()
+
+	if !waitFor(func() bool { return open.Load() == 0 }) {
+		t.Errorf("%d connections still open to the server after the pool closed", open.Load())
+	}
+	if !waitFor(func() bool { return runtime.NumGoroutine() <= baseline+2 }) {
+		t.Errorf("%d goroutines after the pool closed, %d before it started", runtime.NumGoroutine(), baseline)
+	}
+	// The simulator counts a request once its answer is sent: poll.
+	waitFor(func() bool { st := srv.sim.Stats(); return st.ByEndpoint[simulator.EndpointLogout] == st.TokensIssued })
+	st := srv.sim.Stats()
+	if st.TokensIssued == 0 || st.ByEndpoint[simulator.EndpointLogout] != st.TokensIssued {
+		t.Errorf("%d tokens issued, %d logged out; want every one logged out", st.TokensIssued, st.ByEndpoint[simulator.EndpointLogout])
+	}
+}
+
+// TestClosedTargetStillReads: a scrape that took a target just before a reload closed it
+// still gets an answer, and the target logs out again after that read.
+func TestClosedTargetStillReads(t *testing.T) {
+	srv := startServer(t, simulator.Options{})
+	ids := addSessions(t, srv.sim, time.Now(), 1, nil)
+	tg := newTarget(t, srv, target.Config{Sessions: ids, APIVersion: "v7"}, target.Options{})
+	snapshot(t, tg)
+	tg.Close()
+	// The simulator counts a request once its answer is sent: poll.
+	if !waitFor(func() bool { return srv.sim.Stats().ByEndpoint[simulator.EndpointLogout] == 1 }) {
+		t.Fatalf("%d logouts after Close, want 1", srv.sim.Stats().ByEndpoint[simulator.EndpointLogout])
+	}
+	snapshot(t, tg)
+	if !waitFor(func() bool { return srv.sim.Stats().ByEndpoint[simulator.EndpointLogout] == 2 }) {
+		t.Errorf("%d logouts after a read on the closed target, want 2", srv.sim.Stats().ByEndpoint[simulator.EndpointLogout])
+	}
+	if n := srv.sim.Stats().TokensIssued; n != 2 {
+		t.Errorf("%d tokens issued, want 2", n)
+	}
+}
+
+// TestPoolCloseStopsReads: at shutdown a read against a stalled server is stopped rather
+// than waited for until its (here one hour) deadline; the server is still logged out and
+// its connections closed.
+func TestPoolCloseStopsReads(t *testing.T) {
+	arrived := make(chan struct{}, 100)
+	srv, open := countedServer(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, "DataRetrievalSessions/") {
+				arrived <- struct{}{}
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	ids := addSessions(t, srv.sim, time.Now(), 1, nil)
+	pool := target.NewPool(target.Options{})
+	if err := pool.Apply([]target.Config{serverConfig(srv, "s", "v8", "f", ids)}); err != nil {
+		t.Fatal(err)
+	}
+	tg := pool.Targets()[0]
+	snapshot(t, tg)
+	<-arrived
+	for _, ep := range []string{simulator.EndpointSession, simulator.EndpointList, simulator.EndpointRetrievals} {
+		if err := srv.sim.SetFault(simulator.Fault{Endpoint: ep, Kind: simulator.FaultStall}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := make(chan *target.Snapshot)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+		defer cancel()
+		got <- tg.Snapshot(ctx)
+	}()
+	<-arrived // the read is stalled at the server
+	pool.Close()
+	s := <-got
+	if s.Up || !errors.Is(s.Err, context.Canceled) {
+		t.Errorf("the read in flight at shutdown ended with up=%v err=%v, want it stopped (context canceled)", s.Up, s.Err)
+	}
+	// The simulator counts a request once its answer is sent: poll.
+	if !waitFor(func() bool { return srv.sim.Stats().ByEndpoint[simulator.EndpointLogout] == 1 }) {
+		t.Errorf("%d logouts, want 1", srv.sim.Stats().ByEndpoint[simulator.EndpointLogout])
+	}
+	srv.sim.ClearFaults() // the server's stalled handlers end
+	if !waitFor(func() bool { return open.Load() == 0 }) {
+		t.Errorf("%d connections still open", open.Load())
+	}
+}
