@@ -46,6 +46,12 @@ func newLogEnv(t *testing.T) *logEnv {
 	return e
 }
 
+func (e *logEnv) logQueries() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.queries...)
+}
+
 func (e *logEnv) client(t *testing.T, version string) *vb365.Client {
 	t.Helper()
 	c, err := vb365.New(vb365.Options{BaseURL: e.srv.URL, APIVersion: version, Username: "u",
@@ -142,10 +148,11 @@ func TestSessionLogItemsPagesAndOrder(t *testing.T) {
 				t.Fatalf("%d items, first %+v", len(items), items[0])
 			}
 			checkOldestFirst(t, items)
-			if len(e.queries) != 3 {
-				t.Fatalf("%d requests for 2,500 items in pages of 1,000: %v", len(e.queries), e.queries)
+			queries := e.logQueries()
+			if len(queries) != 3 {
+				t.Fatalf("%d requests for 2,500 items in pages of 1,000: %v", len(queries), queries)
 			}
-			for _, q := range e.queries {
+			for _, q := range queries {
 				if has := strings.Contains(q, "orderAsc=false"); has != (version == "v8") || !strings.Contains(q, "limit=1000") {
 					t.Errorf("query %q", q)
 				}
@@ -223,13 +230,14 @@ func TestSessionLogItemsCutAndScrubbed(t *testing.T) {
 // A server that echoes the request puts the bearer token into a log message; it is masked.
 func TestSessionLogItemsScrubsEchoedToken(t *testing.T) {
 	sim := simulator.New(simulator.Options{Username: "u", Password: logTestPassword})
-	var sent string
+	sentTokens := make(chan string, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasSuffix(r.URL.Path, "/LogItems") {
 			sim.ServeHTTP(w, r)
 			return
 		}
-		sent = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sent := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sentTokens <- sent
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"offset":0,"limit":1000,"results":[{"id":"aaaaaaaa-0000-4000-8000-000000000001","usn":1,"title":"[Error] request with Authorization: Bearer %s was refused","creationTime":"2026-03-01T12:00:00Z"}],"totalCount":1}`, sent)
 	}))
@@ -242,7 +250,8 @@ func TestSessionLogItemsScrubsEchoedToken(t *testing.T) {
 	if err != nil || len(items) != 1 {
 		t.Fatalf("%v %v", err, items)
 	}
-	if sent == "" || strings.Contains(items[0].Message, sent) || items[0].Type != vb365.LogError {
+	sent := <-sentTokens
+	if sent == "" || strings.Contains(items[0].Message, sent) || !strings.Contains(items[0].Message, "<secret>") || items[0].Type != vb365.LogError {
 		t.Errorf("item %+v (token %d bytes)", items[0], len(sent))
 	}
 }
