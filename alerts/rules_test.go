@@ -77,6 +77,7 @@ func TestRequiredAlerts(t *testing.T) {
 		"VB365DataRetrievalSessionStalled": "warning",
 		"VB365ServerDown":                  "critical",
 		"VB365SessionScrapeFailing":        "warning",
+		"VB365DataRetrievalExpiringSoon":   "warning",
 	}
 	got := map[string]rule{}
 	for _, r := range loadRules(t) {
@@ -103,9 +104,13 @@ func TestRequiredAlerts(t *testing.T) {
 			t.Errorf("%s: must join vb365_data_retrieval_session_info and name the session in its description", name)
 		}
 	}
-	for _, name := range []string{"VB365DataRetrievalSessionFailed", "VB365DataRetrievalSessionWarning"} {
+	if r := got["VB365DataRetrievalExpiringSoon"]; !strings.Contains(r.Expr, "vb365_data_retrieval_info") ||
+		!strings.Contains(r.Annotations["description"], "$labels.name") {
+		t.Error("VB365DataRetrievalExpiringSoon: must join vb365_data_retrieval_info and name the retrieval in its description")
+	}
+	for _, name := range []string{"VB365DataRetrievalSessionFailed", "VB365DataRetrievalSessionWarning", "VB365DataRetrievalExpiringSoon"} {
 		if !strings.Contains(got[name].Annotations["description"], "humanizeDuration") {
-			t.Errorf("%s: description must say how long ago the session ended", name)
+			t.Errorf("%s: description must say how long ago the session ended (or how long the data has left)", name)
 		}
 	}
 	if got["VB365ServerDown"].For != "5m" || got["VB365SessionScrapeFailing"].For != "15m" {
@@ -114,24 +119,30 @@ func TestRequiredAlerts(t *testing.T) {
 	}
 }
 
-// The 24h window must be written once: in the recording rule the alerts read.
+// Each 24h window must be written once: in the recording rule its alerts read.
 func TestAlertWindowWrittenOnce(t *testing.T) {
 	b, err := os.ReadFile(rulesFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(regexp.MustCompile(`\b86400\b`).FindAll(b, -1)); n != 2 {
-		t.Errorf("86400 appears %d times, want twice: the header comment and the recording rule", n)
+	if n := len(regexp.MustCompile(`\b86400\b`).FindAll(b, -1)); n != 4 {
+		t.Errorf("86400 appears %d times, want four: per window, its header comment and its recording rule", n)
 	}
-	const window = "vb365:data_retrieval_session_alert_window:seconds"
 	rules := loadRules(t)
-	if rules[0].Record != window || strings.TrimSpace(rules[0].Expr) != "vector(86400)" {
-		t.Errorf("first rule = %+v, want the window recording rule (rules run in order)", rules[0])
-	}
-	for _, r := range rules {
-		if slices.Contains([]string{"VB365DataRetrievalSessionFailed", "VB365DataRetrievalSessionWarning"}, r.Alert) &&
-			!strings.Contains(r.Expr, window) {
-			t.Errorf("%s does not use %s", r.Alert, window)
+	for i, w := range []struct {
+		record string
+		alerts []string
+	}{
+		{"vb365:data_retrieval_session_alert_window:seconds", []string{"VB365DataRetrievalSessionFailed", "VB365DataRetrievalSessionWarning"}},
+		{"vb365:data_retrieval_expiry_window:seconds", []string{"VB365DataRetrievalExpiringSoon"}},
+	} {
+		if rules[i].Record != w.record || strings.TrimSpace(rules[i].Expr) != "vector(86400)" {
+			t.Errorf("rule %d = %+v, want the window recording rule %s (rules run in order)", i, rules[i], w.record)
+		}
+		for _, r := range rules {
+			if slices.Contains(w.alerts, r.Alert) && !strings.Contains(r.Expr, w.record) {
+				t.Errorf("%s does not use %s", r.Alert, w.record)
+			}
 		}
 	}
 }

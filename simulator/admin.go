@@ -135,6 +135,8 @@ func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		adminReply(w, http.StatusCreated, map[string]string{"id": normID(sess.ID)})
+	case strings.HasPrefix(p, "/sessions/") && strings.HasSuffix(p, "/logitems") && r.Method == http.MethodPut:
+		s.serveAdminLogItems(w, r, strings.TrimSuffix(strings.TrimPrefix(p, "/sessions/"), "/logitems"))
 	case strings.HasPrefix(p, "/sessions/") && (r.Method == http.MethodPatch || r.Method == http.MethodDelete):
 		id := strings.TrimPrefix(p, "/sessions/")
 		if r.Method == http.MethodDelete {

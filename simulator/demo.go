@@ -54,8 +54,8 @@ func ReferenceSession() Session {
 }
 
 // LoadDemoData adds the reference session, a session in every status, three running sessions
-// that finish Success, Failed and Warning within four minutes of now, and three data
-// retrievals they belong to.
+// that finish Success, Failed and Warning within four minutes of now, three data
+// retrievals they belong to, and logs for the Failed, Warning, Stopped and reference sessions.
 func (s *Simulator) LoadDemoData() {
 	now := s.opts.Now()
 	ago := func(d time.Duration) time.Time { return now.Add(-d) }
@@ -107,4 +107,5 @@ func (s *Simulator) LoadDemoData() {
 			panic(err)
 		}
 	}
+	s.loadDemoLogItems()
 }

@@ -52,9 +52,10 @@ const DefaultHugeBytes = 64 << 20
 // Fault makes matching requests misbehave. Faults are tried in the order they were set; the
 // first that matches a request applies to it.
 type Fault struct {
-	// Endpoint is token, logout, session, list, retrievals or * (any).
+	// Endpoint is token, logout, session, list, retrievals, logitems or * (any).
 	Endpoint string
-	// SessionID limits the fault to GET DataRetrievalSessions/{SessionID}; empty matches any.
+	// SessionID limits the fault to GET DataRetrievalSessions/{SessionID} (and its
+	// LogItems); empty matches any.
 	SessionID  string
 	Kind       string
 	Latency    time.Duration
@@ -76,7 +77,7 @@ type Fault struct {
 
 func (f *Fault) validate() error {
 	switch f.Endpoint {
-	case EndpointToken, EndpointLogout, EndpointSession, EndpointList, EndpointRetrievals, EndpointAny:
+	case EndpointToken, EndpointLogout, EndpointSession, EndpointList, EndpointRetrievals, EndpointLogItems, EndpointAny:
 	default:
 		return fmt.Errorf("unknown fault endpoint %q", f.Endpoint)
 	}
@@ -141,7 +142,7 @@ func (f *Fault) matches(rt route) bool {
 	if f.Endpoint != EndpointAny && f.Endpoint != rt.endpoint {
 		return false
 	}
-	return f.SessionID == "" || (rt.endpoint == EndpointSession && f.SessionID == normID(rt.id))
+	return f.SessionID == "" || ((rt.endpoint == EndpointSession || rt.endpoint == EndpointLogItems) && f.SessionID == normID(rt.id))
 }
 
 // takeFault returns the fault for this request, using up one of its count.

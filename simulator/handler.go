@@ -53,6 +53,8 @@ func parseRoute(p string) (route, bool) {
 		rt.endpoint, rt.method = EndpointToken, http.MethodPost
 	case len(rest) == 2 && strings.EqualFold(rest[0], "token") && strings.EqualFold(rest[1], "logout") && rt.ver != "v6":
 		rt.endpoint, rt.method = EndpointLogout, http.MethodPost
+	case len(rest) == 3 && strings.EqualFold(rest[0], "DataRetrievalSessions") && strings.EqualFold(rest[2], "LogItems"):
+		rt.endpoint, rt.method, rt.id, rt.byID = EndpointLogItems, http.MethodGet, rest[1], true
 	case strings.EqualFold(rest[0], "DataRetrievalSessions") && len(rest) <= 2:
 		rt.endpoint, rt.method = EndpointList, http.MethodGet
 		if len(rest) == 2 {
@@ -149,6 +151,8 @@ func (s *Simulator) dispatch(rec http.ResponseWriter, r *http.Request, rt route)
 		s.serveLogout(rec, rt.ver, tok)
 	case EndpointSession:
 		s.serveSession(rec, rt, now)
+	case EndpointLogItems:
+		s.serveLogItems(rec, r, rt, now)
 	case EndpointList:
 		s.serveList(rec, r, rt.ver, now)
 	case EndpointRetrievals:

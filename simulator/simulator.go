@@ -66,7 +66,7 @@ type tokenInfo struct {
 // Stats counts the API requests the simulator has answered (admin requests are not counted).
 type Stats struct {
 	Total int64
-	// ByEndpoint is keyed by token, logout, session, list, retrievals, unknown.
+	// ByEndpoint is keyed by token, logout, session, list, retrievals, logitems, unknown.
 	ByEndpoint map[string]int64
 	// ByStatus is keyed by HTTP status; 0 counts requests answered without a status
 	// (stall, reset).

@@ -71,6 +71,8 @@ type Session struct {
 	advancedAt time.Time
 	// Growth not yet whole enough to show in Progress / ProcessedObjects.
 	progressFrac, objectsFrac float64
+	// log is set by SetLogItems (logitems.go).
+	log []LogItem
 }
 
 // advance brings a planned Running session up to now. It is idempotent for a given now.

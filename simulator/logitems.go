@@ -1,0 +1,220 @@
+package simulator
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// EndpointLogItems is GET /vN/DataRetrievalSessions/{id}/LogItems, for Stats and Fault.Endpoint.
+const EndpointLogItems = "logitems"
+
+// Log item types (RESTLogItem.type in v8).
+const (
+	LogRunning = "Running"
+	LogWarning = "Warning"
+	LogError   = "Error"
+	LogSuccess = "Success"
+	LogStop    = "Stop"
+)
+
+var logTypes = []string{LogRunning, LogWarning, LogError, LogSuccess, LogStop}
+
+// LogItem is one entry of a session's log (RESTLogItem).
+type LogItem struct {
+	// ID is a UUID; SetLogItems makes one up when empty.
+	ID string
+	// USN is the item's order number; SetLogItems numbers items from 1 in the order given
+	// when it is 0.
+	USN     int64
+	Type    string // Running, Warning, Error, Success or Stop
+	Message string
+	// CreationTime is required. Items created after the simulator's now are not served yet,
+	// so the log of a running session grows with the clock.
+	CreationTime time.Time
+	// EndTime defaults to CreationTime.
+	EndTime time.Time
+}
+
+// SetLogItems replaces the log of a session. The log lives as long as the session: removing
+// or replacing the session drops it.
+func (s *Simulator) SetLogItems(sessionID string, items []LogItem) error {
+	log := make([]LogItem, len(items))
+	for i, it := range items {
+		if it.ID == "" {
+			it.ID = randomUUID()
+		}
+		if !isUUID(it.ID) {
+			return fmt.Errorf("log item id %q is not a UUID", it.ID)
+		}
+		if !contains(logTypes, it.Type) {
+			return fmt.Errorf("log item type %q is not one of %v", it.Type, logTypes)
+		}
+		if it.CreationTime.IsZero() {
+			return fmt.Errorf("log item %d has no creation time", i)
+		}
+		if it.EndTime.IsZero() {
+			it.EndTime = it.CreationTime
+		}
+		if it.USN == 0 {
+			it.USN = int64(i + 1)
+		}
+		it.ID = normID(it.ID)
+		log[i] = it
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[normID(sessionID)]
+	if !ok {
+		return fmt.Errorf("session %s not found", sessionID)
+	}
+	sess.log = log
+	return nil
+}
+
+// LogItems returns a copy of a session's log as set, whatever the clock.
+func (s *Simulator) LogItems(sessionID string) ([]LogItem, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[normID(sessionID)]
+	if !ok {
+		return nil, false
+	}
+	return append([]LogItem(nil), sess.log...), true
+}
+
+// logItemJSON follows each version's RESTLogItem: v8 has type and message; v6 and v7 only a
+// title, which Veeam documents as "status and short description" and writes as
+// "[Success] Job started at ...".
+func logItemJSON(ver, sessionID string, it *LogItem) object {
+	o := object{{"id", it.ID}, {"usn", it.USN}}
+	if ver == "v8" {
+		o = append(o, field{"type", it.Type}, field{"message", it.Message})
+	} else {
+		o = append(o, field{"title", "[" + it.Type + "] " + it.Message})
+	}
+	return append(o,
+		field{"creationTime", formatTime(it.CreationTime)},
+		field{"endTime", formatTime(it.EndTime)},
+		field{"_links", links(
+			"self", "/"+ver+"/DataRetrievalSessions/"+sessionID+"/LogItems/"+it.ID,
+			"dataRetrievalSession", "/"+ver+"/DataRetrievalSessions/"+sessionID,
+		)},
+	)
+}
+
+// serveLogItems answers GET /vN/DataRetrievalSessions/{id}/LogItems?offset=&limit=[&orderAsc=].
+// v8 orders by creation time (then usn) as orderAsc says, ascending by default. v6 and v7
+// document no order; the simulator serves them newest first so that a client relying on an
+// order it was not promised is caught.
+func (s *Simulator) serveLogItems(w http.ResponseWriter, r *http.Request, rt route, now time.Time) {
+	if !isUUID(rt.id) {
+		writeError(w, rt.ver, http.StatusBadRequest, codeValidation, fmt.Sprintf("The value '%s' is not valid for sessionId.", rt.id))
+		return
+	}
+	q := r.URL.Query()
+	offset, limit, err := paging(q)
+	if err != nil {
+		writeError(w, rt.ver, http.StatusBadRequest, codeValidation, err.Error())
+		return
+	}
+	asc := rt.ver == "v8"
+	if v := q.Get("orderAsc"); v != "" && rt.ver == "v8" {
+		// ASP.NET binds booleans as bool.TryParse does (true/false in any case); v6 and v7
+		// ignore the parameter they do not know.
+		switch strings.ToLower(v) {
+		case "true":
+			asc = true
+		case "false":
+			asc = false
+		default:
+			writeError(w, rt.ver, http.StatusBadRequest, codeValidation, fmt.Sprintf("The value '%s' is not valid for orderAsc.", v))
+			return
+		}
+	}
+	id := normID(rt.id)
+	s.mu.Lock()
+	sess, ok := s.sessions[id]
+	var items []LogItem
+	if ok {
+		for _, it := range sess.log {
+			if !it.CreationTime.After(now) {
+				items = append(items, it)
+			}
+		}
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, rt.ver, http.StatusNotFound, codeNotFound, fmt.Sprintf("Data retrieval session with ID %s was not found.", id))
+		return
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i], items[j]
+		if !a.CreationTime.Equal(b.CreationTime) {
+			return a.CreationTime.Before(b.CreationTime) == asc
+		}
+		return (a.USN < b.USN) == asc
+	})
+	from, to := window(len(items), offset, limit)
+	results := make([]object, 0, to-from)
+	for i := from; i < to; i++ {
+		results = append(results, logItemJSON(rt.ver, id, &items[i]))
+	}
+	page := object{
+		{"offset", offset},
+		{"limit", limit},
+		{"setId", randomUUID()},
+		{"results", results},
+		{"_links", pageLinks("/"+rt.ver+"/DataRetrievalSessions/"+id+"/LogItems", q, offset, limit, len(items))},
+	}
+	if rt.ver != "v8" {
+		page = append(page, field{"totalCount", len(items)})
+	}
+	writeJSON(w, http.StatusOK, encodeJSON(page))
+}
+
+// adminLogItem is the admin API's log item: RESTLogItem's v8 field names.
+type adminLogItem struct {
+	ID           string `json:"id"`
+	USN          int64  `json:"usn"`
+	Type         string `json:"type"`
+	Message      string `json:"message"`
+	CreationTime string `json:"creationTime"`
+	EndTime      string `json:"endTime"`
+}
+
+// serveAdminLogItems answers PUT /admin/sessions/{id}/logitems: the body, a JSON array of
+// log items, replaces the session's log.
+func (s *Simulator) serveAdminLogItems(w http.ResponseWriter, r *http.Request, sessionID string) {
+	var body []adminLogItem
+	if err := decodeBody(r, &body); err != nil {
+		adminError(w, http.StatusBadRequest, err)
+		return
+	}
+	items := make([]LogItem, len(body))
+	for i, a := range body {
+		items[i] = LogItem{ID: a.ID, USN: a.USN, Type: a.Type, Message: a.Message}
+		for _, t := range []struct {
+			src string
+			dst *time.Time
+		}{{a.CreationTime, &items[i].CreationTime}, {a.EndTime, &items[i].EndTime}} {
+			v, err := parseAdminTime(t.src)
+			if err != nil {
+				adminError(w, http.StatusBadRequest, fmt.Errorf("bad time %q: %w", t.src, err))
+				return
+			}
+			*t.dst = v
+		}
+	}
+	if _, ok := s.Session(sessionID); !ok {
+		adminError(w, http.StatusNotFound, fmt.Errorf("session %s not found", sessionID))
+		return
+	}
+	if err := s.SetLogItems(sessionID, items); err != nil {
+		adminError(w, http.StatusBadRequest, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
