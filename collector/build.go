@@ -11,6 +11,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/vb365-exporter/vb365_exporter/target"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
@@ -63,7 +64,14 @@ var statuses = slices.Sorted(slices.Values(vb365.Statuses))
 var (
 	lServer, lSessionID, lStatus, lName = "server", "session_id", "status", "name"
 	lRetrievalID, lType, lDataState     = "retrieval_id", "type", "data_state"
+	lLogType, lMessage                  = "log_type", "message"
 )
+
+// logTypePairs label the log item counts, in name order.
+var logTypePairs = []*dto.LabelPair{
+	{Name: &lType, Value: proto.String(vb365.LogError)},
+	{Name: &lType, Value: proto.String(vb365.LogWarning)},
+}
 
 // statusPairs are the state sets' status labels, shared by every series that carries one.
 var statusPairs = func() []*dto.LabelPair {
@@ -111,6 +119,13 @@ func (b *builder) server(s *target.Snapshot, now time.Time, logger log.Logger) {
 		b.addSet(creationFamily, unixSeconds(sess.CreationTime), labels)
 		if sess.Ended() {
 			b.addSet(endFamily, unixSeconds(sess.EndTime), labels)
+		}
+		if l := r.Log; l != nil {
+			if why := l.Reason; why != nil {
+				b.add(reasonFamily, 1, b.pair(&lLogType, why.Type), b.pair(&lMessage, why.Message), server, id)
+			}
+			b.add(logItemsFamily, float64(l.Errors), server, id, logTypePairs[0])
+			b.add(logItemsFamily, float64(l.Warnings), server, id, logTypePairs[1])
 		}
 	}
 

@@ -56,6 +56,15 @@ func goldenSnapshots(now time.Time) []*target.Snapshot {
 	for i, st := range vb365.Statuses {
 		r := mk(fmt.Sprintf("%08d-0000-4000-8000-000000000000", (i*5)%len(vb365.Statuses)), fmt.Sprintf("job %d", i%4), st, st != vb365.StatusRunning)
 		r.Cached = i%2 == 0
+		switch st {
+		case vb365.StatusFailed:
+			r.Log = &target.SessionLog{Errors: 2, Warnings: 1, Reason: &vb365.LogItem{Type: vb365.LogError,
+				Message: `Failed to retrieve item "Inbox\Q3 report.xlsx": the archive tier blob is not available`}}
+		case vb365.StatusWarning:
+			r.Log = &target.SessionLog{Warnings: 3, Reason: &vb365.LogItem{Type: vb365.LogWarning, Message: "Throttled by Microsoft 365; retrying"}}
+		case vb365.StatusStopped:
+			r.Log = &target.SessionLog{} // read, but nothing says why
+		}
 		every = append(every, r)
 	}
 	return []*target.Snapshot{

@@ -42,6 +42,12 @@ var (
 	endFamily = &Family{namespace + "_data_retrieval_session_end_timestamp_seconds",
 		"When the data retrieval session ended (endTime), in Unix seconds; absent while it has not ended.",
 		[]string{"server", "session_id"}}
+	reasonFamily = &Family{namespace + "_data_retrieval_session_reason_info",
+		"Why a data retrieval session ended Failed or Warning: the last log item of type Error (Failed) or Warning (Warning), falling back to the other type; message collapsed, scrubbed and cut at 200 bytes. Always 1; absent when the log has no such item or was not read yet.",
+		[]string{"log_type", "message", "server", "session_id"}}
+	logItemsFamily = &Family{namespace + "_data_retrieval_session_log_items",
+		"Number of log items of type Warning and Error of a data retrieval session that ended Failed or Warning; absent until its log was read.",
+		[]string{"server", "session_id", "type"}}
 
 	retrievalInfoFamily = &Family{namespace + "_data_retrieval_info",
 		"Data retrieval job metadata: name, type (Exchange, OneDrive, SharePoint, Teams) and data state (Retrieving, Retrieved, ChangingAvailabilityPeriod, Removing). Always 1. Join on retrieval_id with vb365_data_retrieval_session_info.",
@@ -65,7 +71,7 @@ var (
 )
 
 var families = []*Family{upFamily, scrapeDurationFamily, scrapeSuccessFamily, infoFamily, statusFamily,
-	progressFamily, processedFamily, durationFamily, creationFamily, endFamily,
+	progressFamily, processedFamily, durationFamily, creationFamily, endFamily, reasonFamily, logItemsFamily,
 	retrievalInfoFamily, retrievalLastStatusFamily, retrievalExpirationFamily,
 	discoverySessionsFamily, discoveryDroppedFamily, discoverySuccessFamily}
 

@@ -49,6 +49,19 @@ type SessionResult struct {
 	Err     error
 	// Cached is true when the session came from the finished-session cache.
 	Cached bool
+	// Log is what the log of a session that ended Failed or Warning says; nil until it has
+	// been read, and for every other session.
+	Log *SessionLog
+}
+
+// SessionLog is what a finished session's log says about why it ended as it did. A
+// finished session's log does not change, so it is read once and kept with the session.
+type SessionLog struct {
+	// Reason is the item that says why (vb365.PickReason), its message collapsed, scrubbed
+	// and cut by vb365.ReasonMessage; nil when the log has no Error or Warning item.
+	Reason *vb365.LogItem
+	// Warnings and Errors count the log's items of those types.
+	Warnings, Errors int
 }
 
 // Snapshot is what one scrape learned about one server.

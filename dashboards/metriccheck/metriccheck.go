@@ -65,6 +65,12 @@ func ExporterMetrics() (Metrics, error) {
 				Status: vb365.StatusRunning,
 			}},
 			{ID: "22222222-0000-4000-8000-000000000002", Err: fmt.Errorf("not found")},
+			{ID: "33333333-0000-4000-8000-000000000003", Session: &vb365.Session{
+				ID: "33333333-0000-4000-8000-000000000003", Name: "Failed retrieval",
+				RetrievalID:  "11111111-0000-4000-8000-0000000000aa",
+				CreationTime: creation, EndTime: creation.Add(time.Minute), Type: "Retrieve",
+				Status: vb365.StatusFailed,
+			}, Log: &target.SessionLog{Errors: 1, Reason: &vb365.LogItem{Type: vb365.LogError, Message: "Archive tier blob not available"}}},
 		},
 		// A retrieval with an expiration and a discovery result, for the retrieval and
 		// discovery families (docs/discovery.md).
