@@ -38,6 +38,7 @@ type adminFault struct {
 	RetryAfter string `json:"retryAfter"`
 	Count      int    `json:"count"`
 	Bytes      int64  `json:"bytes"`
+	Entries    int    `json:"entries"`
 }
 
 func parseAdminTime(s string) (time.Time, error) {
@@ -172,7 +173,7 @@ func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			adminError(w, http.StatusBadRequest, err)
 			return
 		}
-		f := Fault{Endpoint: a.Endpoint, SessionID: a.SessionID, Kind: a.Kind, Status: a.Status, Count: a.Count, Bytes: a.Bytes}
+		f := Fault{Endpoint: a.Endpoint, SessionID: a.SessionID, Kind: a.Kind, Status: a.Status, Count: a.Count, Bytes: a.Bytes, Entries: a.Entries}
 		if f.Endpoint == "" {
 			f.Endpoint = EndpointAny
 		}
