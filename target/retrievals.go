@@ -16,6 +16,10 @@ import (
 // wins, so cache_ttl 0 still reads it every scrape.
 const maxRetrievalsAge = time.Minute
 
+// DefaultMaxRetrievals is how many data retrievals a target keeps when its Config sets no
+// bound: the config file's default for max_retrievals.
+const DefaultMaxRetrievals = 1000
+
 // retrievalsCache is the last good data retrieval list.
 type retrievalsCache struct {
 	list    []vb365.Retrieval
@@ -78,7 +82,7 @@ func (t *Target) startSideReads(ctx context.Context, cfg Config) *sideReads {
 		} else {
 			go func() {
 				readAt := t.now()
-				list, invalid, err := t.client.ListRetrievals(ctx)
+				list, invalid, _, err := t.client.ListRetrievals(ctx, DefaultMaxRetrievals)
 				if err == nil {
 					t.mu.Lock()
 					t.retrievals = retrievalsCache{list: list, invalid: invalid, readAt: readAt}

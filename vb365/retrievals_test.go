@@ -28,7 +28,7 @@ func TestListRetrievalsAgainstSimulator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			list, invalid, err := c.ListRetrievals(context.Background())
+			list, invalid, _, err := c.ListRetrievals(context.Background(), 1000)
 			if err != nil || invalid != 0 {
 				t.Fatalf("ListRetrievals: %v (invalid %d)", err, invalid)
 			}
@@ -90,7 +90,7 @@ func TestListRetrievalsFollowsV8Pages(t *testing.T) {
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	c, _ := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: "v8", Username: "u", Password: func() string { return "p" }})
-	list, invalid, err := c.ListRetrievals(context.Background())
+	list, invalid, _, err := c.ListRetrievals(context.Background(), 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestListRetrievalsErrors(t *testing.T) {
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	c, _ := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: "v7", Username: "u", Password: func() string { return "p" }})
-	_, _, err := c.ListRetrievals(context.Background())
+	_, _, _, err := c.ListRetrievals(context.Background(), 1000)
 	var apiErr *vb365.APIError
 	if !errors.As(err, &apiErr) || apiErr.Endpoint != "retrievals" || apiErr.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("err = %#v, want a 503 APIError for the retrievals endpoint", err)
