@@ -17,6 +17,9 @@ var (
 	retrievalExpirationDesc = prometheus.NewDesc(namespace+"_data_retrieval_expiration_timestamp_seconds",
 		"When the retrieved data stops being available (expirationTime), in Unix seconds; absent when it has no expiration.",
 		[]string{"server", "retrieval_id"}, nil)
+	retrievalsDroppedDesc = prometheus.NewDesc(namespace+"_data_retrievals_dropped",
+		"Data retrievals the server listed in this scrape beyond max_retrievals; they are not exported. Absent when the data retrievals could not be read or there are none.",
+		serverLabels, nil)
 	discoverySessionsDesc = prometheus.NewDesc(namespace+"_discovery_sessions",
 		"Sessions selected by session discovery in this scrape (after the max_sessions guard), including configured ones it also found. Absent when discovery is off or the session list could not be read.",
 		serverLabels, nil)
@@ -29,7 +32,7 @@ var (
 )
 
 func discoveryDescs() []*prometheus.Desc {
-	return []*prometheus.Desc{retrievalInfoDesc, retrievalLastStatusDesc, retrievalExpirationDesc,
+	return []*prometheus.Desc{retrievalInfoDesc, retrievalLastStatusDesc, retrievalExpirationDesc, retrievalsDroppedDesc,
 		discoverySessionsDesc, discoveryDroppedDesc, discoverySuccessDesc}
 }
 
@@ -47,6 +50,9 @@ func emitDiscovery(ch chan<- prometheus.Metric, s *target.Snapshot) {
 			ch <- prometheus.MustNewConstMetric(retrievalExpirationDesc, prometheus.GaugeValue,
 				unixSeconds(r.ExpirationTime), server, r.ID)
 		}
+	}
+	if len(s.Retrievals) > 0 || s.RetrievalsDropped > 0 {
+		ch <- prometheus.MustNewConstMetric(retrievalsDroppedDesc, prometheus.GaugeValue, float64(s.RetrievalsDropped), server)
 	}
 	if d := s.Discovery; d != nil {
 		ch <- prometheus.MustNewConstMetric(discoverySuccessDesc, prometheus.GaugeValue, boolFloat(d.Err == nil), server)
