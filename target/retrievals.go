@@ -102,7 +102,7 @@ func (t *Target) startSideReads(ctx context.Context, cfg Config) *sideReads {
 			}()
 		}
 		if sr.discovery {
-			sr.found, sr.dropped, sr.listed, sr.discErr = t.discover(ctx, cfg.Discovery)
+			sr.found, sr.dropped, sr.listed, sr.discErr = t.discover(ctx, cfg.Discovery, cfg.Sessions)
 		}
 		close(sr.discDone)
 		r := <-rc
