@@ -106,7 +106,60 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 
 // unknownStatuses remembers the status values already warned about: a future server version
 // with a new status should produce one log line, not one per scrape.
-var unknownStatuses sync.Map
+var unknownStatuses = &unknownValues{}
+
+// maxUnknownValues bounds the values remembered for "warn once". A real server adds a
+// status now and then; a hostile one sends a new value on every read, and must not be
+// able to grow the exporter's memory or its log without end.
+const maxUnknownValues = 100
+
+// unknownValues is a bounded "warn once" set: each distinct value is logged once, up to
+// maxUnknownValues of them, then one line says that further ones are not logged.
+type unknownValues struct {
+	mu   sync.Mutex
+	seen map[string]struct{}
+	full bool
+}
+
+// warn logs value under key, cut to vb365.MaxEnumBytes, the first time it is seen while
+// the set has room.
+func (u *unknownValues) warn(logger log.Logger, msg, key, value string, keyvals ...any) {
+	value = cutValue(labelValue(value), vb365.MaxEnumBytes)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if _, ok := u.seen[value]; ok || u.full {
+		return
+	}
+	if len(u.seen) >= maxUnknownValues {
+		u.full = true
+		level.Warn(logger).Log("msg", "too many unknown values; further ones are not logged", "remembered", len(u.seen))
+		return
+	}
+	if u.seen == nil {
+		u.seen = map[string]struct{}{}
+	}
+	u.seen[value] = struct{}{}
+	level.Warn(logger).Log(append([]any{"msg", msg, key, value}, keyvals...)...)
+}
+
+func (u *unknownValues) len() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.seen)
+}
+
+// cutValue cuts s to at most n bytes at a rune boundary. Decoding cuts the server's strings
+// already; this keeps the bound for snapshots built any other way.
+func cutValue(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return strings.Clone(s[:i])
+}
 
 // Emit sends the metrics of one snapshot.
 func Emit(ch chan<- prometheus.Metric, s *target.Snapshot, now time.Time, logger log.Logger) {
@@ -131,10 +184,8 @@ func Emit(ch chan<- prometheus.Metric, s *target.Snapshot, now time.Time, logger
 			ch <- prometheus.MustNewConstMetric(statusDesc, prometheus.GaugeValue, v, server, r.ID, st)
 		}
 		if !known {
-			if _, seen := unknownStatuses.LoadOrStore(sess.Status, true); !seen {
-				level.Warn(logger).Log("msg", "unknown data retrieval session status; all status series are 0",
-					"status", labelValue(sess.Status), "server", server, "session_id", r.ID)
-			}
+			unknownStatuses.warn(logger, "unknown data retrieval session status; all status series are 0",
+				"status", sess.Status, "server", server, "session_id", r.ID)
 		}
 		ch <- prometheus.MustNewConstMetric(progressDesc, prometheus.GaugeValue, float64(sess.Progress), server, r.ID)
 		ch <- prometheus.MustNewConstMetric(processedDesc, prometheus.GaugeValue, float64(sess.ProcessedObjects), server, r.ID)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
@@ -197,10 +196,8 @@ func Families(snaps []*target.Snapshot, now time.Time, logger log.Logger) []*dto
 				add(sf, ss.status[j][:], v)
 			}
 			if !known {
-				if _, seen := unknownStatuses.LoadOrStore(sess.Status, true); !seen {
-					level.Warn(logger).Log("msg", "unknown data retrieval session status; all status series are 0",
-						"status", labelValue(sess.Status), "server", server, "session_id", r.ID)
-				}
+				unknownStatuses.warn(logger, "unknown data retrieval session status; all status series are 0",
+					"status", sess.Status, "server", server, "session_id", r.ID)
 			}
 			add(fam(progressDesc, total), labels, &ss.values[0])
 			add(fam(processedDesc, total), labels, &ss.values[1])
