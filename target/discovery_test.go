@@ -383,3 +383,23 @@ func TestDiscoveryEndlessPagesStopAtDeadline(t *testing.T) {
 		t.Errorf("%d list reads: paging stopped at the first page shorter than asked", n)
 	}
 }
+
+// A server that serves pages smaller than asked, without saying so in the page's limit:
+// discovery still finds every session, by totalCount (v6, v7) or _links.next (v8).
+func TestDiscoveryFollowsCappedPages(t *testing.T) {
+	for _, version := range []string{"v6", "v7", "v8"} {
+		t.Run(version, func(t *testing.T) {
+			f := newFixture(t, Config{APIVersion: version, Discovery: &Discovery{MaxAge: 24 * time.Hour}})
+			for i := range 25 {
+				f.add(t, uuid(i), fmt.Sprint("run ", i), simulator.ReferenceRetrievalID, simulator.StatusSuccess, time.Duration(i)*time.Minute)
+			}
+			if err := f.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointList, Kind: simulator.FaultPageCap, Entries: 7}); err != nil {
+				t.Fatal(err)
+			}
+			s := f.snapshot(t)
+			if s.Discovery == nil || s.Discovery.Err != nil || s.Discovery.Sessions != 25 || len(s.Sessions) != 25 {
+				t.Errorf("discovery %+v with %d sessions, want all 25", s.Discovery, len(s.Sessions))
+			}
+		})
+	}
+}

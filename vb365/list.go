@@ -220,7 +220,11 @@ func streamPage[W any](ctx context.Context, dec *json.Decoder, info *listInfo, f
 					Href string `json:"href"`
 				} `json:"next"`
 			}
-			if err = dec.Decode(&l); err == nil && l.Next != nil {
+			// Only a hint: links of another shape are ignored, not an error.
+			var typeErr *json.UnmarshalTypeError
+			if err = dec.Decode(&l); errors.As(err, &typeErr) {
+				err = nil
+			} else if err == nil && l.Next != nil {
 				info.next = l.Next.Href
 			}
 		default:

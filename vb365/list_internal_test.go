@@ -128,6 +128,10 @@ func TestDecodePageKeepsAtMostLimit(t *testing.T) {
 	if err != nil || len(p.Sessions) != 10 || p.Skipped != 15 || p.Limit != 10 {
 		t.Errorf("err %v, %d sessions, %d skipped, limit %d; want 10, 15, 10", err, len(p.Sessions), p.Skipped, p.Limit)
 	}
+	p, err = DecodePage([]byte(`{"results":[],"_links":[1,2]}`))
+	if err != nil || p.Next != "" {
+		t.Errorf("links of another shape: %v, next %q; want them ignored", err, p.Next)
+	}
 	for _, bad := range []string{`{"results":[],"Results":[]}`, `{"results":[]} []`, `"x"`, `{"results":{}}`, `{"offset":0}`} {
 		if _, err := DecodePage([]byte(bad)); err == nil {
 			t.Errorf("%s accepted", bad)
