@@ -114,7 +114,7 @@ type listInfo struct {
 	total  *int
 	// next is _links.next.href as sent; it is never requested.
 	next string
-	// count is every entry of the answer; skipped those after fn asked for no more.
+	// count is every entry of the answer; skipped those the sink did not want.
 	count, skipped int
 }
 
