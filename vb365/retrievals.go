@@ -153,7 +153,9 @@ func (c *Client) ListRetrievals(ctx context.Context, keep int) (list []Retrieval
 			}
 		}
 		offset += p.Count
-		if !p.Paged || !c.morePages(p.Count, limit, offset, p.Limit, nil, p.Next) {
+		// Only v8 is asked for pages: a v6/v7 server that answers with a page anyway would
+		// be asked for the same one again.
+		if c.version != "v8" || !p.Paged || !c.morePages(p.Count, limit, offset, p.Limit, nil, p.Next) {
 			return list, invalid, dropped, nil
 		}
 	}
