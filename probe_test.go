@@ -89,6 +89,9 @@ vb365_data_retrieval_session_status{server="SERVER",session_id="668f478c-0326-44
 vb365_data_retrieval_session_status{server="SERVER",session_id="668f478c-0326-440a-8bdf-58cf39163ea2",status="Stopped"} 0
 vb365_data_retrieval_session_status{server="SERVER",session_id="668f478c-0326-440a-8bdf-58cf39163ea2",status="Success"} 1
 vb365_data_retrieval_session_status{server="SERVER",session_id="668f478c-0326-440a-8bdf-58cf39163ea2",status="Warning"} 0
+# HELP vb365_data_retrievals_dropped Data retrievals the server listed in this scrape beyond max_retrievals; they are not exported. Absent when the data retrievals could not be read or there are none.
+# TYPE vb365_data_retrievals_dropped gauge
+vb365_data_retrievals_dropped{server="SERVER"} 0
 # HELP vb365_scrape_duration_seconds Time this scrape spent reading the VB365 server.
 # TYPE vb365_scrape_duration_seconds gauge
 vb365_scrape_duration_seconds{server="SERVER"} DURATION

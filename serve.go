@@ -98,6 +98,7 @@ func targetConfigs(cfg *config.Config) ([]target.Config, error) {
 			CacheTTL:              s.CacheTTLDuration(),
 			Sessions:              s.Sessions,
 			Discovery:             targetDiscovery(s.Discovery),
+			MaxRetrievals:         s.MaxRetrievals,
 			Fingerprint:           fingerprint(s, secret),
 		})
 	}

@@ -4,12 +4,10 @@ import (
 	"cmp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/go-kit/log"
-	"github.com/go-kit/log/level"
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
 
@@ -144,6 +142,9 @@ func (b *builder) server(s *target.Snapshot, now time.Time, logger log.Logger) {
 			b.add(retrievalExpirationFamily, unixSeconds(r.ExpirationTime), id, server)
 		}
 	}
+	if len(s.Retrievals) > 0 || s.RetrievalsDropped > 0 {
+		b.add(retrievalsDroppedFamily, float64(s.RetrievalsDropped), server)
+	}
 
 	if d := s.Discovery; d != nil {
 		b.add(discoverySuccessFamily, boolFloat(d.Err == nil), server)
@@ -154,15 +155,9 @@ func (b *builder) server(s *target.Snapshot, now time.Time, logger log.Logger) {
 	}
 }
 
-// unknownStatuses remembers the status values already warned about: a future server version
-// with a new status should produce one log line, not one per scrape.
-var unknownStatuses sync.Map
-
 func warnUnknownStatus(logger log.Logger, server, id, status string) {
-	if _, seen := unknownStatuses.LoadOrStore(status, true); !seen {
-		level.Warn(logger).Log("msg", "unknown data retrieval session status; all status series are 0",
-			"status", labelValue(status), "server", server, "session_id", id)
-	}
+	unknownStatuses.warn(logger, "unknown data retrieval session status; all status series are 0",
+		"status", status, "server", server, "session_id", id)
 }
 
 // builder collects the series of one scrape. Its objects come from slabs, so that a scrape

@@ -74,7 +74,8 @@ func goldenSnapshots(now time.Time) []*target.Snapshot {
 				{ID: "8a76872b-7f2c-4c50-95f4-92c4d41bc47c", Name: "Exchange retrieval", Type: "Exchange", DataState: "Retrieved",
 					LastStatus: "Failed", ExpirationTime: now.Add(time.Hour)},
 			},
-			Discovery: &target.DiscoveryResult{Sessions: 3, Dropped: 1},
+			RetrievalsDropped: 5,
+			Discovery:         &target.DiscoveryResult{Sessions: 3, Dropped: 1},
 			Sessions: []target.SessionResult{
 				mk("cccccccc-0000-4000-8000-000000000000", "alpha", "Success", true),
 				mk("aaaaaaaa-0000-4000-8000-000000000000", "zulu", "Running", false),

@@ -58,6 +58,9 @@ var (
 	retrievalExpirationFamily = &Family{namespace + "_data_retrieval_expiration_timestamp_seconds",
 		"When the retrieved data stops being available (expirationTime), in Unix seconds; absent when it has no expiration.",
 		[]string{"retrieval_id", "server"}}
+	retrievalsDroppedFamily = &Family{namespace + "_data_retrievals_dropped",
+		"Data retrievals the server listed in this scrape beyond max_retrievals; they are not exported. Absent when the data retrievals could not be read or there are none.",
+		[]string{"server"}}
 
 	discoverySessionsFamily = &Family{namespace + "_discovery_sessions",
 		"Sessions selected by session discovery in this scrape (after the max_sessions guard), including configured ones it also found. Absent when discovery is off or the session list could not be read.",
@@ -72,7 +75,7 @@ var (
 
 var families = []*Family{upFamily, scrapeDurationFamily, scrapeSuccessFamily, infoFamily, statusFamily,
 	progressFamily, processedFamily, durationFamily, creationFamily, endFamily, reasonFamily, logItemsFamily,
-	retrievalInfoFamily, retrievalLastStatusFamily, retrievalExpirationFamily,
+	retrievalInfoFamily, retrievalLastStatusFamily, retrievalExpirationFamily, retrievalsDroppedFamily,
 	discoverySessionsFamily, discoveryDroppedFamily, discoverySuccessFamily}
 
 // Families lists every family the collector can serve, for documentation and dashboard tests.

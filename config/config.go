@@ -29,6 +29,7 @@ const (
 	DefaultTimeout               = model.Duration(10 * time.Second)
 	DefaultMaxConcurrentRequests = 8
 	DefaultCacheTTL              = model.Duration(10 * time.Minute)
+	DefaultMaxRetrievals         = 1000
 )
 
 // APIVersions lists the VB365 REST API versions the exporter speaks.
@@ -55,6 +56,8 @@ type ServerConfig struct {
 	CacheTTL              *model.Duration      `yaml:"cache_ttl,omitempty"`
 	Sessions              []string             `yaml:"sessions"`
 	Discovery             *DiscoveryConfig     `yaml:"discovery,omitempty"`
+	// MaxRetrievals caps the data retrievals exported per scrape; the rest are dropped.
+	MaxRetrievals int `yaml:"max_retrievals"`
 
 	// secret is kept unexported so that marshalling the config (e.g. for a status page)
 	// can never expose the content of password_file.
@@ -483,6 +486,11 @@ func (l *loader) loadServer(n *yaml.Node, path string) (*ServerConfig, *yaml.Nod
 		sc.MaxConcurrentRequests = DefaultMaxConcurrentRequests
 	} else if sc.MaxConcurrentRequests < 1 {
 		return nil, nil, l.errorf(valueOf("max_concurrent_requests"), path+".max_concurrent_requests", "must be at least 1")
+	}
+	if _, ok := keys["max_retrievals"]; !ok {
+		sc.MaxRetrievals = DefaultMaxRetrievals
+	} else if sc.MaxRetrievals < 1 {
+		return nil, nil, l.errorf(valueOf("max_retrievals"), path+".max_retrievals", "must be at least 1")
 	}
 	if sc.CacheTTL == nil {
 		ttl := DefaultCacheTTL

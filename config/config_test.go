@@ -236,6 +236,11 @@ func TestLoadErrors(t *testing.T) {
 			wantErr: `config.yml:6: servers[0].max_concurrent_requests: must be at least 1`,
 		},
 		{
+			name:    "zero max_retrievals",
+			yaml:    validServer + "    max_retrievals: 0\n",
+			wantErr: `config.yml:6: servers[0].max_retrievals: must be at least 1`,
+		},
+		{
 			name:    "max_concurrent_requests not a number",
 			yaml:    validServer + "    max_concurrent_requests: many\n",
 			wantErr: `config.yml:6: servers[0].max_concurrent_requests: must be an integer`,
@@ -389,6 +394,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"secret", s.Secret(), "hunter2"},
 		{"timeout", s.Timeout, model.Duration(10 * time.Second)},
 		{"max_concurrent_requests", s.MaxConcurrentRequests, 8},
+		{"max_retrievals", s.MaxRetrievals, 1000},
 		{"cache_ttl set", s.CacheTTL != nil, true},
 		{"cache_ttl duration", s.CacheTTLDuration(), 10 * time.Minute},
 		{"sessions", len(s.Sessions), 0},

@@ -51,6 +51,7 @@ func TestExampleConfigLoads(t *testing.T) {
 		{"insecure_skip_verify", s.TLSConfig.InsecureSkipVerify, false},
 		{"timeout", s.Timeout, model.Duration(10 * time.Second)},
 		{"max_concurrent_requests", s.MaxConcurrentRequests, 8},
+		{"max_retrievals", s.MaxRetrievals, 1000},
 		{"cache_ttl", s.CacheTTLDuration(), 10 * time.Minute},
 		{"sessions", strings.Join(s.Sessions, ","), "668f478c-0326-440a-8bdf-58cf39163ea2"},
 	}

@@ -41,6 +41,7 @@ type adminFault struct {
 	Location   string `json:"location"`
 	Field      string `json:"field"`
 	Value      string `json:"value"`
+	Entries    int    `json:"entries"`
 }
 
 func parseAdminTime(s string) (time.Time, error) {
@@ -178,7 +179,7 @@ func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f := Fault{Endpoint: a.Endpoint, SessionID: a.SessionID, Kind: a.Kind, Status: a.Status, Count: a.Count, Bytes: a.Bytes,
-			Location: a.Location, Field: a.Field, Value: a.Value}
+			Location: a.Location, Field: a.Field, Value: a.Value, Entries: a.Entries}
 		if f.Endpoint == "" {
 			f.Endpoint = EndpointAny
 		}

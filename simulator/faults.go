@@ -42,9 +42,29 @@ const (
 	FaultTokenAnswer = "tokenanswer"
 )
 
+// Fault kinds that make lists misbehave (see listfaults below).
+const (
+	// FaultPageCap serves list pages (sessions, v8 retrievals) of at most Entries (default
+	// 100) entries whatever limit was asked, and echoes the asked limit in the page, as a
+	// server with a lower page cap that does not say so; totalCount (v6/v7) and _links.next
+	// still tell the truth.
+	FaultPageCap = "pagecap"
+	// FaultEndless serves session list pages that never end: Entries (default 1000) fresh
+	// sessions a page, or fewer when less was asked, with names of Bytes (default 6 KiB),
+	// each page promising more through totalCount and _links.next.
+	FaultEndless = "endless"
+	// FaultHugeList answers the data retrievals with Entries (default 100,000) small
+	// retrievals: a bare array on v6/v7, pages on v8.
+	FaultHugeList = "hugelist"
+	// FaultLongEnum sends the real answer with every status, type, dataState and lastStatus
+	// replaced by a fresh random value of Bytes (default 1 MiB).
+	FaultLongEnum = "longenum"
+)
+
 var faultKinds = []string{FaultLatency, FaultStall, FaultStatus, FaultRateLimit, FaultMalformed,
 	FaultTruncated, FaultNonJSON, FaultHuge, FaultUnauthorized, FaultReset,
-	FaultRedirect, FaultEcho, FaultTokenAnswer}
+	FaultRedirect, FaultEcho, FaultTokenAnswer,
+	FaultPageCap, FaultEndless, FaultHugeList, FaultLongEnum}
 
 // DefaultHugeBytes is the body size of a huge fault without Bytes.
 const DefaultHugeBytes = 64 << 20
@@ -63,7 +83,8 @@ type Fault struct {
 	RetryAfter time.Duration
 	// Count is how many requests the fault applies to; 0 means until cleared.
 	Count int
-	// Bytes is the body size of a huge fault.
+	// Bytes is the body size of a huge fault, the name length of an endless one and the value
+	// length of a longenum one.
 	Bytes int64
 	// Location is where a redirect fault points (an absolute URL).
 	Location string
@@ -71,6 +92,8 @@ type Fault struct {
 	// raw JSON value (empty: the field is left out).
 	Field string
 	Value string
+	// Entries is the page size of a pagecap or endless fault and the length of a hugelist.
+	Entries int
 
 	remaining int
 }
@@ -90,8 +113,8 @@ func (f *Fault) validate() error {
 	if f.Status != 0 && (f.Status < 100 || f.Status > 599) {
 		return fmt.Errorf("fault status %d is not an HTTP status", f.Status)
 	}
-	if f.Count < 0 || f.Latency < 0 || f.RetryAfter < 0 || f.Bytes < 0 {
-		return fmt.Errorf("fault count, latency, retryAfter and bytes must not be negative")
+	if f.Count < 0 || f.Latency < 0 || f.RetryAfter < 0 || f.Bytes < 0 || f.Entries < 0 {
+		return fmt.Errorf("fault count, latency, retryAfter, bytes and entries must not be negative")
 	}
 	return f.validateTrust()
 }
@@ -233,6 +256,8 @@ func (s *Simulator) applyFault(w http.ResponseWriter, r *http.Request, rt route)
 		reset(w)
 	case FaultRedirect, FaultEcho, FaultTokenAnswer:
 		s.applyTrustFault(w, r, rt, f)
+	case FaultPageCap, FaultEndless, FaultHugeList, FaultLongEnum:
+		return s.applyListFault(w, r, rt, f)
 	}
 	return true
 }

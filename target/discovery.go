@@ -1,6 +1,7 @@
 package target
 
 import (
+	"container/heap"
 	"context"
 	"sort"
 	"strings"
@@ -22,47 +23,107 @@ type DiscoveryResult struct {
 	Err error
 }
 
+// DefaultMaxSessions bounds a Discovery whose MaxSessions is 0: the config file's default
+// for max_sessions, so that a hand-built Discovery is bounded too.
+const DefaultMaxSessions = 10000
+
 // Select picks the sessions to follow from the server's session list: those created within
 // MaxAge or still Running, of the configured retrievals, with a matching name, newest first,
-// at most MaxSessions of them. dropped counts the ones the cap cut off. A zero MaxAge or
-// MaxSessions means no limit, so a hand-built Discovery is never silently empty.
+// at most MaxSessions of them. dropped counts the ones the cap cut off. A zero MaxAge means
+// no age limit, a zero MaxSessions DefaultMaxSessions.
 func (d *Discovery) Select(listed []vb365.Session, now time.Time) (keep []vb365.Session, dropped int) {
-	retrievals := map[string]bool{}
-	for _, id := range d.RetrievalIDs {
-		retrievals[strings.ToLower(id)] = true
-	}
-	seen := map[string]bool{}
+	sel := d.selector(now)
 	for _, s := range listed {
-		id := strings.ToLower(s.ID)
-		if seen[id] {
-			continue // a session that moved between two pages of the list
-		}
-		seen[id] = true
-		// The API filters by retrieval already; checking again keeps a server that ignores
-		// the filter from flooding the selection.
-		if len(retrievals) > 0 && !retrievals[strings.ToLower(s.RetrievalID)] {
-			continue
-		}
-		if d.MaxAge > 0 && s.Status != vb365.StatusRunning && now.Sub(s.CreationTime) > d.MaxAge {
-			continue
-		}
-		if !d.nameMatches(s.Name) {
-			continue
-		}
-		s.ID = id
-		keep = append(keep, s)
+		sel.add(s)
 	}
-	sort.SliceStable(keep, func(i, j int) bool {
-		if !keep[i].CreationTime.Equal(keep[j].CreationTime) {
-			return keep[i].CreationTime.After(keep[j].CreationTime)
-		}
-		return keep[i].ID < keep[j].ID
-	})
-	if d.MaxSessions > 0 && len(keep) > d.MaxSessions {
-		dropped = len(keep) - d.MaxSessions
-		keep = keep[:d.MaxSessions]
+	return sel.result()
+}
+
+// selector makes Select's choice one session at a time, holding only the best MaxSessions
+// candidates so far (a heap with the oldest on top), so that the memory discovery takes
+// follows max_sessions, not the length of the server's list.
+type selector struct {
+	d          *Discovery
+	now        time.Time
+	max        int
+	retrievals map[string]bool
+	heap       sessionHeap
+	// kept indexes the heap by ID: the first occurrence of a session wins (one that moved
+	// between two pages of the list shows up twice). A repeated session that was already
+	// dropped is counted again; that only happens when the list shifts while it is read.
+	kept    map[string]bool
+	dropped int
+}
+
+func (d *Discovery) selector(now time.Time) *selector {
+	sel := &selector{d: d, now: now, max: d.MaxSessions, retrievals: map[string]bool{}, kept: map[string]bool{}}
+	if sel.max <= 0 {
+		sel.max = DefaultMaxSessions
 	}
-	return keep, dropped
+	for _, id := range d.RetrievalIDs {
+		sel.retrievals[strings.ToLower(id)] = true
+	}
+	return sel
+}
+
+func (sel *selector) add(s vb365.Session) {
+	d := sel.d
+	s.ID = strings.ToLower(s.ID)
+	if sel.kept[s.ID] {
+		return
+	}
+	// The API filters by retrieval already; checking again keeps a server that ignores
+	// the filter from flooding the selection.
+	if len(sel.retrievals) > 0 && !sel.retrievals[strings.ToLower(s.RetrievalID)] {
+		return
+	}
+	if d.MaxAge > 0 && s.Status != vb365.StatusRunning && sel.now.Sub(s.CreationTime) > d.MaxAge {
+		return
+	}
+	if !d.nameMatches(s.Name) {
+		return
+	}
+	if len(sel.heap) < sel.max {
+		sel.kept[s.ID] = true
+		heap.Push(&sel.heap, s)
+		return
+	}
+	sel.dropped++
+	if oldest := sel.heap[0]; newer(&s, &oldest) {
+		delete(sel.kept, oldest.ID)
+		sel.kept[s.ID] = true
+		sel.heap[0] = s
+		heap.Fix(&sel.heap, 0)
+	}
+}
+
+// result is the selection, newest first.
+func (sel *selector) result() (keep []vb365.Session, dropped int) {
+	keep = append([]vb365.Session(nil), sel.heap...)
+	sort.Slice(keep, func(i, j int) bool { return newer(&keep[i], &keep[j]) })
+	return keep, sel.dropped
+}
+
+// newer orders sessions newest first, ties by ID, as the selection is reported.
+func newer(a, b *vb365.Session) bool {
+	if !a.CreationTime.Equal(b.CreationTime) {
+		return a.CreationTime.After(b.CreationTime)
+	}
+	return a.ID < b.ID
+}
+
+// sessionHeap is a min-heap by newer: the session to drop first is on top.
+type sessionHeap []vb365.Session
+
+func (h sessionHeap) Len() int           { return len(h) }
+func (h sessionHeap) Less(i, j int) bool { return newer(&h[j], &h[i]) }
+func (h sessionHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *sessionHeap) Push(x any)        { *h = append(*h, x.(vb365.Session)) }
+func (h *sessionHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 func (d *Discovery) nameMatches(name string) bool {
@@ -89,23 +150,35 @@ type discoveryState struct {
 }
 
 // discover reads the session list, once per configured retrieval or once for all, and
-// selects from it. listed is everything the list held, so that configured sessions can be
-// taken from it instead of being read again.
-func (t *Target) discover(ctx context.Context, d *Discovery) (keep []vb365.Session, dropped int, listed []vb365.Session, err error) {
+// selects from it page by page, so that it never holds more than max_sessions candidates
+// and one page. listed are the configured sessions (IDs in configured) the list held, so
+// that they can be taken from it instead of being read again.
+func (t *Target) discover(ctx context.Context, d *Discovery, configured []string) (keep []vb365.Session, dropped int, listed []vb365.Session, err error) {
 	filters := d.RetrievalIDs
 	if len(filters) == 0 {
 		filters = []string{""}
 	}
+	want := make(map[string]bool, len(configured))
+	for _, id := range configured {
+		want[id] = true
+	}
+	sel := d.selector(t.now())
 	for _, rid := range filters {
 		err := t.client.ListAllSessions(ctx, rid, 0, 0, func(p *vb365.Page) error {
-			listed = append(listed, p.Sessions...)
+			for _, s := range p.Sessions {
+				if want[strings.ToLower(s.ID)] {
+					want[strings.ToLower(s.ID)] = false
+					listed = append(listed, s)
+				}
+				sel.add(s)
+			}
 			return nil
 		})
 		if err != nil {
 			return nil, 0, nil, err
 		}
 	}
-	keep, dropped = d.Select(listed, t.now())
+	keep, dropped = sel.result()
 	return keep, dropped, listed, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -314,5 +315,92 @@ func TestDiscoveryListServesConfiguredSessions(t *testing.T) {
 	if len(got) != 42 || got[missing] != "not read" || got[ids[0]] != simulator.StatusRunning || got[ids[1]] != simulator.StatusSuccess ||
 		got["11111111-0000-4000-8000-000000000000"] != simulator.StatusFailed {
 		t.Errorf("sessions %v", got)
+	}
+}
+
+// The selection holds at most max_sessions candidates however long the list, and still
+// picks the newest of all.
+func TestSelectorHoldsAtMostMaxSessions(t *testing.T) {
+	const n, max = 20000, 100
+	d := &Discovery{MaxSessions: max}
+	sel := d.selector(t0)
+	var all []vb365.Session
+	for i := range n {
+		// Creation times out of order, with ties, as a list in no documented order may be.
+		s := sess(fmt.Sprintf("s-%05d", i), "x", "", vb365.StatusSuccess, time.Duration((i*7919)%5000)*time.Second)
+		all = append(all, s)
+		sel.add(s)
+		if len(sel.heap) > max || len(sel.kept) > max {
+			t.Fatalf("after %d sessions the selection holds %d (%d ids), want at most %d", i+1, len(sel.heap), len(sel.kept), max)
+		}
+	}
+	keep, dropped := sel.result()
+	sort.Slice(all, func(i, j int) bool { return newer(&all[i], &all[j]) })
+	if ids(keep) != ids(all[:max]) || dropped != n-max {
+		t.Errorf("kept %d (dropped %d), not the newest %d of %d", len(keep), dropped, max, n)
+	}
+}
+
+// Pages with 6 KiB names: discovery follows every page (they are shorter than asked, but
+// the server says more follow), keeps max_sessions of them and cuts the names.
+func TestDiscoveryLongNamesKeptBounded(t *testing.T) {
+	for _, version := range []string{"v7", "v8"} {
+		t.Run(version, func(t *testing.T) {
+			f := newFixture(t, Config{APIVersion: version, Discovery: &Discovery{MaxAge: 24 * time.Hour, MaxSessions: 100}})
+			if err := f.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointList, Kind: simulator.FaultEndless, Entries: 1000, Bytes: 6 << 10, Count: 3}); err != nil {
+				t.Fatal(err)
+			}
+			s := f.snapshot(t)
+			if s.Discovery == nil || s.Discovery.Err != nil || s.Discovery.Sessions != 100 || s.Discovery.Dropped != 2900 {
+				t.Fatalf("discovery %+v, want 100 kept and 2900 dropped", s.Discovery)
+			}
+			if n := f.sim.Stats().ByEndpoint["list"]; n != 4 {
+				t.Errorf("%d list reads, want 4 (three pages and the empty end)", n)
+			}
+			for _, r := range s.Sessions {
+				if r.Session == nil || len(r.Session.Name) > vb365.MaxNameBytes {
+					t.Fatalf("session %s kept with a %d-byte name", r.ID, len(r.Session.Name))
+				}
+			}
+		})
+	}
+}
+
+// Pages that never end: the read stops at the scrape deadline, the scrape returns with
+// discovery failed (not hung, not holding the list).
+func TestDiscoveryEndlessPagesStopAtDeadline(t *testing.T) {
+	f := newFixture(t, Config{Discovery: &Discovery{MaxAge: 24 * time.Hour, MaxSessions: 100}})
+	// Small pages, so that even a loaded machine reads several before the deadline.
+	if err := f.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointList, Kind: simulator.FaultEndless, Entries: 200, Bytes: 6 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s := f.tgt.collect(ctx)
+	if s.Discovery == nil || s.Discovery.Err == nil || vb365.Reason(s.Discovery.Err) != "timeout" {
+		t.Fatalf("discovery %+v, want it stopped by the deadline", s.Discovery)
+	}
+	if n := f.sim.Stats().ByEndpoint["list"]; n < 2 {
+		t.Errorf("%d list reads: paging stopped at the first page shorter than asked", n)
+	}
+}
+
+// A server that serves pages smaller than asked, without saying so in the page's limit:
+// discovery still finds every session, by totalCount (v6, v7) or _links.next (v8).
+func TestDiscoveryFollowsCappedPages(t *testing.T) {
+	for _, version := range []string{"v6", "v7", "v8"} {
+		t.Run(version, func(t *testing.T) {
+			f := newFixture(t, Config{APIVersion: version, Discovery: &Discovery{MaxAge: 24 * time.Hour}})
+			for i := range 25 {
+				f.add(t, uuid(i), fmt.Sprint("run ", i), simulator.ReferenceRetrievalID, simulator.StatusSuccess, time.Duration(i)*time.Minute)
+			}
+			if err := f.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointList, Kind: simulator.FaultPageCap, Entries: 7}); err != nil {
+				t.Fatal(err)
+			}
+			s := f.snapshot(t)
+			if s.Discovery == nil || s.Discovery.Err != nil || s.Discovery.Sessions != 25 || len(s.Sessions) != 25 {
+				t.Errorf("discovery %+v with %d sessions, want all 25", s.Discovery, len(s.Sessions))
+			}
+		})
 	}
 }

@@ -16,11 +16,23 @@ import (
 // wins, so cache_ttl 0 still reads it every scrape.
 const maxRetrievalsAge = time.Minute
 
+// DefaultMaxRetrievals is how many data retrievals a target keeps when its Config sets no
+// bound: the config file's default for max_retrievals.
+const DefaultMaxRetrievals = 1000
+
 // retrievalsCache is the last good data retrieval list.
 type retrievalsCache struct {
 	list    []vb365.Retrieval
 	invalid int
+	dropped int
 	readAt  time.Time
+}
+
+func maxRetrievals(cfg Config) int {
+	if cfg.MaxRetrievals > 0 {
+		return cfg.MaxRetrievals
+	}
+	return DefaultMaxRetrievals
 }
 
 // cachedRetrievals returns the cached list when it is younger than the TTL.
@@ -40,6 +52,8 @@ type sideReads struct {
 	retrievals    []vb365.Retrieval
 	retrievalsErr error
 	invalid       int
+	// retrievalsDropped counts the retrievals beyond max_retrievals.
+	retrievalsDropped int
 	// retrievalsCached: the list came from cache, so it says nothing of the server now.
 	retrievalsCached bool
 
@@ -67,32 +81,32 @@ func (t *Target) startSideReads(ctx context.Context, cfg Config) *sideReads {
 	go func() {
 		defer close(sr.done)
 		type result struct {
-			list    []vb365.Retrieval
-			invalid int
-			err     error
+			c   retrievalsCache
+			err error
 		}
 		rc := make(chan result, 1)
 		if c, ok := t.cachedRetrievals(cfg, t.now()); ok {
 			sr.retrievalsCached = true
-			rc <- result{c.list, c.invalid, nil}
+			rc <- result{c, nil}
 		} else {
 			go func() {
-				readAt := t.now()
-				list, invalid, err := t.client.ListRetrievals(ctx)
+				c := retrievalsCache{readAt: t.now()}
+				var err error
+				c.list, c.invalid, c.dropped, err = t.client.ListRetrievals(ctx, maxRetrievals(cfg))
 				if err == nil {
 					t.mu.Lock()
-					t.retrievals = retrievalsCache{list: list, invalid: invalid, readAt: readAt}
+					t.retrievals = c
 					t.mu.Unlock()
 				}
-				rc <- result{list, invalid, err}
+				rc <- result{c, err}
 			}()
 		}
 		if sr.discovery {
-			sr.found, sr.dropped, sr.listed, sr.discErr = t.discover(ctx, cfg.Discovery)
+			sr.found, sr.dropped, sr.listed, sr.discErr = t.discover(ctx, cfg.Discovery, cfg.Sessions)
 		}
 		close(sr.discDone)
 		r := <-rc
-		sr.retrievals, sr.retrievalsErr, sr.invalid = r.list, r.err, r.invalid
+		sr.retrievals, sr.retrievalsErr, sr.invalid, sr.retrievalsDropped = r.c.list, r.err, r.c.invalid, r.c.dropped
 	}()
 	return sr
 }
@@ -101,7 +115,7 @@ func (t *Target) startSideReads(ctx context.Context, cfg Config) *sideReads {
 // returns whether the API answered any of them and the first error otherwise.
 func (t *Target) finishSideReads(sr *sideReads, snap *Snapshot, cfg Config) (answered bool, firstErr error) {
 	<-sr.done
-	snap.Retrievals, snap.RetrievalsErr = sr.retrievals, sr.retrievalsErr
+	snap.Retrievals, snap.RetrievalsErr, snap.RetrievalsDropped = sr.retrievals, sr.retrievalsErr, sr.retrievalsDropped
 	if !sr.retrievalsCached {
 		answered = apiAnswered(sr.retrievalsErr)
 		if !answered {
@@ -118,6 +132,9 @@ func (t *Target) finishSideReads(sr *sideReads, snap *Snapshot, cfg Config) (ans
 			fmt.Errorf("%d malformed entries in the data retrieval list", sr.invalid))
 	default:
 		t.logRetrievalsOnce("", "", nil)
+	}
+	if sr.retrievalsErr == nil {
+		t.logRetrievalsDropped(cfg, len(sr.retrievals), sr.retrievalsDropped)
 	}
 	if sr.discovery {
 		t.mergeDiscovered(snap, cfg, sr.found, sr.dropped, sr.discErr)
@@ -143,5 +160,21 @@ func (t *Target) logRetrievalsOnce(cause, msg string, err error) {
 	default:
 		level.Info(t.logger).Log("msg", "data retrievals read again", "cause", t.retrievalsFailure)
 		t.retrievalsFailure = ""
+	}
+}
+
+// logRetrievalsDropped warns once when the max_retrievals guard starts dropping, and says
+// once when the list fits again, instead of on every scrape.
+func (t *Target) logRetrievalsDropped(cfg Config, kept, dropped int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case dropped > 0 && !t.retrievalsDropping:
+		t.retrievalsDropping = true
+		level.Warn(t.logger).Log("msg", "more data retrievals than max_retrievals allows; the rest are not exported (see vb365_data_retrievals_dropped)",
+			"max_retrievals", maxRetrievals(cfg), "dropped", dropped)
+	case dropped == 0 && t.retrievalsDropping:
+		t.retrievalsDropping = false
+		level.Info(t.logger).Log("msg", "data retrievals fit within max_retrievals again", "retrievals", kept)
 	}
 }

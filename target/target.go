@@ -36,6 +36,9 @@ type Config struct {
 	Sessions []string
 	// Discovery, when set, adds the sessions selected from the server's session list.
 	Discovery *Discovery
+	// MaxRetrievals caps the data retrievals kept per scrape (config: max_retrievals); 0
+	// means DefaultMaxRetrievals, so that the list is bounded however the Config was built.
+	MaxRetrievals int
 	// Fingerprint changes when anything the HTTP client or token depends on changes; a reload
 	// that keeps it keeps the Target (and its token and cache).
 	Fingerprint string
@@ -81,6 +84,8 @@ type Snapshot struct {
 	// Retrievals are the server's data retrievals; RetrievalsErr says why they are missing.
 	Retrievals    []vb365.Retrieval
 	RetrievalsErr error
+	// RetrievalsDropped counts the data retrievals beyond MaxRetrievals (see retrievals.go).
+	RetrievalsDropped int
 }
 
 // Target is one configured VB365 server.
@@ -100,17 +105,17 @@ type Target struct {
 	reported map[string]bool // failure causes already logged, so each is logged once
 	// size is what the last list reads taught about the length of the session list.
 	size listSize
-	// disc and retrievalsFailure belong to discovery.go and retrievals.go.
-	disc              discoveryState
-	retrievalsFailure string
-	retrievals        retrievalsCache
-
 	// reading is the shared read in flight (see shared.go). reads counts the reads in
 	// flight, so that a closed target logs out and closes its connections after the last.
 	reading *sharedRead
 	reads   int
 	closed  bool
 	drained sync.Cond
+	// disc and the retrievals fields belong to discovery.go and retrievals.go.
+	disc               discoveryState
+	retrievalsFailure  string
+	retrievalsDropping bool
+	retrievals         retrievalsCache
 }
 
 type cacheEntry struct {

@@ -1,8 +1,15 @@
 package vb365
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
 )
 
 // MaxPageLimit is the largest page the API serves (PageOfRESTDataRetrievalSession.limit).
@@ -11,7 +18,13 @@ const MaxPageLimit = 10000
 // ListAllSessions pages through GET /vN/DataRetrievalSessions until the server has no more,
 // calling fn for each page as it arrives (so callers can stop early by returning an error).
 // limit is the page size (MaxPageLimit when 0); maxPages guards against a server whose
-// paging never ends (0 means 1,000 pages).
+// paging never ends (0 means 1,000 pages). A page holds at most limit sessions whatever the
+// server sent, so what fn is handed is bounded by what was asked for.
+//
+// The end of the list is what the server says, not a guess from the page size: v6 and v7
+// send totalCount; any version may send _links.next; and a page's own limit tells a page
+// that the server cut to its own maximum from the last one. Only without any of these is a
+// page shorter than asked the last one.
 func (c *Client) ListAllSessions(ctx context.Context, retrievalID string, limit, maxPages int, fn func(*Page) error) error {
 	if limit <= 0 || limit > MaxPageLimit {
 		limit = MaxPageLimit
@@ -21,19 +34,239 @@ func (c *Client) ListAllSessions(ctx context.Context, retrievalID string, limit,
 	}
 	offset := 0
 	for range maxPages {
-		p, err := c.ListSessions(ctx, ListOptions{RetrievalID: retrievalID, Offset: offset, Limit: limit})
+		q := url.Values{}
+		if retrievalID != "" {
+			q.Set("dataRetrievalId", retrievalID)
+		}
+		q.Set("offset", strconv.Itoa(offset))
+		q.Set("limit", strconv.Itoa(limit))
+		body, err := c.get(ctx, "list", "/DataRetrievalSessions", q, pageBodyCap(limit))
 		if err != nil {
 			return err
+		}
+		p, err := decodePage(ctx, body, limit)
+		if err != nil {
+			return listError("list", err)
 		}
 		if err := fn(p); err != nil {
 			return err
 		}
 		n := len(p.Sessions) + len(p.Invalid)
 		offset += n
-		// v6/v7 say how many there are; v8 does not, so a short page is the end.
-		if n == 0 || n < limit || (p.TotalCount != nil && offset >= *p.TotalCount) {
+		if !c.morePages(n, limit, offset, p.Limit, p.TotalCount, p.Next) {
 			return nil
 		}
 	}
 	return fmt.Errorf("list: more than %d pages of %d sessions; stopped", maxPages, limit)
+}
+
+// listError keeps the scrape deadline a deadline: it is not the server's malformed answer.
+func listError(endpoint string, err error) error {
+	if errors.Is(err, errDeadline) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return &DecodeError{Endpoint: endpoint, Err: err}
+}
+
+// morePages decides whether another page follows one that held n entries (offset now
+// counts them), asked with limit; pageLimit, total and next are what the page said.
+func (c *Client) morePages(n, limit, offset, pageLimit int, total *int, next string) bool {
+	switch {
+	case n == 0:
+		// Whatever the page claims, asking again from the same offset would loop.
+		return false
+	case total != nil:
+		return offset < *total
+	case c.sameOrigin(next):
+		// The link only says that more follow; the next offset is what was read, so a link
+		// can neither skip entries nor make the exporter go back.
+		return true
+	case pageLimit > 0 && pageLimit < limit:
+		return n >= pageLimit
+	}
+	return n >= limit
+}
+
+// sameOrigin reports whether href (a page's _links.next) is relative or stays on the
+// configured scheme, host and port. A link elsewhere is ignored: nothing is ever sent
+// anywhere but the configured URL, and such a link says nothing trustworthy about this list.
+func (c *Client) sameOrigin(href string) bool {
+	if href == "" {
+		return false
+	}
+	u, err := url.Parse(href)
+	if err != nil {
+		return false
+	}
+	if u.Scheme == "" && u.Host == "" {
+		return true
+	}
+	return strings.EqualFold(u.Scheme, c.base.Scheme) && strings.EqualFold(u.Host, c.base.Host)
+}
+
+// listInfo is what a list answer says besides its entries.
+type listInfo struct {
+	// paged is true for a page object ({..., "results": [...]}), false for a bare array.
+	paged  bool
+	offset int
+	limit  int
+	setID  string
+	total  *int
+	// next is _links.next.href as sent; it is never requested.
+	next string
+	// count is every entry of the answer; skipped those the sink did not want.
+	count, skipped int
+}
+
+// skipValue consumes one JSON value without keeping any of it.
+type skipValue struct{}
+
+func (*skipValue) UnmarshalJSON([]byte) error { return nil }
+
+// ctxCheckEvery is how many entries are decoded between two looks at the deadline: often
+// enough that a list of a million entries stops within milliseconds of it.
+const ctxCheckEvery = 64
+
+// listSink receives the entries of a list answer. want is asked before each entry: when it
+// says no, the entry is only counted, not decoded, so that what a caller keeps, and what
+// decoding costs beyond the answer's bytes, follows what the caller wants, not what the
+// server sent. each gets a decoded entry, or why it could not be decoded.
+type listSink[W any] struct {
+	want func() bool
+	each func(w *W, err error)
+}
+
+// streamList decodes a list answer (a bare JSON array, or a page object whose results hold
+// the entries) one entry at a time into a fresh W. ctx is checked between entries. The
+// answer's bytes are already bounded by the client's size cap; beyond them, memory is what
+// the sink keeps plus one entry.
+func streamList[W any](ctx context.Context, body []byte, fn listSink[W]) (listInfo, error) {
+	var info listInfo
+	if ctx.Err() != nil {
+		return info, deadlineError(ctx)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	tok, err := dec.Token()
+	if err != nil {
+		return info, err
+	}
+	switch tok {
+	case json.Delim('['):
+		if err := streamEntries(ctx, dec, &info, fn); err != nil {
+			return info, err
+		}
+	case json.Delim('{'):
+		info.paged = true
+		if err := streamPage(ctx, dec, &info, fn); err != nil {
+			return info, err
+		}
+	default:
+		return info, errors.New("neither an array nor a page with results")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return info, errors.New("data after the end of the answer")
+	}
+	return info, nil
+}
+
+// streamPage reads the members of a page object; the opening brace is already read. Keys
+// match case-insensitively and must not repeat, as encoding/json would read them into a
+// struct but without its "last one wins", which would let a second results hide the first.
+func streamPage[W any](ctx context.Context, dec *json.Decoder, info *listInfo, fn listSink[W]) error {
+	seen := map[string]bool{}
+	results := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		lk := strings.ToLower(key)
+		switch lk {
+		case "results", "offset", "limit", "setid", "totalcount", "_links":
+			if seen[lk] {
+				return fmt.Errorf("%q given twice", truncate(key, 32))
+			}
+			seen[lk] = true
+		}
+		switch lk {
+		case "results":
+			tok, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			if tok == nil {
+				continue // null: as if absent
+			}
+			if tok != json.Delim('[') {
+				return errors.New("results is not an array")
+			}
+			results = true
+			if err := streamEntries(ctx, dec, info, fn); err != nil {
+				return err
+			}
+		case "offset":
+			err = dec.Decode(&info.offset)
+		case "limit":
+			err = dec.Decode(&info.limit)
+		case "setid":
+			err = dec.Decode(&info.setID)
+			info.setID = bounded(info.setID, maxIDBytes)
+		case "totalcount":
+			err = dec.Decode(&info.total)
+		case "_links":
+			var l struct {
+				Next *struct {
+					Href string `json:"href"`
+				} `json:"next"`
+			}
+			// Only a hint: links of another shape are ignored, not an error.
+			var typeErr *json.UnmarshalTypeError
+			if err = dec.Decode(&l); errors.As(err, &typeErr) {
+				err = nil
+			} else if err == nil && l.Next != nil {
+				info.next = l.Next.Href
+			}
+		default:
+			err = dec.Decode(&skipValue{})
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", truncate(key, 32), err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return err
+	}
+	if !results {
+		return errNoResults
+	}
+	return nil
+}
+
+var errNoResults = errors.New("no results field")
+
+// streamEntries reads array elements up to the closing bracket; the opening one is read.
+func streamEntries[W any](ctx context.Context, dec *json.Decoder, info *listInfo, fn listSink[W]) error {
+	for dec.More() {
+		if info.count%ctxCheckEvery == 0 && ctx.Err() != nil {
+			return deadlineError(ctx)
+		}
+		info.count++
+		if !fn.want() {
+			info.skipped++
+			if err := dec.Decode(&skipValue{}); err != nil {
+				return err
+			}
+			continue
+		}
+		var w W
+		err := dec.Decode(&w)
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return err // the answer is broken, not just this entry
+		}
+		fn.each(&w, err)
+	}
+	_, err := dec.Token() // the closing bracket
+	return err
 }

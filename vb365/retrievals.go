@@ -1,10 +1,11 @@
 package vb365
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -35,20 +36,30 @@ type wireRetrieval struct {
 	ExpirationTime *APITime `json:"expirationTime"`
 }
 
+func (w *wireRetrieval) toRetrieval() (Retrieval, error) {
+	if w.ID == "" {
+		return Retrieval{}, fmt.Errorf("data retrieval has no id")
+	}
+	r := Retrieval{
+		ID:         strings.ToLower(bounded(w.ID, maxIDBytes)),
+		Name:       bounded(w.Name, MaxNameBytes),
+		Type:       bounded(w.Type, MaxEnumBytes),
+		DataState:  bounded(w.DataState, MaxEnumBytes),
+		LastStatus: bounded(w.LastStatus, MaxEnumBytes),
+	}
+	if w.ExpirationTime != nil {
+		r.ExpirationTime = w.ExpirationTime.Time
+	}
+	return r, nil
+}
+
 // DecodeRetrieval parses one RESTDataRetrievalComposed body.
 func DecodeRetrieval(body []byte) (Retrieval, error) {
 	var w wireRetrieval
 	if err := json.Unmarshal(body, &w); err != nil {
 		return Retrieval{}, fmt.Errorf("decoding data retrieval: %w", err)
 	}
-	if w.ID == "" {
-		return Retrieval{}, fmt.Errorf("data retrieval has no id")
-	}
-	r := Retrieval{ID: strings.ToLower(w.ID), Name: w.Name, Type: w.Type, DataState: w.DataState, LastStatus: w.LastStatus}
-	if w.ExpirationTime != nil {
-		r.ExpirationTime = w.ExpirationTime.Time
-	}
-	return r, nil
+	return w.toRetrieval()
 }
 
 // RetrievalPage is one answer of GET /vN/DataRetrievals. v6 and v7 send a bare array (one
@@ -59,51 +70,62 @@ type RetrievalPage struct {
 	Invalid []error
 	// Paged is true for a v8 page, whose size tells whether more may follow.
 	Paged bool
-	// Count is the number of entries on the page, decodable or not.
+	// Count is the number of entries on the page, decodable or not, kept or not.
 	Count int
+	// Skipped counts the entries past the keep bound: counted, not decoded.
+	Skipped int
 	// Limit is the page size the server says it used (v8); 0 when not sent.
 	Limit int
+	// Next is the page's _links.next.href as sent; it is never requested.
+	Next string
 }
 
 // DecodeRetrievalPage parses either shape of GET /vN/DataRetrievals, whatever the version:
 // a server that answers with the other shape is still understood.
 func DecodeRetrievalPage(body []byte) (*RetrievalPage, error) {
-	var raws []json.RawMessage
+	return decodeRetrievalPage(context.Background(), body, math.MaxInt)
+}
+
+// decodeRetrievalPage decodes entries while fewer than keep were kept (and fewer than keep
+// were broken, so that a flood of broken entries costs no more than a flood of good ones);
+// the rest are counted in Skipped.
+func decodeRetrievalPage(ctx context.Context, body []byte, keep int) (*RetrievalPage, error) {
 	p := &RetrievalPage{}
-	trimmed := bytes.TrimSpace(body)
-	switch {
-	case bytes.HasPrefix(trimmed, []byte("[")):
-		if err := json.Unmarshal(trimmed, &raws); err != nil {
-			return nil, fmt.Errorf("decoding data retrievals: %w", err)
-		}
-	default:
-		var w struct {
-			Limit   int               `json:"limit"`
-			Results []json.RawMessage `json:"results"`
-		}
-		if err := json.Unmarshal(trimmed, &w); err != nil {
-			return nil, fmt.Errorf("decoding data retrievals: %w", err)
-		}
-		if w.Results == nil {
-			return nil, fmt.Errorf("decoding data retrievals: neither an array nor a page with results")
-		}
-		raws, p.Paged, p.Limit = w.Results, true, w.Limit
+	info, err := streamList(ctx, body, listSink[wireRetrieval]{
+		want: func() bool { return len(p.Retrievals) < keep && len(p.Invalid) < keep },
+		each: func(w *wireRetrieval, err error) {
+			if err == nil {
+				var r Retrieval
+				if r, err = w.toRetrieval(); err == nil {
+					p.Retrievals = append(p.Retrievals, r)
+					return
+				}
+			}
+			p.Invalid = append(p.Invalid, fmt.Errorf("retrievals[%d]: %w", len(p.Retrievals)+len(p.Invalid), err))
+		},
+	})
+	if errors.Is(err, errNoResults) {
+		err = errors.New("neither an array nor a page with results")
 	}
-	p.Count = len(raws)
-	for i, raw := range raws {
-		r, err := DecodeRetrieval(raw)
-		if err != nil {
-			p.Invalid = append(p.Invalid, fmt.Errorf("retrievals[%d]: %w", i, err))
-			continue
+	if err != nil {
+		if errors.Is(err, errDeadline) || errors.Is(err, context.Canceled) {
+			return nil, err
 		}
-		p.Retrievals = append(p.Retrievals, r)
+		return nil, fmt.Errorf("decoding data retrievals: %w", err)
 	}
+	p.Paged, p.Count, p.Skipped, p.Limit, p.Next = info.paged, info.count, info.skipped, info.limit, info.next
 	return p, nil
 }
 
-// ListRetrievals reads every data retrieval: GET /vN/DataRetrievals, following v8's pages.
-// Entries that cannot be decoded are skipped and counted in invalid.
-func (c *Client) ListRetrievals(ctx context.Context) (list []Retrieval, invalid int, err error) {
+// ListRetrievals reads the data retrievals: GET /vN/DataRetrievals, following v8's pages.
+// At most keep (which must be positive: the list is always bounded) are decoded and
+// returned; the rest are counted in dropped, not decoded. The whole list is still read, so
+// that dropped is exact, but past keep it only costs its bytes (each answer is under the
+// size cap) and a scan. Entries that cannot be decoded are skipped and counted in invalid.
+func (c *Client) ListRetrievals(ctx context.Context, keep int) (list []Retrieval, invalid, dropped int, err error) {
+	if keep <= 0 {
+		return nil, 0, 0, errors.New("retrievals: keep must be positive")
+	}
 	const limit = MaxPageLimit
 	offset := 0
 	seen := map[string]bool{}
@@ -114,13 +136,14 @@ func (c *Client) ListRetrievals(ctx context.Context) (list []Retrieval, invalid 
 		}
 		body, err := c.get(ctx, "retrievals", "/DataRetrievals", q, maxPageBody)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
-		p, err := DecodeRetrievalPage(body)
+		p, err := decodeRetrievalPage(ctx, body, keep-len(list))
 		if err != nil {
-			return nil, 0, &DecodeError{Endpoint: "retrievals", Err: err}
+			return nil, 0, 0, listError("retrievals", err)
 		}
 		invalid += len(p.Invalid)
+		dropped += p.Skipped
 		for _, r := range p.Retrievals {
 			// A retrieval created between two page reads shifts the rest by one; never
 			// report one twice.
@@ -129,16 +152,12 @@ func (c *Client) ListRetrievals(ctx context.Context) (list []Retrieval, invalid 
 				list = append(list, r)
 			}
 		}
-		// A server may serve smaller pages than asked for; its own limit then says whether
-		// a short page is the last one.
-		pageLimit := limit
-		if p.Limit > 0 && p.Limit < limit {
-			pageLimit = p.Limit
-		}
-		if !p.Paged || p.Count == 0 || p.Count < pageLimit {
-			return list, invalid, nil
-		}
 		offset += p.Count
+		// Only v8 is asked for pages: a v6/v7 server that answers with a page anyway would
+		// be asked for the same one again.
+		if c.version != "v8" || !p.Paged || !c.morePages(p.Count, limit, offset, p.Limit, nil, p.Next) {
+			return list, invalid, dropped, nil
+		}
 	}
-	return nil, 0, fmt.Errorf("retrievals: more than 1000 pages of %d; stopped", limit)
+	return nil, 0, 0, fmt.Errorf("retrievals: more than 1000 pages of %d; stopped", limit)
 }

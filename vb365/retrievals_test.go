@@ -28,7 +28,7 @@ func TestListRetrievalsAgainstSimulator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			list, invalid, err := c.ListRetrievals(context.Background())
+			list, invalid, _, err := c.ListRetrievals(context.Background(), 1000)
 			if err != nil || invalid != 0 {
 				t.Fatalf("ListRetrievals: %v (invalid %d)", err, invalid)
 			}
@@ -90,7 +90,7 @@ func TestListRetrievalsFollowsV8Pages(t *testing.T) {
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	c, _ := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: "v8", Username: "u", Password: func() string { return "p" }})
-	list, invalid, err := c.ListRetrievals(context.Background())
+	list, invalid, _, err := c.ListRetrievals(context.Background(), 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,9 +155,25 @@ func TestListRetrievalsErrors(t *testing.T) {
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	c, _ := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: "v7", Username: "u", Password: func() string { return "p" }})
-	_, _, err := c.ListRetrievals(context.Background())
+	_, _, _, err := c.ListRetrievals(context.Background(), 1000)
 	var apiErr *vb365.APIError
 	if !errors.As(err, &apiErr) || apiErr.Endpoint != "retrievals" || apiErr.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("err = %#v, want a 503 APIError for the retrievals endpoint", err)
+	}
+}
+
+// v6 and v7 are not asked for pages (no offset is sent), so a server that answers with a
+// page anyway is read once, not asked for the same page again and again.
+func TestListRetrievalsPagesOnlyOnV8(t *testing.T) {
+	f := &pagedRetrievals{n: 7, max: 3}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	c, _ := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: "v7", Username: "u", Password: func() string { return "p" }})
+	list, invalid, _, err := c.ListRetrievals(context.Background(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.queries) != 1 || len(list) != 2 || invalid != 1 {
+		t.Errorf("%d requests (%v), %d retrievals, %d invalid; want 1, 2, 1", len(f.queries), f.queries, len(list), invalid)
 	}
 }

@@ -4,10 +4,13 @@ package vb365
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Session statuses as documented for RESTDataRetrievalSessionStatus.
@@ -63,6 +66,32 @@ func (s *Session) Duration(now time.Time) time.Duration {
 // Final reports whether the session will not change any more, which makes it safe to cache.
 func (s *Session) Final() bool { return IsTerminal(s.Status) && s.Ended() }
 
+// Length bounds for strings from the server, applied at decode. They become label values
+// and log fields, and a value is kept for as long as its session or retrieval is: a hostile
+// or broken server must not be able to make one of them cost more than this. Real values
+// are far shorter (UUIDs, documented enum members, job names).
+const (
+	// MaxNameBytes bounds names (of sessions and retrievals).
+	MaxNameBytes = 256
+	// MaxEnumBytes bounds enum values: status, type, dataState, lastStatus.
+	MaxEnumBytes = 64
+	// maxIDBytes bounds IDs, which are UUIDs (36 bytes) when the server is sane.
+	maxIDBytes = 64
+)
+
+// bounded cuts s to at most n bytes at a rune boundary. The cut value is a copy, so that it
+// does not keep the whole decoded string alive.
+func bounded(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return strings.Clone(s[:i])
+}
+
 type wireSession struct {
 	ID               string   `json:"id"`
 	Name             string   `json:"name"`
@@ -77,11 +106,11 @@ type wireSession struct {
 
 func (w *wireSession) toSession() (Session, error) {
 	s := Session{
-		ID:          strings.ToLower(w.ID),
-		Name:        w.Name,
-		RetrievalID: w.RetrievalID,
-		Type:        strings.TrimRight(w.Type, ","), // v6's document lists the type with a stray comma
-		Status:      w.Status,
+		ID:          strings.ToLower(bounded(w.ID, maxIDBytes)),
+		Name:        bounded(w.Name, MaxNameBytes),
+		RetrievalID: bounded(w.RetrievalID, maxIDBytes),
+		Type:        strings.TrimRight(bounded(w.Type, MaxEnumBytes), ","), // v6's document lists the type with a stray comma
+		Status:      bounded(w.Status, MaxEnumBytes),
 	}
 	if w.ID == "" {
 		return s, fmt.Errorf("session has no id")
@@ -118,36 +147,54 @@ type Page struct {
 	SetID  string
 	// TotalCount is only sent by v6 and v7; nil otherwise.
 	TotalCount *int
-	Sessions   []Session
+	// Next is the page's _links.next.href as sent; it is never requested.
+	Next     string
+	Sessions []Session
 	// Invalid holds entries of the page that could not be decoded; they do not hide the others.
 	Invalid []error
-}
-
-type wirePage struct {
-	Offset     int               `json:"offset"`
-	Limit      int               `json:"limit"`
-	SetID      string            `json:"setId"`
-	TotalCount *int              `json:"totalCount"`
-	Results    []json.RawMessage `json:"results"`
+	// Skipped counts the entries the server sent beyond the limit asked for; they are not
+	// decoded (the next page asks for them again).
+	Skipped int
 }
 
 // DecodePage parses one page of the session list.
 func DecodePage(body []byte) (*Page, error) {
-	var w wirePage
-	if err := json.Unmarshal(body, &w); err != nil {
+	return decodePage(context.Background(), body, 0)
+}
+
+// decodePage parses one page, decoding at most keep entries (all when keep is 0).
+func decodePage(ctx context.Context, body []byte, keep int) (*Page, error) {
+	p := &Page{}
+	var bad []int // indexes of p.Invalid's entries, numbered once the offset is known
+	i := 0
+	info, err := streamList(ctx, body, listSink[wireSession]{
+		want: func() bool { return keep <= 0 || i < keep },
+		each: func(w *wireSession, err error) {
+			if err == nil {
+				var s Session
+				if s, err = w.toSession(); err == nil {
+					p.Sessions = append(p.Sessions, s)
+				}
+			}
+			if err != nil {
+				p.Invalid = append(p.Invalid, err)
+				bad = append(bad, i)
+			}
+			i++
+		},
+	})
+	if err == nil && !info.paged {
+		err = errNoResults
+	}
+	if err != nil {
+		if errors.Is(err, errDeadline) || errors.Is(err, context.Canceled) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("decoding session page: %w", err)
 	}
-	if w.Results == nil {
-		return nil, fmt.Errorf("decoding session page: no results field")
-	}
-	p := &Page{Offset: w.Offset, Limit: w.Limit, SetID: w.SetID, TotalCount: w.TotalCount}
-	for i, raw := range w.Results {
-		s, err := DecodeSession(raw)
-		if err != nil {
-			p.Invalid = append(p.Invalid, fmt.Errorf("results[%d]: %w", w.Offset+i, err))
-			continue
-		}
-		p.Sessions = append(p.Sessions, s)
+	p.Offset, p.Limit, p.SetID, p.TotalCount, p.Next, p.Skipped = info.offset, info.limit, info.setID, info.total, info.next, info.skipped
+	for j, err := range p.Invalid {
+		p.Invalid[j] = fmt.Errorf("results[%d]: %w", info.offset+bad[j], err)
 	}
 	return p, nil
 }
