@@ -25,16 +25,17 @@ const (
 	minListPage = 100
 )
 
-// ReadStrategy is how a target reads the sessions a scrape needs.
-type ReadStrategy int
+// readStrategy is how a target reads the sessions a scrape needs. Only tests force one
+// (export_test.go), to compare them; a target always chooses by cost.
+type readStrategy int
 
 const (
-	// ReadAuto chooses per scrape between the list and per-ID reads by expected cost.
-	ReadAuto ReadStrategy = iota
-	// ReadPerID reads every session with its own GET.
-	ReadPerID
-	// ReadList reads the session list first and GETs only what it lacks.
-	ReadList
+	// readAuto chooses per scrape between the list and per-ID reads by expected cost.
+	readAuto readStrategy = iota
+	// readPerID reads every session with its own GET.
+	readPerID
+	// readList reads the session list first and GETs only what it lacks.
+	readList
 )
 
 func readCost(requests, sessions int) int64 {
@@ -58,11 +59,11 @@ type listSize struct {
 // planList decides, before any request, whether this scrape reads the n sessions it needs
 // from the list. It errs towards per-ID reads: a list read that turns out too long stops
 // early (see listRead), so a wrong guess costs at most twice the per-ID reads.
-func planList(mode ReadStrategy, n int, size listSize) bool {
+func planList(mode readStrategy, n int, size listSize) bool {
 	switch mode {
-	case ReadPerID:
+	case readPerID:
 		return false
-	case ReadList:
+	case readList:
 		return n > 0
 	}
 	if n < minListSessions {

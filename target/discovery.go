@@ -4,10 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"sort"
-	"strings"
 	"time"
-
-	"github.com/go-kit/log/level"
 
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
@@ -61,20 +58,19 @@ func (d *Discovery) selector(now time.Time) *selector {
 		sel.max = DefaultMaxSessions
 	}
 	for _, id := range d.RetrievalIDs {
-		sel.retrievals[strings.ToLower(id)] = true
+		sel.retrievals[id] = true
 	}
 	return sel
 }
 
 func (sel *selector) add(s vb365.Session) {
 	d := sel.d
-	s.ID = strings.ToLower(s.ID)
 	if sel.kept[s.ID] {
 		return
 	}
 	// The API filters by retrieval already; checking again keeps a server that ignores
 	// the filter from flooding the selection.
-	if len(sel.retrievals) > 0 && !sel.retrievals[strings.ToLower(s.RetrievalID)] {
+	if len(sel.retrievals) > 0 && !sel.retrievals[s.RetrievalID] {
 		return
 	}
 	if d.MaxAge > 0 && s.Status != vb365.StatusRunning && sel.now.Sub(s.CreationTime) > d.MaxAge {
@@ -138,22 +134,12 @@ func (d *Discovery) nameMatches(name string) bool {
 	return false
 }
 
-// discoveryState is what discovery remembers between scrapes.
-type discoveryState struct {
-	// lastIDs are the sessions the last successful discovery selected. When the list cannot
-	// be read they are reported as not read, so that their series turn into scrape_success 0
-	// instead of vanishing, which would resolve alerts on them.
-	lastIDs []string
-	// dropping and failure remember what was logged, so each condition is logged once.
-	dropping bool
-	failure  string
-}
-
 // discover reads the session list, once per configured retrieval or once for all, and
 // selects from it page by page, so that it never holds more than max_sessions candidates
 // and one page. listed are the configured sessions (IDs in configured) the list held, so
-// that they can be taken from it instead of being read again.
-func (t *Target) discover(ctx context.Context, d *Discovery, configured []string) (keep []vb365.Session, dropped int, listed []vb365.Session, err error) {
+// that they can be taken from it instead of being read again: the list is the same answer
+// a GET would give, newer by at most this scrape.
+func (t *Target) discover(ctx context.Context, d *Discovery, configured []string) (keep []vb365.Session, dropped int, listed map[string]vb365.Session, err error) {
 	filters := d.RetrievalIDs
 	if len(filters) == 0 {
 		filters = []string{""}
@@ -162,13 +148,13 @@ func (t *Target) discover(ctx context.Context, d *Discovery, configured []string
 	for _, id := range configured {
 		want[id] = true
 	}
+	listed = map[string]vb365.Session{}
 	sel := d.selector(t.now())
 	for _, rid := range filters {
 		err := t.client.ListAllSessions(ctx, rid, 0, 0, func(p *vb365.Page) error {
 			for _, s := range p.Sessions {
-				if want[strings.ToLower(s.ID)] {
-					want[strings.ToLower(s.ID)] = false
-					listed = append(listed, s)
+				if _, dup := listed[s.ID]; want[s.ID] && !dup {
+					listed[s.ID] = s
 				}
 				sel.add(s)
 			}
@@ -180,80 +166,6 @@ func (t *Target) discover(ctx context.Context, d *Discovery, configured []string
 	}
 	keep, dropped = sel.result()
 	return keep, dropped, listed, nil
-}
-
-// fillFromList takes the configured sessions at idx that the list holds from the list and
-// returns the indexes still to read. The list is the same answer a GET would give, newer by
-// at most this scrape, so reading them again would only double the server's work.
-func fillFromList(snap *Snapshot, idx []int, listed []vb365.Session) []int {
-	if len(listed) == 0 {
-		return idx
-	}
-	byID := make(map[string]*vb365.Session, len(listed))
-	for i := range listed {
-		byID[strings.ToLower(listed[i].ID)] = &listed[i]
-	}
-	rest := idx[:0:0]
-	for _, i := range idx {
-		if s, ok := byID[snap.Sessions[i].ID]; ok {
-			c := *s
-			c.ID = snap.Sessions[i].ID
-			snap.Sessions[i].Session = &c
-			continue
-		}
-		rest = append(rest, i)
-	}
-	return rest
-}
-
-// mergeDiscovered adds the discovered sessions that are not configured to the snapshot; their
-// data comes from the list, so they cost no request of their own.
-func (t *Target) mergeDiscovered(snap *Snapshot, cfg Config, found []vb365.Session, dropped int, err error) {
-	configured := make(map[string]bool, len(cfg.Sessions))
-	for _, id := range cfg.Sessions {
-		configured[id] = true
-	}
-	res := &DiscoveryResult{Err: err}
-	snap.Discovery = res
-
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	st := &t.disc
-	if err != nil {
-		for _, id := range st.lastIDs {
-			if !configured[id] {
-				snap.Sessions = append(snap.Sessions, SessionResult{ID: id, Err: err})
-			}
-		}
-		if reason := vb365.Reason(err); reason != st.failure {
-			st.failure = reason
-			level.Warn(t.logger).Log("msg", "session discovery failed; previously discovered sessions are reported as not read", "reason", reason, "err", err)
-		}
-		return
-	}
-	if st.failure != "" {
-		level.Info(t.logger).Log("msg", "session discovery recovered", "cause", st.failure)
-		st.failure = ""
-	}
-	res.Sessions, res.Dropped = len(found), dropped
-	ids := make([]string, 0, len(found))
-	for i := range found {
-		s := found[i]
-		ids = append(ids, s.ID)
-		if !configured[s.ID] {
-			snap.Sessions = append(snap.Sessions, SessionResult{ID: s.ID, Session: &s})
-		}
-	}
-	st.lastIDs = ids
-	switch {
-	case dropped > 0 && !st.dropping:
-		st.dropping = true
-		level.Warn(t.logger).Log("msg", "more sessions discovered than max_sessions allows; the oldest are dropped (see vb365_discovery_sessions_dropped)",
-			"max_sessions", cfg.Discovery.MaxSessions, "dropped", dropped)
-	case dropped == 0 && st.dropping:
-		st.dropping = false
-		level.Info(t.logger).Log("msg", "discovered sessions fit within max_sessions again", "sessions", len(found))
-	}
 }
 
 // discoveredPlaceholders are the not-read results of the last discovered sessions, for a
@@ -269,7 +181,7 @@ func (t *Target) discoveredPlaceholders(cfg Config, err error) []SessionResult {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var out []SessionResult
-	for _, id := range t.disc.lastIDs {
+	for _, id := range t.discovered {
 		if !configured[id] {
 			out = append(out, SessionResult{ID: id, Err: err})
 		}

@@ -67,7 +67,8 @@ func TestSteadyStateMakesNoTLSHandshakes(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	metrics := vb365.NewMetrics(reg)
 	tg := newTarget(t, srv, target.Config{Sessions: ids, MaxConcurrentRequests: 8},
-		target.Options{Now: clk.Now, Metrics: metrics, ReadStrategy: target.ReadPerID})
+		target.Options{Now: clk.Now, Metrics: metrics})
+	target.ForceReadStrategy(tg, target.ReadPerID)
 	// Connections are kept, at most one per request in flight: however many scrapes, the
 	// handshakes never exceed max_concurrent_requests. (The first scrape may open fewer than
 	// 8 and a later, differently timed one a few more; a transport that did not reuse
@@ -115,7 +116,8 @@ func TestListAndPerIDReadsGiveIdenticalMetrics(t *testing.T) {
 				for _, mode := range []target.ReadStrategy{target.ReadPerID, target.ReadList} {
 					srv.sim.ResetStats()
 					tg := newTarget(t, srv, target.Config{APIVersion: version, Sessions: configured, CacheTTL: time.Hour},
-						target.Options{Now: clk.Now, ReadStrategy: mode})
+						target.Options{Now: clk.Now})
+					target.ForceReadStrategy(tg, mode)
 					s := snapshot(t, tg)
 					texts[mode] = emitText(t, s, clk.Now())
 					st := srv.sim.Stats()

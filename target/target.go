@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -96,13 +95,16 @@ type Target struct {
 	now       func() time.Time
 	// handshakes counts TLS handshakes with the server, so tests can prove connection reuse.
 	handshakes atomic.Uint64
-	mode       ReadStrategy
+	mode       readStrategy
 
-	mu       sync.Mutex
-	cfg      Config
-	cache    map[string]cacheEntry
-	last     *Snapshot
-	reported map[string]bool // failure causes already logged, so each is logged once
+	mu    sync.Mutex
+	cfg   Config
+	cache map[string]cacheEntry
+	// logs are the logs read of finished Failed and Warning sessions, kept while wanted.
+	logs map[string]*SessionLog
+	last *Snapshot
+	// conditions logs each problem once when it appears and once when it clears.
+	conditions tracker
 	// size is what the last list reads taught about the length of the session list.
 	size listSize
 	// reading is the shared read in flight (see shared.go). reads counts the reads in
@@ -111,11 +113,10 @@ type Target struct {
 	reads   int
 	closed  bool
 	drained sync.Cond
-	// disc and the retrievals fields belong to discovery.go and retrievals.go.
-	disc               discoveryState
-	retrievalsFailure  string
-	retrievalsDropping bool
-	retrievals         retrievalsCache
+	// discovered are the sessions the last successful discovery selected: when the list
+	// cannot be read they are reported as not read rather than vanishing.
+	discovered []string
+	retrievals retrievalsCache
 }
 
 type cacheEntry struct {
@@ -129,9 +130,6 @@ type Options struct {
 	Metrics *vb365.Metrics
 	// Now is the clock; tests replace it.
 	Now func() time.Time
-	// ReadStrategy forces how sessions are read; the zero value chooses per scrape by cost.
-	// Tests and benchmarks force one to compare them.
-	ReadStrategy ReadStrategy
 }
 
 // New builds a Target and its API client. It makes no request.
@@ -146,12 +144,11 @@ func New(cfg Config, o Options) (*Target, error) {
 		cfg.MaxConcurrentRequests = 1
 	}
 	t := &Target{
-		logger:   log.With(o.Logger, "server", cfg.Name),
-		now:      o.Now,
-		mode:     o.ReadStrategy,
-		cfg:      normalize(cfg),
-		cache:    map[string]cacheEntry{},
-		reported: map[string]bool{},
+		logger: log.With(o.Logger, "server", cfg.Name),
+		now:    o.Now,
+		cfg:    normalize(cfg),
+		cache:  map[string]cacheEntry{},
+		logs:   map[string]*SessionLog{},
 	}
 	t.drained.L = &t.mu
 	transport := newTransport(cfg, &t.handshakes, func() { o.Metrics.TLSHandshake(cfg.Name) })
@@ -289,229 +286,4 @@ func (t *Target) config() Config {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.cfg
-}
-
-func (t *Target) collect(ctx context.Context) *Snapshot {
-	cfg := t.config()
-	start := t.now()
-	rec := vb365.NewCallRecorder(200)
-	ctx = vb365.WithCallRecorder(ctx, rec)
-	snap := &Snapshot{Server: cfg.Name, Start: start, Sessions: make([]SessionResult, len(cfg.Sessions))}
-
-	var toRead []int
-	t.mu.Lock()
-	for i, id := range cfg.Sessions {
-		snap.Sessions[i].ID = id
-		if e, ok := t.cache[id]; ok && cfg.CacheTTL > 0 && start.Sub(e.readAt) < cfg.CacheTTL {
-			s := e.session
-			snap.Sessions[i].Session, snap.Sessions[i].Cached = &s, true
-			continue
-		}
-		toRead = append(toRead, i)
-	}
-	t.mu.Unlock()
-
-	side := t.startSideReads(ctx, cfg)
-	if side.fullList && len(toRead) > 0 {
-		// Discovery reads the whole list anyway: take the configured sessions from it and
-		// read only those it lacks.
-		<-side.discDone
-		toRead = fillFromList(snap, toRead, side.listed)
-	}
-	asked, answered, serverErr := t.read(ctx, cfg, snap, toRead)
-	if sideAnswered, sideErr := t.finishSideReads(side, snap, cfg); sideAnswered {
-		answered = true
-	} else if serverErr == nil {
-		serverErr = sideErr
-	}
-	if !asked && !answered && serverErr == nil {
-		// Everything came from cache: ask the server one cheap question so that `up` still
-		// tells whether it is reachable and accepts our credentials. v6 and v7 tell the
-		// list's length on the way, which the next read strategy decision needs.
-		p, err := t.client.ListSessions(ctx, vb365.ListOptions{Limit: 1})
-		answered, serverErr = apiAnswered(err), err
-		t.noteListSize(p)
-	}
-	snap.Up = answered
-	if !answered {
-		snap.Err = serverErr
-	}
-	snap.Duration = t.now().Sub(start)
-	snap.Calls = rec.Calls()
-
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for i := range snap.Sessions {
-		r := &snap.Sessions[i]
-		if r.Session != nil && !r.Cached && cfg.CacheTTL > 0 && r.Session.Final() {
-			t.cache[r.ID] = cacheEntry{session: *r.Session, readAt: start}
-		}
-	}
-	t.pruneCache(cfg.Sessions)
-	t.last = snap
-	t.logCauses(snap)
-	return snap
-}
-
-// read fills the sessions at idx: from the session list when that costs the server less
-// (see planList), and one GET per session for the rest, so that a session missing from the
-// list still gets its own answer (a 404 stays that session's). It reports whether it asked
-// the server anything, whether the API answered, and the first error when it did not.
-func (t *Target) read(ctx context.Context, cfg Config, snap *Snapshot, idx []int) (asked, answered bool, err error) {
-	t.mu.Lock()
-	size := t.size
-	t.mu.Unlock()
-	if planList(t.mode, len(idx), size) {
-		want := make(map[string]int, len(idx))
-		for _, i := range idx {
-			want[snap.Sessions[i].ID] = i
-		}
-		lerr := t.listRead(ctx, snap, want)
-		asked, answered = true, apiAnswered(lerr)
-		if !answered {
-			err = lerr
-		}
-		rest := make([]int, 0, len(idx))
-		for _, i := range idx {
-			if snap.Sessions[i].Session == nil {
-				rest = append(rest, i)
-			}
-		}
-		idx = rest
-	}
-	if len(idx) == 0 {
-		return asked, answered, err
-	}
-	ok, rerr := t.readSessions(ctx, cfg, snap, idx)
-	if !answered && ok {
-		err = nil
-	} else if !answered && err == nil {
-		err = rerr
-	}
-	return true, answered || ok, err
-}
-
-// readSessions reads the sessions at idx with at most MaxConcurrentRequests workers. It
-// reports whether any call reached an authenticated API, and the first error otherwise.
-func (t *Target) readSessions(ctx context.Context, cfg Config, snap *Snapshot, idx []int) (bool, error) {
-	if len(idx) == 0 {
-		return false, nil
-	}
-	work := make(chan int)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		answered bool
-		firstErr error
-	)
-	workers := min(cfg.MaxConcurrentRequests, len(idx))
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				r := &snap.Sessions[i]
-				r.Session, r.Err = t.client.GetSession(ctx, r.ID)
-				ok := apiAnswered(r.Err)
-				mu.Lock()
-				answered = answered || ok
-				if !ok && firstErr == nil {
-					firstErr = r.Err
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for _, i := range idx {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	return answered, firstErr
-}
-
-// apiAnswered is true when a call reached the API with a valid token and got an answer that
-// is about the request rather than the server's health: 2xx and 4xx other than 401.
-func apiAnswered(err error) bool {
-	if err == nil {
-		return true
-	}
-	var apiErr *vb365.APIError
-	if errors.As(err, &apiErr) && apiErr.Endpoint != "token" {
-		return apiErr.StatusCode < 500 && apiErr.StatusCode != http.StatusUnauthorized
-	}
-	var decErr *vb365.DecodeError
-	return errors.As(err, &decErr) && decErr.Endpoint != "token"
-}
-
-func (t *Target) pruneCache(ids []string) {
-	if len(t.cache) == 0 {
-		return
-	}
-	keep := make(map[string]struct{}, len(ids))
-	for _, id := range ids {
-		keep[id] = struct{}{}
-	}
-	for id := range t.cache {
-		if _, ok := keep[id]; !ok {
-			delete(t.cache, id)
-		}
-	}
-}
-
-// logCauses logs each failure cause once when it appears, and once when it clears, instead
-// of once per session per scrape.
-func (t *Target) logCauses(snap *Snapshot) {
-	causes := map[string][]string{}
-	serverReason := ""
-	if snap.Err != nil {
-		// Keyed by the error class, not its text: texts carry times (next auth attempt,
-		// Retry-After) that would make one lasting cause look new every time.
-		serverReason = vb365.Reason(snap.Err)
-		causes["server: "+serverReason] = nil
-	}
-	for _, r := range snap.Sessions {
-		if r.Err != nil {
-			reason := vb365.Reason(r.Err)
-			if reason == serverReason {
-				continue // the server line already says it, for every session
-			}
-			k := "session: " + reason
-			causes[k] = append(causes[k], r.ID)
-		}
-	}
-	keys := make([]string, 0, len(causes))
-	for k := range causes {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if t.reported[k] {
-			continue
-		}
-		t.reported[k] = true
-		ids := causes[k]
-		if strings.HasPrefix(k, "server: ") {
-			level.Warn(t.logger).Log("msg", "VB365 server not usable", "err", snap.Err)
-			continue
-		}
-		example := ids
-		if len(example) > 3 {
-			example = example[:3]
-		}
-		var firstErr error
-		for _, r := range snap.Sessions {
-			if r.Err != nil && r.ID == ids[0] {
-				firstErr = r.Err
-			}
-		}
-		level.Warn(t.logger).Log("msg", "sessions not read", "reason", strings.TrimPrefix(k, "session: "),
-			"sessions", len(ids), "example_session_ids", strings.Join(example, ","), "err", firstErr)
-	}
-	for k := range t.reported {
-		if _, ok := causes[k]; !ok {
-			delete(t.reported, k)
-			level.Info(t.logger).Log("msg", "failure cleared", "cause", k)
-		}
-	}
 }

@@ -1,0 +1,148 @@
+package target_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vb365-exporter/vb365_exporter/simulator"
+	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
+)
+
+func result(t *testing.T, s *target.Snapshot, id string) target.SessionResult {
+	t.Helper()
+	for _, r := range s.Sessions {
+		if r.ID == id {
+			return r
+		}
+	}
+	t.Fatalf("session %s not in the snapshot", id)
+	return target.SessionResult{}
+}
+
+// The demo's Failed and Warning sessions carry their reasons; the others carry no log; and
+// over many scrapes each log is read once, also with cache_ttl 0 (the session is read again
+// every scrape, its log is not).
+func TestLogsGiveTheReasonAndAreReadOnce(t *testing.T) {
+	for _, version := range []string{"v6", "v7", "v8"} {
+		t.Run(version, func(t *testing.T) {
+			srv := startServer(t, simulator.Options{})
+			srv.sim.LoadDemoData()
+			ids := []string{simulator.DemoFailedID, simulator.DemoWarningID, simulator.ReferenceSessionID, simulator.DemoStoppedID}
+			tg := newTarget(t, srv, target.Config{APIVersion: version, Sessions: ids}, target.Options{})
+			for range 5 {
+				s := snapshot(t, tg)
+				failed := result(t, s, simulator.DemoFailedID)
+				if failed.Log == nil || failed.Log.Reason == nil || failed.Log.Reason.Type != vb365.LogError ||
+					failed.Log.Reason.Message != vb365.ReasonMessage(simulator.DemoFailedReason) || failed.Log.Errors == 0 {
+					t.Fatalf("Failed session's log: %+v", failed.Log)
+				}
+				warning := result(t, s, simulator.DemoWarningID)
+				if warning.Log == nil || warning.Log.Reason == nil || warning.Log.Reason.Type != vb365.LogWarning ||
+					warning.Log.Reason.Message != vb365.ReasonMessage(simulator.DemoWarningReason) || warning.Log.Warnings == 0 {
+					t.Fatalf("Warning session's log: %+v", warning.Log)
+				}
+				for _, id := range []string{simulator.ReferenceSessionID, simulator.DemoStoppedID} {
+					if l := result(t, s, id).Log; l != nil {
+						t.Errorf("session %s (not Failed or Warning) has a log: %+v", id, l)
+					}
+				}
+			}
+			if n := srv.sim.Stats().ByEndpoint["logitems"]; n != 2 {
+				t.Errorf("%d LogItems requests over 5 scrapes of 2 Failed/Warning sessions, want 2", n)
+			}
+		})
+	}
+}
+
+// A log that fails, stalls or is garbage costs that session its reason, for now, and
+// nothing else: every session is still read, the server is up, and a later scrape reads
+// the log again.
+func TestBrokenLogLeavesEverythingElse(t *testing.T) {
+	for _, kind := range []string{simulator.FaultStatus, simulator.FaultMalformed, simulator.FaultStall, simulator.FaultHuge} {
+		t.Run(kind, func(t *testing.T) {
+			srv := startServer(t, simulator.Options{})
+			srv.sim.LoadDemoData()
+			ids := []string{simulator.DemoFailedID, simulator.DemoWarningID, simulator.ReferenceSessionID}
+			tg := newTarget(t, srv, target.Config{Sessions: ids, Timeout: 500 * time.Millisecond}, target.Options{})
+			if err := srv.sim.SetFault(simulator.Fault{Endpoint: "logitems", SessionID: simulator.DemoFailedID, Kind: kind, Bytes: 1 << 20}); err != nil {
+				t.Fatal(err)
+			}
+			s := snapshot(t, tg)
+			for _, id := range ids {
+				if r := result(t, s, id); r.Session == nil {
+					t.Errorf("session %s not read: %v", id, r.Err)
+				}
+			}
+			if l := result(t, s, simulator.DemoFailedID).Log; l != nil {
+				t.Errorf("Failed session has a log although its read failed: %+v", l)
+			}
+			if l := result(t, s, simulator.DemoWarningID).Log; l == nil || l.Reason == nil {
+				t.Errorf("Warning session lost its reason to another session's broken log: %+v", l)
+			}
+			srv.sim.ClearFaults()
+			if l := result(t, snapshot(t, tg), simulator.DemoFailedID).Log; l == nil || l.Reason == nil {
+				t.Errorf("the log is not read again once it can be: %+v", l)
+			}
+		})
+	}
+}
+
+// Whatever a log message holds, the reason is valid UTF-8 of at most 200 bytes, and holds
+// no secret, also when collapsing white space would join one's parts.
+func TestReasonIsCutAndScrubbed(t *testing.T) {
+	srv := startServer(t, simulator.Options{})
+	now := time.Now()
+	id := sessionID(1)
+	if err := srv.sim.AddSession(simulator.Session{ID: id, Name: "s", RetrievalID: retrievalID(1), CreationTime: now.Add(-time.Hour),
+		EndTime: now.Add(-time.Minute), Type: simulator.TypeRetrieve, Status: simulator.StatusFailed}); err != nil {
+		t.Fatal(err)
+	}
+	msg := "login as " + password + " failed:\n\t" + strings.Repeat("é\xff ", 200)
+	if err := srv.sim.SetLogItems(id, []simulator.LogItem{{Type: simulator.LogError, Message: msg, CreationTime: now.Add(-2 * time.Minute)}}); err != nil {
+		t.Fatal(err)
+	}
+	tg := newTarget(t, srv, target.Config{APIVersion: "v8", Sessions: []string{id}}, target.Options{})
+	l := result(t, snapshot(t, tg), id).Log
+	if l == nil || l.Reason == nil {
+		t.Fatalf("no reason: %+v", l)
+	}
+	got := l.Reason.Message
+	if len(got) > vb365.MaxReasonBytes || !utf8.ValidString(got) || strings.Contains(got, password) || strings.ContainsAny(got, "\n\t") {
+		t.Errorf("reason %q (%d bytes): want valid UTF-8, at most %d bytes, one line, no password", got, len(got), vb365.MaxReasonBytes)
+	}
+	if !strings.HasPrefix(got, "login as <secret> failed: é") {
+		t.Errorf("reason %q does not keep the message's start", got)
+	}
+}
+
+// A first scrape of many finished Failed sessions reads at most a bounded number of logs;
+// later scrapes read the rest, and once all are read a warm scrape makes no LogItems request.
+func TestManyLogsAreReadOverSeveralScrapes(t *testing.T) {
+	srv := startServer(t, simulator.Options{})
+	now := time.Now()
+	var ids []string
+	for i := range 120 {
+		id := sessionID(i)
+		if err := srv.sim.AddSession(simulator.Session{ID: id, Name: fmt.Sprint(i), RetrievalID: retrievalID(1), CreationTime: now.Add(-time.Hour),
+			EndTime: now.Add(-time.Minute), Type: simulator.TypeRetrieve, Status: simulator.StatusFailed}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	tg := newTarget(t, srv, target.Config{Sessions: ids, CacheTTL: time.Hour}, target.Options{})
+	var counts []int64
+	for range 4 {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		tg.Snapshot(ctx)
+		cancel()
+		counts = append(counts, srv.sim.Stats().ByEndpoint["logitems"])
+	}
+	if counts[0] == 0 || counts[0] >= 120 || counts[len(counts)-1] != 120 || counts[len(counts)-1] != counts[len(counts)-2] {
+		t.Errorf("LogItems requests after each scrape: %v; want a bounded first scrape, then all 120 read once, then none", counts)
+	}
+}

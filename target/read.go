@@ -1,0 +1,290 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/vb365-exporter/vb365_exporter/vb365"
+)
+
+// collect is one read of the server, bounded by ctx. In order:
+//
+//  1. the wanted sessions: the configured ones and, with discovery, those it selects from
+//     the session list (which also serves the configured sessions it holds);
+//  2. each wanted session from the cache or that list, and the rest read, by ID or from the
+//     unfiltered list when that costs the server less (bulk.go);
+//  3. once each, the logs of sessions that ended Failed or Warning;
+//  4. up, from every call of the read; then what is final is kept and what changed logged.
+//
+// The data retrievals are read beside all of this (retrievals.go).
+func (t *Target) collect(ctx context.Context) *Snapshot {
+	cfg := t.config()
+	start := t.now()
+	rec := vb365.NewCallRecorder(200)
+	ctx = vb365.WithCallRecorder(ctx, rec)
+	snap := &Snapshot{Server: cfg.Name, Start: start}
+	calls := &outcomes{}
+	conds := conditions{}
+
+	retrievals := make(chan conditions, 1)
+	go func() { retrievals <- t.readRetrievals(ctx, cfg, snap, calls) }()
+
+	listed := t.wanted(ctx, cfg, snap, calls, conds)
+	t.readSessions(ctx, cfg, snap, listed, calls)
+	t.readLogs(ctx, cfg, snap, calls)
+	for k, line := range <-retrievals {
+		conds[k] = line
+	}
+
+	if !calls.asked {
+		// Everything came from cache: ask the server one cheap question so that `up` still
+		// tells whether it is reachable and accepts our credentials. v6 and v7 tell the
+		// list's length on the way, which the next read strategy decision needs.
+		p, err := t.client.ListSessions(ctx, vb365.ListOptions{Limit: 1})
+		calls.add(err)
+		t.noteListSize(p)
+	}
+	snap.Up = calls.answered
+	if !snap.Up {
+		snap.Err = calls.err
+	}
+	snap.Duration = t.now().Sub(start)
+	snap.Calls = rec.Calls()
+	t.keep(cfg, snap)
+	t.conditions.update(t.logger, causes(snap, conds))
+	return snap
+}
+
+// wanted puts the sessions this read is about into snap, configured ones first, and
+// returns the configured sessions that discovery's list held (ID -> session).
+func (t *Target) wanted(ctx context.Context, cfg Config, snap *Snapshot, calls *outcomes, conds conditions) map[string]vb365.Session {
+	snap.Sessions = make([]SessionResult, len(cfg.Sessions))
+	configured := make(map[string]bool, len(cfg.Sessions))
+	for i, id := range cfg.Sessions {
+		snap.Sessions[i].ID = id
+		configured[id] = true
+	}
+	d := cfg.Discovery
+	if d == nil {
+		t.mu.Lock()
+		t.discovered = nil
+		t.mu.Unlock()
+		return nil
+	}
+	found, dropped, listed, err := t.discover(ctx, d, cfg.Sessions)
+	calls.add(err)
+	snap.Discovery = &DiscoveryResult{Err: err}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err != nil {
+		// The sessions of the last discovery turn into scrape_success 0 rather than
+		// vanishing, which would resolve the alerts on them.
+		for _, id := range t.discovered {
+			if !configured[id] {
+				snap.Sessions = append(snap.Sessions, SessionResult{ID: id, Err: err})
+			}
+		}
+		conds["discovery: "+vb365.Reason(err)] = []any{"msg", "session discovery failed; previously discovered sessions are reported as not read",
+			"reason", vb365.Reason(err), "err", err}
+		return nil
+	}
+	snap.Discovery.Sessions, snap.Discovery.Dropped = len(found), dropped
+	t.discovered = t.discovered[:0]
+	for i := range found {
+		s := found[i]
+		t.discovered = append(t.discovered, s.ID)
+		if !configured[s.ID] {
+			// From the list: they cost no request of their own.
+			snap.Sessions = append(snap.Sessions, SessionResult{ID: s.ID, Session: &s})
+		}
+	}
+	if dropped > 0 {
+		conds["discovery: dropping"] = []any{"msg", "more sessions discovered than max_sessions allows; the oldest are dropped (see vb365_discovery_sessions_dropped)",
+			"max_sessions", d.MaxSessions, "dropped", dropped}
+	}
+	return listed
+}
+
+// readSessions fills the configured sessions from the cache or discovery's list, and reads
+// the rest: from the session list when that costs the server less (see planList), and one
+// GET per session for those still missing, so that a session the list lacks still gets its
+// own answer (a 404 stays that session's).
+func (t *Target) readSessions(ctx context.Context, cfg Config, snap *Snapshot, listed map[string]vb365.Session, calls *outcomes) {
+	var toRead []int
+	t.mu.Lock()
+	for i := range cfg.Sessions {
+		r := &snap.Sessions[i]
+		if e, ok := t.cache[r.ID]; ok && cfg.CacheTTL > 0 && snap.Start.Sub(e.readAt) < cfg.CacheTTL {
+			s := e.session
+			r.Session, r.Cached = &s, true
+		} else if s, ok := listed[r.ID]; ok {
+			r.Session = &s
+		} else {
+			toRead = append(toRead, i)
+		}
+	}
+	size := t.size
+	t.mu.Unlock()
+
+	if planList(t.mode, len(toRead), size) {
+		want := make(map[string]int, len(toRead))
+		for _, i := range toRead {
+			want[snap.Sessions[i].ID] = i
+		}
+		calls.add(t.listRead(ctx, snap, want))
+		rest := toRead[:0]
+		for _, i := range toRead {
+			if snap.Sessions[i].Session == nil {
+				rest = append(rest, i)
+			}
+		}
+		toRead = rest
+	}
+	each(ctx, cfg.MaxConcurrentRequests, toRead, func(i int) {
+		r := &snap.Sessions[i]
+		r.Session, r.Err = t.client.GetSession(ctx, r.ID)
+		calls.add(r.Err)
+	})
+}
+
+// maxLogReads bounds the session logs one read fetches: a first scrape of many finished
+// sessions reads their logs over several scrapes instead of holding this one up.
+const maxLogReads = 50
+
+// readLogs attaches to each session that ended Failed or Warning what its log says: from
+// the logs kept (a finished session's log does not change) or read now, at most maxLogReads
+// of them. A log that cannot be read now is read again by a later scrape.
+func (t *Target) readLogs(ctx context.Context, cfg Config, snap *Snapshot, calls *outcomes) {
+	var toRead []int
+	t.mu.Lock()
+	for i := range snap.Sessions {
+		r := &snap.Sessions[i]
+		if !wantsLog(r.Session) {
+			continue
+		}
+		if l, ok := t.logs[r.ID]; ok {
+			r.Log = l
+		} else if len(toRead) < maxLogReads {
+			toRead = append(toRead, i)
+		}
+	}
+	t.mu.Unlock()
+	each(ctx, cfg.MaxConcurrentRequests, toRead, func(i int) {
+		r := &snap.Sessions[i]
+		items, err := t.client.SessionLogItems(ctx, r.ID)
+		calls.add(err)
+		if err != nil {
+			return
+		}
+		r.Log = summarize(r.Session.Status, items, t.client.Scrub)
+	})
+}
+
+// wantsLog reports whether a session's log says why it failed: it ended Failed or Warning.
+func wantsLog(s *vb365.Session) bool {
+	return s != nil && s.Final() && (s.Status == vb365.StatusFailed || s.Status == vb365.StatusWarning)
+}
+
+func summarize(status string, items []vb365.LogItem, scrub func(string) string) *SessionLog {
+	l := &SessionLog{}
+	for _, it := range items {
+		switch it.Type {
+		case vb365.LogError:
+			l.Errors++
+		case vb365.LogWarning:
+			l.Warnings++
+		}
+	}
+	if why, ok := vb365.PickReason(status, items); ok {
+		// Scrubbed again after collapsing white space, which may join a secret's parts.
+		why.Message = scrub(vb365.ReasonMessage(why.Message))
+		l.Reason = &why
+	}
+	return l
+}
+
+// keep caches the finished configured sessions and the logs read, and forgets what is no
+// longer wanted.
+func (t *Target) keep(cfg Config, snap *Snapshot) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	wanted := make(map[string]bool, len(snap.Sessions))
+	for _, r := range snap.Sessions {
+		wanted[r.ID] = true
+	}
+	for i := range cfg.Sessions {
+		r := &snap.Sessions[i]
+		if r.Session != nil && !r.Cached && cfg.CacheTTL > 0 && r.Session.Final() {
+			t.cache[r.ID] = cacheEntry{session: *r.Session, readAt: snap.Start}
+		}
+	}
+	for _, r := range snap.Sessions {
+		if r.Log != nil {
+			t.logs[r.ID] = r.Log
+		}
+	}
+	for id := range t.cache {
+		if !wanted[id] {
+			delete(t.cache, id)
+		}
+	}
+	for id := range t.logs {
+		if !wanted[id] {
+			delete(t.logs, id)
+		}
+	}
+	t.last = snap
+}
+
+// each runs fn for every index with at most n in flight, and stops starting new ones when
+// ctx ends (the calls themselves end with it too).
+func each(ctx context.Context, n int, idx []int, fn func(int)) {
+	var g errgroup.Group
+	g.SetLimit(max(n, 1))
+	for _, i := range idx {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error { fn(i); return nil })
+	}
+	_ = g.Wait()
+}
+
+// outcomes gathers what the calls of one read came to, for `up`: the API answered when any
+// call got an answer about its request.
+type outcomes struct {
+	mu       sync.Mutex
+	asked    bool
+	answered bool
+	// err is the first failure, the reason given when nothing answered.
+	err error
+}
+
+func (o *outcomes) add(err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.asked = true
+	if apiAnswered(err) {
+		o.answered = true
+	} else if o.err == nil {
+		o.err = err
+	}
+}
+
+// apiAnswered is true when a call reached the API with a valid token and got an answer that
+// is about the request rather than the server's health: 2xx and 4xx other than 401.
+func apiAnswered(err error) bool {
+	if err == nil {
+		return true
+	}
+	var apiErr *vb365.APIError
+	if errors.As(err, &apiErr) && apiErr.Endpoint != "token" {
+		return apiErr.StatusCode < 500 && apiErr.StatusCode != http.StatusUnauthorized
+	}
+	var decErr *vb365.DecodeError
+	return errors.As(err, &decErr) && decErr.Endpoint != "token"
+}
