@@ -3,10 +3,11 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // fuzzFilePassword is the content of the password_file the seeds refer to. It never occurs in
@@ -69,7 +70,7 @@ func FuzzLoad(f *testing.F) {
 			if s.Username == "" || s.Secret() == "" {
 				t.Fatalf("server %q: accepted without username or password", s.Name)
 			}
-			if !contains(APIVersions, s.APIVersion) || s.Timeout <= 0 || s.MaxConcurrentRequests < 1 || s.CacheTTLDuration() < 0 {
+			if !slices.Contains(APIVersions, s.APIVersion) || s.Timeout <= 0 || s.MaxConcurrentRequests < 1 || s.CacheTTLDuration() < 0 {
 				t.Fatalf("server %q: bad settings accepted: %+v", s.Name, s)
 			}
 			for _, id := range s.Sessions {
