@@ -226,8 +226,7 @@ func (l *loader) load(data []byte) *Config {
 		l.errorf("servers", "no servers configured")
 	}
 	names := map[string]string{}
-	for i := range cfg.Servers {
-		path := fmt.Sprintf("servers[%d]", i)
+	for i, path := range l.items("servers", "a server (a mapping)", len(cfg.Servers)) {
 		l.checkServer(&cfg.Servers[i], path)
 		if first, dup := names[cfg.Servers[i].Name]; dup && cfg.Servers[i].Name != "" {
 			l.errorf(path+".name", "duplicate server name %q (first defined at line %d)", cfg.Servers[i].Name, l.lineOf(first))
@@ -310,7 +309,9 @@ func (l *loader) add(line int, path, msg string) {
 		return
 	}
 	l.failed[path] = true
-	l.problems = append(l.problems, &problem{file: l.file, line: line, path: path, msg: msg})
+	// One line per problem, even when a key or a value yaml quotes holds a line break.
+	oneLine := strings.NewReplacer("\n", `\n`, "\r", `\r`)
+	l.problems = append(l.problems, &problem{file: l.file, line: line, path: oneLine.Replace(path), msg: oneLine.Replace(msg)})
 }
 
 func (l *loader) errorf(path, format string, args ...any) {
@@ -329,10 +330,10 @@ func (l *loader) errorf(path, format string, args ...any) {
 }
 
 var (
-	yamlLineRE     = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	unknownFieldRE = regexp.MustCompile(`^field (.*) not found in type \S+$`)
-	duplicateKeyRE = regexp.MustCompile(`^mapping key "(.*)" already defined at line (\d+)$`)
-	cannotDecodeRE = regexp.MustCompile(`^cannot unmarshal (\S+) .*into (\S+)$`)
+	yamlLineRE     = regexp.MustCompile(`(?s)^(?:yaml: )?line (\d+): (.*)$`)
+	unknownFieldRE = regexp.MustCompile(`(?s)^field (.*) not found in type \S+$`)
+	duplicateKeyRE = regexp.MustCompile(`(?s)^mapping key (".*") already defined at line (\d+)$`)
+	cannotDecodeRE = regexp.MustCompile(`(?s)^cannot unmarshal (\S+) .*into (\S+)$`)
 	tabIndentRE    = regexp.MustCompile(`^ *\t`)
 )
 
@@ -364,7 +365,10 @@ func (l *loader) decodeError(msg string) {
 	if k := unknownFieldRE.FindStringSubmatch(msg); k != nil {
 		l.add(line, l.mask(at(key(k[1]))), "unknown key")
 	} else if k := duplicateKeyRE.FindStringSubmatch(msg); k != nil {
-		l.add(line, l.mask(at(key(k[1]))), "key is repeated (first at line "+k[2]+")")
+		name, _ := strconv.Unquote(k[1])
+		path := at(key(name))
+		l.add(line, l.mask(path), "key is repeated (first at line "+k[2]+")")
+		l.failed[strings.TrimSuffix(path, "."+name)] = true // yaml leaves the mapping out
 	} else if k := cannotDecodeRE.FindStringSubmatch(msg); k != nil {
 		path := at(func(e *entry) bool { return e.val.Line == line && e.val.ShortTag() == k[1] })
 		l.add(line, l.mask(path), "must be "+describe(k[2], path))
@@ -618,7 +622,7 @@ func (l *loader) items(path, what string, n int) []string {
 			break
 		}
 		if l.entries[j].val.ShortTag() == "!!null" {
-			l.errorf(p, "must be %s", what)
+			l.add(l.lineOf(p), p, "must be "+what)
 		} else if !l.failed[p] { // yaml dropped it too, and said why
 
 			paths = append(paths, p)
@@ -627,7 +631,7 @@ func (l *loader) items(path, what string, n int) []string {
 	for len(paths) < n { // items reached through an alias
 		paths = append(paths, fmt.Sprintf("%s[%d]", path, len(paths)))
 	}
-	return paths
+	return paths[:n]
 }
 
 // uuids checks and normalises a list of IDs: trimmed, lower-case, each once.

@@ -45,6 +45,11 @@ func FuzzLoad(f *testing.F) {
 			if cfg != nil {
 				t.Fatal("Load returned a config with an error")
 			}
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !strings.HasPrefix(line, path+":") && !strings.HasPrefix(line, "cannot read config file") {
+					t.Fatalf("error line does not start with the file: %q", line)
+				}
+			}
 			// The file's own path is not a secret; drop it so a password that happens to be
 			// a piece of the temp dir's name does not count as a leak.
 			msg := strings.ReplaceAll(err.Error(), dir, "")

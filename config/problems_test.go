@@ -181,3 +181,38 @@ func TestLoadMergeKeys(t *testing.T) {
 		t.Errorf("merged server b = %+v", b)
 	}
 }
+
+// TestLoadDroppedListItems: yaml leaves out of a list the items it cannot decode (a wrong
+// type, a repeated key) and null ones; the items after them still get their own lines.
+func TestLoadDroppedListItems(t *testing.T) {
+	path := writeConfig(t, `servers:
+  - prod
+  - ~
+  - name: x
+    name: y
+  - name: a
+    url: ftp://h
+    username: u
+    password: pw0rd
+    sessions:
+      - [x]
+      - ~
+      - nope
+`)
+	_, err := Load(path)
+	if err == nil {
+		t.Fatal("Load accepted the file")
+	}
+	want := []string{
+		`config.yml:2: servers[0]: must be a mapping`,
+		`config.yml:3: servers[1]: must be a server (a mapping)`,
+		`config.yml:5: servers[2].name: key is repeated (first at line 4)`,
+		`config.yml:7: servers[3].url: "ftp://h" has scheme "ftp"; only http and https are allowed`,
+		`config.yml:11: servers[3].sessions[0]: must be a string`,
+		`config.yml:12: servers[3].sessions[1]: must be a session ID (UUID)`,
+		`config.yml:13: servers[3].sessions[2]: "nope" is not a UUID`,
+	}
+	if got := relErr(err, filepath.Dir(path)); got != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+}
