@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -280,18 +281,14 @@ func serve(ctx context.Context, opts *options, logger log.Logger) int {
 
 // checkConfig is --config.check: load everything a start would load, and say what is wrong.
 // Load's error lists every problem, one `file:line: key: problem` per line, so it is
-// printed as it is, then counted.
+// printed as it is, then its lines are counted.
 func checkConfig(path string, stdout, stderr io.Writer) int {
 	cfg, err := config.Load(path)
 	if err == nil {
 		_, err = targetConfigs(cfg)
 	}
 	if err != nil {
-		n := 1
-		if joined, ok := err.(interface{ Unwrap() []error }); ok {
-			n = len(joined.Unwrap())
-		}
-		fmt.Fprintf(stderr, "%v\n%s: FAILED: %d problem(s)\n", err, path, n)
+		fmt.Fprintf(stderr, "%v\n%s: FAILED: %d problem(s)\n", err, path, strings.Count(err.Error(), "\n")+1)
 		return 1
 	}
 	n := 0

@@ -93,21 +93,23 @@ type Duration model.Duration
 
 func (d Duration) String() string { return model.Duration(d).String() }
 
-// UnmarshalYAML accepts what model.Duration accepts, except negative values.
+// UnmarshalYAML accepts what model.Duration accepts, except negative values. Its messages
+// do not quote the value, which Load could then not mask if it were a password: the line
+// and key point at it.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	var s string
 	if err := n.Decode(&s); err != nil {
 		return err
 	}
-	bad := func(format string) error {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: "+format, n.Line, s)}}
+	bad := func(msg string) error {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", n.Line, msg)}}
 	}
 	if strings.HasPrefix(strings.TrimSpace(s), "-") {
-		return bad("%q must not be negative")
+		return bad("must not be negative")
 	}
 	v, err := model.ParseDuration(s)
 	if err != nil {
-		return bad("not a valid duration string: %q")
+		return bad("must be a duration such as 30s, 5m or 1h")
 	}
 	*d = Duration(v)
 	return nil
@@ -132,34 +134,19 @@ func (t *TLSConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	return &yaml.TypeError{Errors: []string{"tls_config: " + err.Error()}}
 }
 
-// problem is one mistake in the file, so that operators can jump straight to it.
+// problem is one mistake in the file: `file:line: key: problem`, so that operators can
+// jump straight to it.
 type problem struct {
-	file, path, msg string
-	line            int
-}
-
-func (p *problem) Error() string {
-	s := p.file
-	if p.line > 0 {
-		s += ":" + strconv.Itoa(p.line)
-	}
-	if p.path != "" {
-		s += ": " + p.path
-	}
-	return s + ": " + p.msg
+	line int
+	text string
 }
 
 // entry is one key or list item of the file: where it is and what it holds.
 type entry struct {
-	path     string
-	key, val *yaml.Node // key is nil for list items
-}
-
-func (e *entry) line() int {
-	if e.key != nil {
-		return e.key.Line
-	}
-	return e.val.Line
+	path string
+	line int
+	key  *yaml.Node // nil for list items
+	val  *yaml.Node
 }
 
 type loader struct {
@@ -167,7 +154,7 @@ type loader struct {
 	entries   []entry
 	byPath    map[string]int
 	secrets   []string
-	problems  []*problem
+	problems  []problem
 	failed    map[string]bool
 }
 
@@ -185,11 +172,11 @@ func Load(path string) (*Config, error) {
 		return cfg, nil
 	}
 	sort.SliceStable(l.problems, func(i, j int) bool { return l.problems[i].line < l.problems[j].line })
-	errs := make([]error, len(l.problems))
+	lines := make([]string, len(l.problems))
 	for i, p := range l.problems {
-		errs[i] = p
+		lines[i] = p.text
 	}
-	return nil, errors.Join(errs...)
+	return nil, errors.New(strings.Join(lines, "\n"))
 }
 
 func (l *loader) load(data []byte) *Config {
@@ -247,7 +234,7 @@ func (l *loader) walk(n *yaml.Node, path string) {
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			l.addEntry(joinPath(path, n.Content[i].Value), n.Content[i], n.Content[i+1])
+			l.addEntry(strings.TrimPrefix(path+"."+n.Content[i].Value, "."), n.Content[i], n.Content[i+1])
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
@@ -260,15 +247,12 @@ func (l *loader) addEntry(path string, k, v *yaml.Node) {
 	if _, ok := l.byPath[path]; !ok {
 		l.byPath[path] = len(l.entries)
 	}
-	l.entries = append(l.entries, entry{path: path, key: k, val: v})
-	l.walk(v, path)
-}
-
-func joinPath(path, key string) string {
-	if path == "" {
-		return key
+	e := entry{path: path, line: v.Line, key: k, val: v}
+	if k != nil {
+		e.line = k.Line
 	}
-	return path + "." + key
+	l.entries = append(l.entries, e)
+	l.walk(v, path)
 }
 
 // value returns the node written at path, nil when it is absent or null.
@@ -292,7 +276,7 @@ func (l *loader) value(path string) *yaml.Node {
 func (l *loader) lineOf(path string) int {
 	for {
 		if i, ok := l.byPath[path]; ok {
-			return l.entries[i].line()
+			return l.entries[i].line
 		}
 		cut := strings.LastIndexAny(path, ".[")
 		if cut < 0 {
@@ -309,9 +293,16 @@ func (l *loader) add(line int, path, msg string) {
 		return
 	}
 	l.failed[path] = true
+	text := l.file
+	if line > 0 {
+		text += ":" + strconv.Itoa(line)
+	}
+	if path != "" {
+		text += ": " + path
+	}
 	// One line per problem, even when a key or a value yaml quotes holds a line break.
-	oneLine := strings.NewReplacer("\n", `\n`, "\r", `\r`)
-	l.problems = append(l.problems, &problem{file: l.file, line: line, path: oneLine.Replace(path), msg: oneLine.Replace(msg)})
+	text = strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(text + ": " + msg)
+	l.problems = append(l.problems, problem{line: line, text: text})
 }
 
 func (l *loader) errorf(path, format string, args ...any) {
@@ -491,9 +482,9 @@ func (l *loader) checkServer(sc *ServerConfig, path string) {
 	} else if !slices.Contains(APIVersions, sc.APIVersion) {
 		l.errorf(path+".api_version", "%q is not supported (allowed: %s)", sc.APIVersion, strings.Join(APIVersions, ", "))
 	}
-	positive(l, &sc.Timeout, path+".timeout", DefaultTimeout)
-	atLeastOne(l, &sc.MaxConcurrentRequests, path+".max_concurrent_requests", DefaultMaxConcurrentRequests)
-	atLeastOne(l, &sc.MaxRetrievals, path+".max_retrievals", DefaultMaxRetrievals)
+	orDefault(l, &sc.Timeout, path+".timeout", DefaultTimeout)
+	orDefault(l, &sc.MaxConcurrentRequests, path+".max_concurrent_requests", DefaultMaxConcurrentRequests)
+	orDefault(l, &sc.MaxRetrievals, path+".max_retrievals", DefaultMaxRetrievals)
 	if sc.CacheTTL == nil {
 		ttl := DefaultCacheTTL
 		sc.CacheTTL = &ttl
@@ -511,17 +502,9 @@ func (l *loader) checkServer(sc *ServerConfig, path string) {
 	}
 }
 
-// atLeastOne and positive apply the default of a key that is not set, or check it. A key
-// is not set when it is absent or null; a zero written in the file is a mistake.
-func atLeastOne(l *loader, v *int, path string, def int) {
-	if *v == 0 && l.value(path) == nil {
-		*v = def
-	} else if *v < 1 {
-		l.errorf(path, "must be at least 1")
-	}
-}
-
-func positive(l *loader, v *Duration, path string, def Duration) {
+// orDefault applies the default of a count or duration that is not set (absent or null),
+// or checks it: a zero written in the file is a mistake.
+func orDefault[T int | Duration](l *loader, v *T, path string, def T) {
 	if *v == 0 && l.value(path) == nil {
 		*v = def
 	} else if *v <= 0 {

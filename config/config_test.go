@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,17 +235,17 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:    "negative timeout",
 			yaml:    validServer + "    timeout: -5s\n",
-			wantErr: `config.yml:6: servers[0].timeout: "-5s" must not be negative`,
+			wantErr: `config.yml:6: servers[0].timeout: must not be negative`,
 		},
 		{
 			name:    "timeout not a duration",
 			yaml:    validServer + "    timeout: soon\n",
-			wantErr: `config.yml:6: servers[0].timeout: not a valid duration string: "soon"`,
+			wantErr: `config.yml:6: servers[0].timeout: must be a duration such as 30s, 5m or 1h`,
 		},
 		{
 			name:    "zero max_concurrent_requests",
 			yaml:    validServer + "    max_concurrent_requests: 0\n",
-			wantErr: `config.yml:6: servers[0].max_concurrent_requests: must be at least 1`,
+			wantErr: `config.yml:6: servers[0].max_concurrent_requests: must be greater than 0`,
 		},
 		{
 			name:    "max_concurrent_requests not a number",
@@ -254,7 +255,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:    "negative cache_ttl",
 			yaml:    validServer + "    cache_ttl: -1m\n",
-			wantErr: `config.yml:6: servers[0].cache_ttl: "-1m" must not be negative`,
+			wantErr: `config.yml:6: servers[0].cache_ttl: must not be negative`,
 		},
 		{
 			name:    "tls_config fails Validate",
@@ -373,6 +374,32 @@ func TestLoadErrorsNeverContainPassword(t *testing.T) {
 				t.Fatal("Load succeeded, want an error")
 			}
 			if strings.Contains(err.Error(), p) {
+				t.Errorf("error leaks the password: %s", err)
+			}
+		})
+	}
+}
+
+// TestLoadErrorsNeverContainQuotedPassword: a password with a quote or backslash must not
+// leak either in the escaped form a quoted value takes.
+func TestLoadErrorsNeverContainQuotedPassword(t *testing.T) {
+	const p = `Pa"ss\w0rd-9zq`
+	escaped := strconv.Quote(p)
+	escaped = escaped[1 : len(escaped)-1]
+	head := "servers:\n  - name: a\n    url: https://h\n    username: u\n    password: '" + p + "'\n"
+	for name, yml := range map[string]string{
+		"timeout":     head + "    timeout: '" + p + "'\n",
+		"max_age":     head + "    discovery:\n      max_age: '" + p + "'\n",
+		"api_version": head + "    api_version: '" + p + "'\n",
+		"session":     head + "    sessions: ['" + p + "']\n",
+		"regexp":      head + "    discovery:\n      name_regexps: ['(" + p + "']\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(writeConfig(t, yml))
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			if strings.Contains(err.Error(), p) || strings.Contains(err.Error(), escaped) {
 				t.Errorf("error leaks the password: %s", err)
 			}
 		})

@@ -36,8 +36,8 @@ func (d *DiscoveryConfig) Regexps() []*regexp.Regexp {
 }
 
 func (l *loader) checkDiscovery(d *DiscoveryConfig, path string) {
-	positive(l, &d.MaxAge, path+".max_age", DefaultDiscoveryMaxAge)
-	atLeastOne(l, &d.MaxSessions, path+".max_sessions", DefaultDiscoveryMaxSessions)
+	orDefault(l, &d.MaxAge, path+".max_age", DefaultDiscoveryMaxAge)
+	orDefault(l, &d.MaxSessions, path+".max_sessions", DefaultDiscoveryMaxSessions)
 	d.RetrievalIDs = l.uuids(d.RetrievalIDs, path+".retrieval_ids", "retrieval ID")
 	paths := l.items(path+".name_regexps", "a regular expression (a string)", len(d.NameRegexps))
 	for i, re := range d.NameRegexps {

@@ -36,17 +36,17 @@ func TestLoadDiscoveryErrors(t *testing.T) {
 		{
 			name:    "negative max_age",
 			yaml:    validServer + "    discovery:\n      max_age: -1h\n",
-			wantErr: `config.yml:7: servers[0].discovery.max_age: "-1h" must not be negative`,
+			wantErr: `config.yml:7: servers[0].discovery.max_age: must not be negative`,
 		},
 		{
 			name:    "max_age not a duration",
 			yaml:    validServer + "    discovery:\n      max_age: one day\n",
-			wantErr: `config.yml:7: servers[0].discovery.max_age: not a valid duration string: "one day"`,
+			wantErr: `config.yml:7: servers[0].discovery.max_age: must be a duration such as 30s, 5m or 1h`,
 		},
 		{
 			name:    "max_sessions zero",
 			yaml:    validServer + "    discovery:\n      max_sessions: 0\n",
-			wantErr: `config.yml:7: servers[0].discovery.max_sessions: must be at least 1`,
+			wantErr: `config.yml:7: servers[0].discovery.max_sessions: must be greater than 0`,
 		},
 		{
 			name:    "max_sessions not an integer",

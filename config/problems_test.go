@@ -74,14 +74,14 @@ func TestLoadDecodeErrorsDoNotHideOthers(t *testing.T) {
 	want := []string{
 		`config.yml:7: servers[0].tls_config.insecure_skip_verify: must be true or false`,
 		`config.yml:8: servers[0].tls_config.min_version: unknown TLS version: TLS14`,
-		`config.yml:9: servers[0].timeout: not a valid duration string: "soon"`,
-		`config.yml:10: servers[0].cache_ttl: "-1m" must not be negative`,
+		`config.yml:9: servers[0].timeout: must be a duration such as 30s, 5m or 1h`,
+		`config.yml:10: servers[0].cache_ttl: must not be negative`,
 		`config.yml:11: servers[0].max_concurrent_requests: must be an integer`,
-		`config.yml:12: servers[0].max_retrievals: must be at least 1`,
+		`config.yml:12: servers[0].max_retrievals: must be greater than 0`,
 		`config.yml:13: servers[0].api_version: "v9" is not supported (allowed: v6, v7, v8)`,
 		`config.yml:14: servers[1].name: duplicate server name "a" (first defined at line 2)`,
 		`config.yml:16: servers[1].username: must not be empty`,
-		`config.yml:19: servers[1].discovery.max_age: not a valid duration string: "one day"`,
+		`config.yml:19: servers[1].discovery.max_age: must be a duration such as 30s, 5m or 1h`,
 		`config.yml:20: servers[1].discovery.retrieval_ids[0]: must be a retrieval ID (UUID)`,
 		`config.yml:20: servers[1].discovery.retrieval_ids[1]: "nope" is not a UUID`,
 	}
