@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -81,7 +82,7 @@ func targetConfigs(cfg *config.Config) ([]target.Config, error) {
 	out := make([]target.Config, 0, len(cfg.Servers))
 	for i := range cfg.Servers {
 		s := &cfg.Servers[i]
-		tlsConfig, err := promconfig.NewTLSConfig(&s.TLSConfig)
+		tlsConfig, err := promconfig.NewTLSConfig((*promconfig.TLSConfig)(&s.TLSConfig))
 		if err != nil {
 			return nil, fmt.Errorf("servers[%d] (%s): tls_config: %w", i, s.Name, err)
 		}
@@ -302,13 +303,15 @@ func serve(ctx context.Context, opts *options, logger log.Logger) int {
 }
 
 // checkConfig is --config.check: load everything a start would load, and say what is wrong.
+// Load's error lists every problem, one `file:line: key: problem` per line, so it is
+// printed as it is, then its lines are counted.
 func checkConfig(path string, stdout, stderr io.Writer) int {
 	cfg, err := config.Load(path)
 	if err == nil {
 		_, err = targetConfigs(cfg)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: FAILED: %v\n", path, err)
+		fmt.Fprintf(stderr, "%v\n%s: FAILED: %d problem(s)\n", err, path, strings.Count(err.Error(), "\n")+1)
 		return 1
 	}
 	n := 0

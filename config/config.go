@@ -10,8 +10,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,16 +20,16 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Defaults applied by Load when a key is absent.
 const (
 	DefaultAPIVersion            = "v6"
-	DefaultTimeout               = model.Duration(10 * time.Second)
+	DefaultTimeout               = Duration(10 * time.Second)
 	DefaultMaxConcurrentRequests = 8
-	DefaultCacheTTL              = model.Duration(10 * time.Minute)
 	DefaultMaxRetrievals         = 1000
+	DefaultCacheTTL              = Duration(10 * time.Minute)
 )
 
 // APIVersions lists the VB365 REST API versions the exporter speaks.
@@ -44,20 +44,19 @@ type Config struct {
 // scheme://host[:port] (lower-case scheme, no trailing slash), session IDs are lower-case,
 // relative file paths are absolute to the config file's directory, and defaults are filled in.
 type ServerConfig struct {
-	Name                  string               `yaml:"name"`
-	URL                   string               `yaml:"url"`
-	APIVersion            string               `yaml:"api_version"`
-	Username              string               `yaml:"username"`
-	Password              promconfig.Secret    `yaml:"password,omitempty"`
-	PasswordFile          string               `yaml:"password_file,omitempty"`
-	TLSConfig             promconfig.TLSConfig `yaml:"tls_config,omitempty"`
-	Timeout               model.Duration       `yaml:"timeout"`
-	MaxConcurrentRequests int                  `yaml:"max_concurrent_requests"`
-	CacheTTL              *model.Duration      `yaml:"cache_ttl,omitempty"`
-	Sessions              []string             `yaml:"sessions"`
-	Discovery             *DiscoveryConfig     `yaml:"discovery,omitempty"`
-	// MaxRetrievals caps the data retrievals exported per scrape; the rest are dropped.
-	MaxRetrievals int `yaml:"max_retrievals"`
+	Name                  string            `yaml:"name"`
+	URL                   string            `yaml:"url"`
+	APIVersion            string            `yaml:"api_version"`
+	Username              string            `yaml:"username"`
+	Password              promconfig.Secret `yaml:"password,omitempty"`
+	PasswordFile          string            `yaml:"password_file,omitempty"`
+	TLSConfig             TLSConfig         `yaml:"tls_config,omitempty"`
+	Timeout               Duration          `yaml:"timeout"`
+	MaxConcurrentRequests int               `yaml:"max_concurrent_requests"`
+	MaxRetrievals         int               `yaml:"max_retrievals"`
+	CacheTTL              *Duration         `yaml:"cache_ttl,omitempty"`
+	Sessions              []string          `yaml:"sessions"`
+	Discovery             *DiscoveryConfig  `yaml:"discovery,omitempty"`
 
 	// secret is kept unexported so that marshalling the config (e.g. for a status page)
 	// can never expose the content of password_file.
@@ -88,475 +87,468 @@ func (c *Config) Server(name string) (*ServerConfig, bool) {
 	return nil, false
 }
 
-// loadError carries the position of a problem so that operators can jump straight to it.
-type loadError struct {
-	file string
-	line int
-	path string
-	msg  string
+// Duration is a model.Duration whose decoding errors name their line and do not stop the
+// decoder (model.Duration's do), so that one run reports every mistake in the file.
+type Duration model.Duration
+
+func (d Duration) String() string { return model.Duration(d).String() }
+
+// UnmarshalYAML accepts what model.Duration accepts, except negative values. Its messages
+// do not quote the value, which Load could then not mask if it were a password: the line
+// and key point at it.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	bad := func(msg string) error {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", n.Line, msg)}}
+	}
+	if strings.HasPrefix(strings.TrimSpace(s), "-") {
+		return bad("must not be negative")
+	}
+	v, err := model.ParseDuration(s)
+	if err != nil {
+		return bad("must be a duration such as 30s, 5m or 1h")
+	}
+	*d = Duration(v)
+	return nil
 }
 
-func (e *loadError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.file)
-	if e.line > 0 {
-		b.WriteString(":" + strconv.Itoa(e.line))
+// TLSConfig is promconfig.TLSConfig without its UnmarshalYAML, which validates and fails on
+// an unknown TLS version by stopping the decoder; Load checks both with file:line and key.
+// Convert it to use promconfig's functions: (*promconfig.TLSConfig)(&s.TLSConfig).
+type TLSConfig promconfig.TLSConfig
+
+const tlsVersionAbort = "tls_config: unknown TLS version"
+
+func (t *TLSConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	type tlsConfig TLSConfig // named so that type errors say "a mapping"; see describe
+	err := unmarshal((*tlsConfig)(t))
+	var te *yaml.TypeError
+	if err == nil || errors.As(err, &te) {
+		return err
 	}
-	b.WriteString(": ")
-	if e.path != "" {
-		b.WriteString(e.path + ": ")
-	}
-	b.WriteString(e.msg)
-	return b.String()
+	// A TypeError is collected while any other error would end decoding; Load reports
+	// an unknown TLS version itself, with its line, and drops this duplicate.
+	return &yaml.TypeError{Errors: []string{"tls_config: " + err.Error()}}
+}
+
+// problem is one mistake in the file: `file:line: key: problem`, so that operators can
+// jump straight to it.
+type problem struct {
+	line int
+	text string
+}
+
+// entry is one key or list item of the file: where it is and what it holds.
+type entry struct {
+	path string
+	line int
+	key  *yaml.Node // nil for list items
+	val  *yaml.Node
+}
+
+type loader struct {
+	file, dir string
+	entries   []entry
+	byPath    map[string]int
+	secrets   []string
+	problems  []problem
+	failed    map[string]bool
 }
 
 // Load reads, strictly decodes, applies defaults to and validates the file at path, and
-// reads every password_file. Errors name the file, the line (when known) and the key path,
-// and never contain a password.
+// reads every password_file and TLS file. The error lists every problem found, one per
+// line, each naming the file, the line and the key, and never contains a password.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read config file: %w", err)
 	}
-	l := &loader{file: path, dir: filepath.Dir(path)}
-	return l.load(data)
-}
-
-type loader struct {
-	file    string
-	dir     string
-	secrets []string
-}
-
-func (l *loader) errorf(n *yaml.Node, path, format string, args ...any) error {
-	line := 0
-	if n != nil {
-		line = n.Line
+	l := &loader{file: path, dir: filepath.Dir(path), byPath: map[string]int{}, failed: map[string]bool{}}
+	cfg := l.load(data)
+	if len(l.problems) == 0 {
+		return cfg, nil
 	}
+	sort.SliceStable(l.problems, func(i, j int) bool { return l.problems[i].line < l.problems[j].line })
+	lines := make([]string, len(l.problems))
+	for i, p := range l.problems {
+		lines[i] = p.text
+	}
+	return nil, errors.New(strings.Join(lines, "\n"))
+}
+
+func (l *loader) load(data []byte) *Config {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc, extra yaml.Node
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		l.syntaxError(data, err)
+		return nil
+	}
+	if err := dec.Decode(&extra); err == nil {
+		l.add(extra.Line, "", "only one YAML document is allowed")
+		return nil
+	} else if !errors.Is(err, io.EOF) {
+		l.syntaxError(data, err)
+		return nil
+	}
+	l.walk(&doc, "")
+
+	cfg := &Config{}
+	dec = yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(cfg)
+	l.collectSecrets(cfg)
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		for _, msg := range te.Errors {
+			l.decodeError(msg)
+		}
+	} else if err != nil && !errors.Is(err, io.EOF) {
+		l.errorf("", "%s", err)
+	}
+
+	if len(cfg.Servers) == 0 && len(l.problems) == 0 {
+		l.errorf("servers", "no servers configured")
+	}
+	names := map[string]string{}
+	for i, path := range l.items("servers", "a server (a mapping)", len(cfg.Servers)) {
+		l.checkServer(&cfg.Servers[i], path)
+		if first, dup := names[cfg.Servers[i].Name]; dup && cfg.Servers[i].Name != "" {
+			l.errorf(path+".name", "duplicate server name %q (first defined at line %d)", cfg.Servers[i].Name, l.lineOf(first))
+		}
+		names[cfg.Servers[i].Name] = path + ".name"
+	}
+	return cfg
+}
+
+// walk records where every key and list item is, by path, so that a check made on the
+// decoded structs can name its line. Aliases are not followed: a problem under one is
+// reported at the alias.
+func (l *loader) walk(n *yaml.Node, path string) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			l.addEntry(path, nil, c)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			l.addEntry(strings.TrimPrefix(path+"."+n.Content[i].Value, "."), n.Content[i], n.Content[i+1])
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			l.addEntry(fmt.Sprintf("%s[%d]", path, i), nil, c)
+		}
+	}
+}
+
+func (l *loader) addEntry(path string, k, v *yaml.Node) {
+	if _, ok := l.byPath[path]; !ok {
+		l.byPath[path] = len(l.entries)
+	}
+	e := entry{path: path, line: v.Line, key: k, val: v}
+	if k != nil {
+		e.line = k.Line
+	}
+	l.entries = append(l.entries, e)
+	l.walk(v, path)
+}
+
+// value returns the node written at path, nil when it is absent or null.
+func (l *loader) value(path string) *yaml.Node {
+	i, ok := l.byPath[path]
+	if !ok {
+		return nil
+	}
+	v := l.entries[i].val
+	for v.Kind == yaml.AliasNode {
+		v = v.Alias
+	}
+	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
+		return nil
+	}
+	return v
+}
+
+// lineOf returns the line of path or, when it is not written (a missing key, a value
+// reached through an alias), of its closest written parent.
+func (l *loader) lineOf(path string) int {
+	for {
+		if i, ok := l.byPath[path]; ok {
+			return l.entries[i].line
+		}
+		cut := strings.LastIndexAny(path, ".[")
+		if cut < 0 {
+			return 0
+		}
+		path = path[:cut]
+	}
+}
+
+// add records a problem at an explicit line; errorf at the line of path. Only the first
+// problem of a path is kept: a value that failed to decode is not also "missing".
+func (l *loader) add(line int, path, msg string) {
+	if l.failed[path] && path != "" {
+		return
+	}
+	l.failed[path] = true
+	text := l.file
+	if line > 0 {
+		text += ":" + strconv.Itoa(line)
+	}
+	if path != "" {
+		text += ": " + path
+	}
+	// One line per problem, even when a key or a value yaml quotes holds a line break.
+	text = strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(text + ": " + msg)
+	l.problems = append(l.problems, problem{line: line, text: text})
+}
+
+func (l *loader) errorf(path, format string, args ...any) {
 	// Values are echoed to make messages actionable; a password pasted into the wrong
 	// field must still not leak, so every known secret is masked in them. Only the echoed
 	// values are masked, not our own wording, which a very short password would mangle.
 	for i, a := range args {
 		switch v := a.(type) {
 		case string:
-			args[i] = maskSecrets(v, l.secrets)
+			args[i] = l.mask(v)
 		case error:
-			args[i] = maskSecrets(v.Error(), l.secrets)
+			args[i] = l.mask(v.Error())
 		}
 	}
-	return &loadError{file: l.file, line: line, path: path, msg: fmt.Sprintf(format, args...)}
+	l.add(l.lineOf(path), path, fmt.Sprintf(format, args...))
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var (
+	yamlLineRE     = regexp.MustCompile(`(?s)^(?:yaml: )?line (\d+): (.*)$`)
+	unknownFieldRE = regexp.MustCompile(`(?s)^field (.*) not found in type \S+$`)
+	duplicateKeyRE = regexp.MustCompile(`(?s)^mapping key (".*") already defined at line (\d+)$`)
+	cannotDecodeRE = regexp.MustCompile(`(?s)^cannot unmarshal (\S+) .*into (\S+)$`)
+	tabIndentRE    = regexp.MustCompile(`^ *\t`)
+)
 
-func (l *loader) load(data []byte) (*Config, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, l.errorf(nil, "", "no servers configured")
+// decodeError turns one of yaml's "line N: ..." messages into a problem naming its key.
+// The key is that of the entry on the line the message is about: the key it names, or the
+// value of the YAML type it could not decode; the deepest one when several match.
+func (l *loader) decodeError(msg string) {
+	m := yamlLineRE.FindStringSubmatch(msg)
+	if m == nil {
+		if !strings.HasPrefix(msg, tlsVersionAbort) {
+			l.errorf("", "%s", msg)
 		}
-		return nil, l.syntaxError(err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, l.errorf(&extra, "", "only one YAML document is allowed")
-	} else if !errors.Is(err, io.EOF) {
-		return nil, l.syntaxError(err)
-	}
-
-	root := resolve(&doc)
-	if root.Kind == yaml.DocumentNode {
-		if len(root.Content) == 0 {
-			return nil, l.errorf(nil, "", "no servers configured")
-		}
-		root = resolve(root.Content[0])
-	}
-	if isNull(root) {
-		return nil, l.errorf(nil, "", "no servers configured")
-	}
-	l.collectSecrets(root)
-	if root.Kind != yaml.MappingNode {
-		return nil, l.errorf(root, "", "the top level must be a mapping with a servers key")
-	}
-
-	cfg := &Config{}
-	var serversNode, serversKey *yaml.Node
-	seen := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], root.Content[i+1]
-		if err := l.checkKey(k, "", seen); err != nil {
-			return nil, err
-		}
-		if k.Value != "servers" {
-			return nil, l.errorf(k, "", "unknown key %q", k.Value)
-		}
-		serversKey, serversNode = k, resolve(v)
-	}
-	if serversNode == nil || isNull(serversNode) {
-		return nil, l.errorf(serversKey, "", "no servers configured")
-	}
-	if serversNode.Kind != yaml.SequenceNode {
-		return nil, l.errorf(serversNode, "servers", "must be a list of servers")
-	}
-	if len(serversNode.Content) == 0 {
-		return nil, l.errorf(serversNode, "servers", "no servers configured")
-	}
-
-	names := map[string]*yaml.Node{}
-	for i, sn := range serversNode.Content {
-		path := fmt.Sprintf("servers[%d]", i)
-		sc, nameNode, err := l.loadServer(resolve(sn), path)
-		if err != nil {
-			return nil, err
-		}
-		if first, dup := names[sc.Name]; dup {
-			return nil, l.errorf(nameNode, path+".name", "duplicate server name %q (first defined at line %d)", sc.Name, first.Line)
-		}
-		names[sc.Name] = nameNode
-		cfg.Servers = append(cfg.Servers, *sc)
-	}
-	return cfg, nil
-}
-
-func (l *loader) syntaxError(err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		err = errors.New(te.Errors[0])
-	}
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &loadError{file: l.file, line: line, msg: "invalid YAML: " + m[2]}
-	}
-	return &loadError{file: l.file, msg: "invalid YAML: " + msg}
-}
-
-// collectSecrets gathers every password the file refers to, best effort and before any
-// validation, so that an error raised anywhere later can be scrubbed of them.
-func (l *loader) collectSecrets(root *yaml.Node) {
-	add := func(s string) {
-		if s != "" {
-			l.secrets = append(l.secrets, s)
-		}
-	}
-	servers := mappingValue(root, "servers")
-	if servers == nil || servers.Kind != yaml.SequenceNode {
 		return
 	}
-	for _, s := range servers.Content {
-		s = resolve(s)
-		if p := mappingValue(s, "password"); p != nil && p.Kind == yaml.ScalarNode {
-			add(p.Value)
-		}
-		if pf := mappingValue(s, "password_file"); pf != nil && pf.Kind == yaml.ScalarNode && pf.Value != "" {
-			if b, err := os.ReadFile(promconfig.JoinDir(l.dir, pf.Value)); err == nil {
-				add(trimNewline(string(b)))
+	line, _ := strconv.Atoi(m[1])
+	msg = m[2]
+	at := func(match func(e *entry) bool) (path string) {
+		for i := range l.entries {
+			if match(&l.entries[i]) {
+				path = l.entries[i].path
 			}
 		}
-		if tls := mappingValue(s, "tls_config"); tls != nil {
-			if k := mappingValue(tls, "key"); k != nil && k.Kind == yaml.ScalarNode {
-				add(k.Value)
+		return path
+	}
+	key := func(name string) func(e *entry) bool {
+		return func(e *entry) bool { return e.key != nil && e.key.Line == line && e.key.Value == name }
+	}
+	// Paths are masked too: an unknown key may be a password pasted one line too high.
+	if k := unknownFieldRE.FindStringSubmatch(msg); k != nil {
+		l.add(line, l.mask(at(key(k[1]))), "unknown key")
+	} else if k := duplicateKeyRE.FindStringSubmatch(msg); k != nil {
+		name, _ := strconv.Unquote(k[1])
+		path := at(key(name))
+		l.add(line, l.mask(path), "key is repeated (first at line "+k[2]+")")
+		l.failed[strings.TrimSuffix(path, "."+name)] = true // yaml leaves the mapping out
+	} else if k := cannotDecodeRE.FindStringSubmatch(msg); k != nil {
+		path := at(func(e *entry) bool { return e.val.Line == line && e.val.ShortTag() == k[1] })
+		l.add(line, l.mask(path), "must be "+describe(k[2], path))
+	} else { // Duration's own messages, about a scalar
+		path := at(func(e *entry) bool { return e.val.Line == line && e.val.Kind == yaml.ScalarNode })
+		l.add(line, l.mask(path), l.mask(msg))
+	}
+}
+
+// describe says what a Go type yaml could not decode into takes, without echoing the
+// value: yaml quotes it cut short, which masking could not recognise as a password.
+func describe(goType, path string) string {
+	switch {
+	case path == "":
+		return "a mapping with a servers key"
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case goType == "bool":
+		return "true or false"
+	case goType == "int":
+		return "an integer"
+	case strings.HasSuffix(goType, "Config"), strings.HasSuffix(goType, "tlsConfig"):
+		return "a mapping"
+	}
+	return "a string" // string, and promconfig.Secret's "config.plain"
+}
+
+// syntaxError reports a YAML syntax error at the line that is wrong. yaml names the line
+// where the enclosing block starts (a bad indent three lines further down gets "line 1"), so
+// the shortest prefix of the file that fails the same way is searched for: it ends at the
+// culprit. Bisection keeps that to a few parses, however long the file.
+func (l *loader) syntaxError(data []byte, err error) {
+	line, msg := splitLine(err)
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	fails := func(n int) bool {
+		dec := yaml.NewDecoder(bytes.NewReader(bytes.Join(lines[:n], nil)))
+		for {
+			var node yaml.Node
+			if err := dec.Decode(&node); err != nil {
+				_, m := splitLine(err)
+				return !errors.Is(err, io.EOF) && m == msg
 			}
 		}
 	}
+	if lo, hi := max(line, 1)-1, len(lines); lo+1 < hi {
+		for lo+1 < hi {
+			if mid := (lo + hi) / 2; fails(mid) {
+				hi = mid
+			} else {
+				lo = mid
+			}
+		}
+		line = hi
+	}
+	if line > 0 && line <= len(lines) && tabIndentRE.Match(lines[line-1]) {
+		msg = "a tab in the indentation (YAML indents with spaces only)"
+	}
+	l.add(line, "", "invalid YAML: "+msg)
+}
+
+func splitLine(err error) (int, string) {
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return line, m[2]
+	}
+	return 0, strings.TrimPrefix(err.Error(), "yaml: ")
+}
+
+// collectSecrets gathers every password the file refers to, before any check, so that
+// every error can be scrubbed of them.
+func (l *loader) collectSecrets(cfg *Config) {
+	for _, s := range cfg.Servers {
+		l.secrets = append(l.secrets, string(s.Password), string(s.TLSConfig.Key))
+		if s.PasswordFile != "" {
+			if b, err := os.ReadFile(promconfig.JoinDir(l.dir, s.PasswordFile)); err == nil {
+				l.secrets = append(l.secrets, trimNewline(string(b)))
+			}
+		}
+	}
+	l.secrets = slices.DeleteFunc(l.secrets, func(s string) bool { return s == "" })
 	// Longest first, so that a password containing another one is masked whole.
 	sort.Slice(l.secrets, func(i, j int) bool { return len(l.secrets[i]) > len(l.secrets[j]) })
 }
 
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return resolve(n.Content[i+1])
-		}
-	}
-	return nil
-}
-
-func (l *loader) mask(s string) string { return maskSecrets(s, l.secrets) }
-
-func maskSecrets(s string, secrets []string) string {
-	for _, sec := range secrets {
+func (l *loader) mask(s string) string {
+	for _, sec := range l.secrets {
 		s = strings.ReplaceAll(s, sec, "<secret>")
 	}
 	return s
 }
 
-func resolve(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	return n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
-}
-
-// checkKey rejects non-string and repeated keys; yaml.v3 only catches repeats while
-// decoding into a struct, and we decode field by field.
-func (l *loader) checkKey(k *yaml.Node, path string, seen map[string]*yaml.Node) error {
-	if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
-		return l.errorf(k, path, "keys must be strings")
-	}
-	if first, dup := seen[k.Value]; dup {
-		return l.errorf(k, path, "key %q is repeated (first at line %d)", k.Value, first.Line)
-	}
-	seen[k.Value] = k
-	return nil
-}
-
-// yamlFields maps yaml keys to struct field indexes, honouring the yaml tags.
-func yamlFields(t reflect.Type) map[string]int {
-	fields := map[string]int{}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag, ok := f.Tag.Lookup("yaml")
-		if !ok || !f.IsExported() {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if name == "" || name == "-" {
-			continue
-		}
-		fields[name] = i
-	}
-	return fields
-}
-
-var (
-	serverFields = yamlFields(reflect.TypeFor[ServerConfig]())
-	tlsFields    = yamlFields(reflect.TypeFor[promconfig.TLSConfig]())
-)
-
-// decodeStruct decodes a mapping key by key into the struct behind ptr, rejecting unknown
-// and repeated keys, so that each error can point at its own line and key path.
-// It returns the key nodes that were present.
-func (l *loader) decodeStruct(n *yaml.Node, path string, ptr any, fields map[string]int, kind string) (map[string]*yaml.Node, error) {
-	if n.Kind != yaml.MappingNode {
-		return nil, l.errorf(n, path, "must be a mapping (%s)", kind)
-	}
-	rv := reflect.ValueOf(ptr).Elem()
-	seen := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], resolve(n.Content[i+1])
-		if err := l.checkKey(k, path, seen); err != nil {
-			return nil, err
-		}
-		idx, ok := fields[k.Value]
-		if !ok {
-			return nil, l.errorf(k, path, "unknown key %q", k.Value)
-		}
-		keyPath := joinPath(path, k.Value)
-		if isNull(v) {
-			continue
-		}
-		if err := l.decodeValue(v, keyPath, rv.Field(idx)); err != nil {
-			return nil, err
-		}
-	}
-	return seen, nil
-}
-
-func joinPath(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-// negativeDurationRE catches negative durations before model.ParseDuration turns them into
-// a less helpful "not a valid duration string".
-var negativeDurationRE = regexp.MustCompile(`^\s*-`)
-
-var durationType = reflect.TypeFor[model.Duration]()
-
-func describeType(t reflect.Type) string {
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "an integer"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice:
-		return "a list"
-	case reflect.Map, reflect.Struct:
-		return "a mapping"
-	default:
-		return "a string"
-	}
-}
-
-func (l *loader) decodeValue(v *yaml.Node, path string, field reflect.Value) error {
-	ft := field.Type()
-	if ft == durationType || (ft.Kind() == reflect.Pointer && ft.Elem() == durationType) {
-		if v.Kind == yaml.ScalarNode && negativeDurationRE.MatchString(v.Value) {
-			return l.errorf(v, path, "%q must not be negative", v.Value)
-		}
-	}
-	if err := v.Decode(field.Addr().Interface()); err != nil {
-		// yaml.v3 type errors quote a truncated value, which masking could not recognise,
-		// so they are replaced by a description of the expected type.
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			return l.errorf(v, path, "must be %s", describeType(ft))
-		}
-		return l.errorf(v, path, "%s", err)
-	}
-	return nil
-}
-
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
-func (l *loader) loadServer(n *yaml.Node, path string) (*ServerConfig, *yaml.Node, error) {
-	sc := &ServerConfig{}
-	if n.Kind != yaml.MappingNode {
-		return nil, nil, l.errorf(n, path, "must be a mapping (a server)")
-	}
-	// tls_config and sessions need positions of their own elements, so they are decoded
-	// separately below.
-	var tlsNode, sessionsNode, discoveryNode *yaml.Node
-	stripped := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
-	seen := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if err := l.checkKey(k, path, seen); err != nil {
-			return nil, nil, err
+// checkServer validates a decoded server and fills in its defaults.
+func (l *loader) checkServer(sc *ServerConfig, path string) {
+	required := func(key, v string) bool {
+		if v != "" {
+			return true
 		}
-		switch k.Value {
-		case "tls_config":
-			tlsNode = resolve(v)
-		case "sessions":
-			sessionsNode = resolve(v)
-		case "discovery":
-			discoveryNode = resolve(v)
-		default:
-			stripped.Content = append(stripped.Content, k, v)
+		if l.value(path+"."+key) == nil {
+			l.errorf(path+"."+key, "is required")
+		} else {
+			l.errorf(path+"."+key, "must not be empty")
+		}
+		return false
+	}
+	if required("name", sc.Name) && (!model.LabelValue(sc.Name).IsValid() || !utf8.ValidString(sc.Name)) {
+		l.errorf(path+".name", "is not a valid label value")
+	}
+	if required("url", sc.URL) {
+		if norm, msg := validateURL(sc.URL, l.mask); msg != "" {
+			l.add(l.lineOf(path+".url"), path+".url", msg)
+		} else {
+			sc.URL = norm
 		}
 	}
-	keys, err := l.decodeStruct(stripped, path, sc, serverFields, "a server")
-	if err != nil {
-		return nil, nil, err
-	}
-	valueOf := func(key string) *yaml.Node {
-		return mappingValue(n, key)
-	}
-
-	// Required keys.
-	for _, key := range []string{"name", "url", "username"} {
-		if _, ok := keys[key]; !ok {
-			return nil, nil, l.errorf(n, path, "missing required key %q", key)
-		}
-	}
-	nameNode := valueOf("name")
-	if sc.Name == "" {
-		return nil, nil, l.errorf(nameNode, path+".name", "must not be empty (it is the server label value)")
-	}
-	if !model.LabelValue(sc.Name).IsValid() || !utf8.ValidString(sc.Name) {
-		return nil, nil, l.errorf(nameNode, path+".name", "is not a valid label value")
-	}
-	normURL, msg := validateURL(sc.URL, l.mask)
-	if msg != "" {
-		u := valueOf("url")
-		return nil, nil, &loadError{file: l.file, line: u.Line, path: path + ".url", msg: msg}
-	}
-	sc.URL = normURL
-	if sc.Username == "" {
-		return nil, nil, l.errorf(valueOf("username"), path+".username", "must not be empty")
-	}
-
+	required("username", sc.Username)
 	if sc.APIVersion == "" {
 		sc.APIVersion = DefaultAPIVersion
-	} else if !contains(APIVersions, sc.APIVersion) {
-		return nil, nil, l.errorf(valueOf("api_version"), path+".api_version", "%q is not supported (allowed: %s)", sc.APIVersion, strings.Join(APIVersions, ", "))
+	} else if !slices.Contains(APIVersions, sc.APIVersion) {
+		l.errorf(path+".api_version", "%q is not supported (allowed: %s)", sc.APIVersion, strings.Join(APIVersions, ", "))
 	}
-
-	if _, ok := keys["timeout"]; !ok {
-		sc.Timeout = DefaultTimeout
-	} else if sc.Timeout <= 0 {
-		return nil, nil, l.errorf(valueOf("timeout"), path+".timeout", "must be greater than 0")
-	}
-	if _, ok := keys["max_concurrent_requests"]; !ok {
-		sc.MaxConcurrentRequests = DefaultMaxConcurrentRequests
-	} else if sc.MaxConcurrentRequests < 1 {
-		return nil, nil, l.errorf(valueOf("max_concurrent_requests"), path+".max_concurrent_requests", "must be at least 1")
-	}
-	if _, ok := keys["max_retrievals"]; !ok {
-		sc.MaxRetrievals = DefaultMaxRetrievals
-	} else if sc.MaxRetrievals < 1 {
-		return nil, nil, l.errorf(valueOf("max_retrievals"), path+".max_retrievals", "must be at least 1")
-	}
+	orDefault(l, &sc.Timeout, path+".timeout", DefaultTimeout)
+	orDefault(l, &sc.MaxConcurrentRequests, path+".max_concurrent_requests", DefaultMaxConcurrentRequests)
+	orDefault(l, &sc.MaxRetrievals, path+".max_retrievals", DefaultMaxRetrievals)
 	if sc.CacheTTL == nil {
 		ttl := DefaultCacheTTL
 		sc.CacheTTL = &ttl
 	}
-
-	if err := l.resolvePassword(sc, n, path, keys); err != nil {
-		return nil, nil, err
-	}
-
-	if tlsNode != nil && !isNull(tlsNode) {
-		tlsPath := path + ".tls_config"
-		if _, err := l.decodeStruct(tlsNode, tlsPath, &sc.TLSConfig, tlsFields, "tls_config"); err != nil {
-			return nil, nil, err
+	l.resolvePassword(sc, path)
+	l.checkTLS(&sc.TLSConfig, path+".tls_config")
+	sc.Sessions = l.uuids(sc.Sessions, path+".sessions", "session ID")
+	if _, written := l.byPath[path+".discovery"]; written || sc.Discovery != nil {
+		// A present but empty block (`discovery:`) turns discovery on with defaults:
+		// writing the key is the intent.
+		if sc.Discovery == nil {
+			sc.Discovery = &DiscoveryConfig{}
 		}
-		sc.TLSConfig.SetDirectory(l.dir)
-		if err := sc.TLSConfig.Validate(); err != nil {
-			return nil, nil, l.errorf(tlsNode, tlsPath, "%s", err)
-		}
+		l.checkDiscovery(sc.Discovery, path+".discovery")
 	}
-
-	if sessionsNode != nil && !isNull(sessionsNode) {
-		if err := l.loadSessions(sc, sessionsNode, path+".sessions"); err != nil {
-			return nil, nil, err
-		}
-	}
-	if discoveryNode != nil {
-		if sc.Discovery, err = l.loadDiscovery(discoveryNode, path+".discovery"); err != nil {
-			return nil, nil, err
-		}
-	}
-	return sc, nameNode, nil
 }
 
-func (l *loader) resolvePassword(sc *ServerConfig, n *yaml.Node, path string, keys map[string]*yaml.Node) error {
-	hasPw, hasFile := sc.Password != "", sc.PasswordFile != ""
-	switch {
-	case hasPw && hasFile:
-		at := keys["password_file"]
-		if keys["password"].Line > at.Line {
-			at = keys["password"]
-		}
-		return l.errorf(at, path, "password and password_file are mutually exclusive")
-	case !hasPw && !hasFile:
-		return l.errorf(n, path, "one of password or password_file is required")
-	case hasPw:
-		sc.secret = string(sc.Password)
-		return nil
+// orDefault applies the default of a count or duration that is not set (absent or null),
+// or checks it: a zero written in the file is a mistake.
+func orDefault[T int | Duration](l *loader, v *T, path string, def T) {
+	if *v == 0 && l.value(path) == nil {
+		*v = def
+	} else if *v <= 0 {
+		l.errorf(path, "must be greater than 0")
 	}
-	pfNode := mappingValue(n, "password_file")
+}
+
+func (l *loader) resolvePassword(sc *ServerConfig, path string) {
+	switch {
+	case sc.Password != "" && sc.PasswordFile != "":
+		later := path + ".password_file"
+		if l.lineOf(path+".password") > l.lineOf(later) {
+			later = path + ".password"
+		}
+		l.errorf(later, "password and password_file are mutually exclusive")
+		return
+	case sc.Password != "":
+		sc.secret = string(sc.Password)
+		return
+	case sc.PasswordFile == "":
+		if !l.failed[path+".password"] && !l.failed[path+".password_file"] {
+			l.errorf(path+".password", "one of password or password_file is required")
+		}
+		return
+	}
+	pfPath := path + ".password_file"
 	sc.PasswordFile = promconfig.JoinDir(l.dir, sc.PasswordFile)
 	b, err := os.ReadFile(sc.PasswordFile)
 	if err != nil {
-		// fs.PathError already names the file; keep only the reason to avoid repeating it.
-		reason := err.Error()
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			reason = pe.Err.Error()
-		}
-		return l.errorf(pfNode, path+".password_file", "cannot read password file %q: %s", sc.PasswordFile, reason)
+		l.errorf(pfPath, "cannot read password file %q: %s", sc.PasswordFile, reason(err))
+		return
 	}
-	sc.secret = trimNewline(string(b))
-	if sc.secret == "" {
-		return l.errorf(pfNode, path+".password_file", "password file %q is empty", sc.PasswordFile)
+	if sc.secret = trimNewline(string(b)); sc.secret == "" {
+		l.errorf(pfPath, "password file %q is empty", sc.PasswordFile)
 	}
-	return nil
+}
+
+// reason drops the path from an fs.PathError, which the message already names.
+func reason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 // trimNewline drops the single line ending editors and `echo` append, keeping any other
@@ -568,37 +560,86 @@ func trimNewline(s string) string {
 	return strings.TrimSuffix(s, "\n")
 }
 
-func (l *loader) loadSessions(sc *ServerConfig, n *yaml.Node, path string) error {
-	if n.Kind != yaml.SequenceNode {
-		return l.errorf(n, path, "must be a list of session IDs")
-	}
-	seen := map[string]*yaml.Node{}
-	for i, item := range n.Content {
-		item = resolve(item)
-		itemPath := fmt.Sprintf("%s[%d]", path, i)
-		if item.Kind != yaml.ScalarNode || isNull(item) {
-			return l.errorf(item, itemPath, "must be a session ID (UUID)")
+// checkTLS checks what promconfig would only find when the first scrape builds the client:
+// the TLS versions, that each file is readable, and that together they make a TLS config.
+func (l *loader) checkTLS(t *TLSConfig, path string) {
+	ok := true
+	for _, key := range []string{"min_version", "max_version"} {
+		if v := l.value(path + "." + key); v != nil && v.Kind == yaml.ScalarNode {
+			if _, known := promconfig.TLSVersions[v.Value]; !known {
+				l.errorf(path+"."+key, "unknown TLS version: %s", v.Value)
+				ok = false
+			}
 		}
-		id := strings.ToLower(strings.TrimSpace(item.Value))
+	}
+	pt := (*promconfig.TLSConfig)(t)
+	pt.SetDirectory(l.dir)
+	if err := pt.Validate(); err != nil { // promconfig's wording, nothing to mask
+		l.add(l.lineOf(path), path, err.Error())
+		return
+	}
+	for _, f := range []struct{ key, file string }{{"ca_file", t.CAFile}, {"cert_file", t.CertFile}, {"key_file", t.KeyFile}} {
+		if f.file == "" {
+			continue
+		}
+		if _, err := os.ReadFile(f.file); err != nil {
+			l.errorf(path+"."+f.key, "cannot read %q: %s", f.file, reason(err))
+			ok = false
+		}
+	}
+	if ok {
+		if _, err := promconfig.NewTLSConfig(pt); err != nil {
+			l.errorf(path, "%s", err)
+		}
+	}
+}
+
+// items reports the null items of the list at path, which yaml drops while decoding as it
+// drops those it could not decode, and returns the paths of the n others, in order.
+func (l *loader) items(path, what string, n int) []string {
+	var paths []string
+	for i := 0; ; i++ {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		j, ok := l.byPath[p]
+		if !ok {
+			break
+		}
+		if l.entries[j].val.ShortTag() == "!!null" {
+			l.add(l.lineOf(p), p, "must be "+what)
+		} else if !l.failed[p] { // yaml dropped it too, and said why
+
+			paths = append(paths, p)
+		}
+	}
+	for len(paths) < n { // items reached through an alias
+		paths = append(paths, fmt.Sprintf("%s[%d]", path, len(paths)))
+	}
+	return paths[:n]
+}
+
+// uuids checks and normalises a list of IDs: trimmed, lower-case, each once.
+func (l *loader) uuids(ids []string, path, what string) []string {
+	seen := map[string]string{}
+	paths := l.items(path, "a "+what+" (UUID)", len(ids))
+	for i, raw := range ids {
+		itemPath := paths[i]
+		id := strings.ToLower(strings.TrimSpace(raw))
+		ids[i] = id
 		if !uuidRE.MatchString(id) {
-			return l.errorf(item, itemPath, "%q is not a UUID", item.Value)
+			l.errorf(itemPath, "%q is not a UUID", raw)
+		} else if first, dup := seen[id]; dup {
+			l.errorf(itemPath, "duplicate %s %q (first at line %d)", what, id, l.lineOf(first))
+		} else {
+			seen[id] = itemPath
 		}
-		if first, dup := seen[id]; dup {
-			return l.errorf(item, itemPath, "duplicate session ID %q (first at line %d)", id, first.Line)
-		}
-		seen[id] = item
-		sc.Sessions = append(sc.Sessions, id)
 	}
-	return nil
+	return ids
 }
 
 // validateURL checks that raw is just the API's base and returns it as scheme://host[:port],
 // or a problem description with echoed values passed through mask. The value is not echoed
 // at all when it carries user information, since that is a credential.
 func validateURL(raw string, mask func(string) string) (norm, problem string) {
-	if raw == "" {
-		return "", "must not be empty"
-	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		var ue *url.Error
@@ -626,13 +667,4 @@ func validateURL(raw string, mask func(string) string) (norm, problem string) {
 		return "", q + " must not have a fragment"
 	}
 	return u.Scheme + "://" + u.Host, ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

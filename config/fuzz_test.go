@@ -3,10 +3,11 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // fuzzFilePassword is the content of the password_file the seeds refer to. It never occurs in
@@ -44,6 +45,11 @@ func FuzzLoad(f *testing.F) {
 			if cfg != nil {
 				t.Fatal("Load returned a config with an error")
 			}
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !strings.HasPrefix(line, path+":") && !strings.HasPrefix(line, "cannot read config file") {
+					t.Fatalf("error line does not start with the file: %q", line)
+				}
+			}
 			// The file's own path is not a secret; drop it so a password that happens to be
 			// a piece of the temp dir's name does not count as a leak.
 			msg := strings.ReplaceAll(err.Error(), dir, "")
@@ -69,7 +75,7 @@ func FuzzLoad(f *testing.F) {
 			if s.Username == "" || s.Secret() == "" {
 				t.Fatalf("server %q: accepted without username or password", s.Name)
 			}
-			if !contains(APIVersions, s.APIVersion) || s.Timeout <= 0 || s.MaxConcurrentRequests < 1 || s.CacheTTLDuration() < 0 {
+			if !slices.Contains(APIVersions, s.APIVersion) || s.Timeout <= 0 || s.MaxConcurrentRequests < 1 || s.CacheTTLDuration() < 0 {
 				t.Fatalf("server %q: bad settings accepted: %+v", s.Name, s)
 			}
 			for _, id := range s.Sessions {

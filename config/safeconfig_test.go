@@ -212,3 +212,24 @@ func TestSafeConfigConcurrentAccess(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestReloadConfigReportsEveryProblem: a failed reload says everything that is wrong, as
+// --config.check does, not only the first mistake.
+func TestReloadConfigReportsEveryProblem(t *testing.T) {
+	sc, _ := newTestSafeConfig(t)
+	path := writeConfig(t, validServer+"    api_version: v9\n    timeout: soon\n    sesions: []\n")
+	var logs syncBuffer
+	err := sc.ReloadConfig(path, log.NewLogfmtLogger(&logs))
+	if err == nil {
+		t.Fatal("ReloadConfig accepted an invalid file")
+	}
+	want := `config.yml:6: servers[0].api_version: "v9" is not supported (allowed: v6, v7, v8)` + "\n" +
+		`config.yml:7: servers[0].timeout: must be a duration such as 30s, 5m or 1h` + "\n" +
+		`config.yml:8: servers[0].sesions: unknown key`
+	if got := relErr(err, filepath.Dir(path)); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	if strings.Count(logs.String(), "\n") != 1 || !strings.Contains(logs.String(), "sesions") {
+		t.Errorf("want the problems in one error log line, got %q", logs.String())
+	}
+}
