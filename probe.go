@@ -3,13 +3,10 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/go-kit/log/level"
 
 	"github.com/vb365-exporter/vb365_exporter/collector"
-	"github.com/vb365-exporter/vb365_exporter/config"
-	"github.com/vb365-exporter/vb365_exporter/target"
 )
 
 // discoveryRoutes adds the multi-target endpoints: /probe for one server's metrics and /sd
@@ -22,19 +19,6 @@ func (e *exporter) discoveryRoutes(mux *http.ServeMux) {
 			continue
 		}
 		mux.Handle(path, h)
-	}
-}
-
-// targetDiscovery maps the discovery block of the config file to the target's settings.
-func targetDiscovery(d *config.DiscoveryConfig) *target.Discovery {
-	if d == nil {
-		return nil
-	}
-	return &target.Discovery{
-		MaxAge:       time.Duration(d.MaxAge),
-		RetrievalIDs: d.RetrievalIDs,
-		NameRegexps:  d.Regexps(),
-		MaxSessions:  d.MaxSessions,
 	}
 }
 

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -23,11 +21,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	sloggokit "github.com/tjhop/slog-gokit"
-	"gopkg.in/yaml.v3"
 
 	"github.com/vb365-exporter/vb365_exporter/collector"
 	"github.com/vb365-exporter/vb365_exporter/config"
@@ -67,70 +63,7 @@ func newExporter(opts *options, logger log.Logger) *exporter {
 func (e *exporter) reload() error {
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
-	return e.safe.ReloadConfig(e.opts.configFile, e.logger, func(cfg *config.Config) error {
-		tcfgs, err := targetConfigs(cfg)
-		if err != nil {
-			return err
-		}
-		return e.pool.Apply(tcfgs)
-	})
-}
-
-// targetConfigs turns the file's server entries into target configs. TLS files are read
-// here, so that a missing CA file fails the reload rather than every later scrape.
-func targetConfigs(cfg *config.Config) ([]target.Config, error) {
-	out := make([]target.Config, 0, len(cfg.Servers))
-	for i := range cfg.Servers {
-		s := &cfg.Servers[i]
-		tlsConfig, err := promconfig.NewTLSConfig((*promconfig.TLSConfig)(&s.TLSConfig))
-		if err != nil {
-			return nil, fmt.Errorf("servers[%d] (%s): tls_config: %w", i, s.Name, err)
-		}
-		secret := s.Secret()
-		out = append(out, target.Config{
-			Name:                  s.Name,
-			URL:                   s.URL,
-			APIVersion:            s.APIVersion,
-			Username:              s.Username,
-			Password:              func() string { return secret },
-			TLS:                   tlsConfig,
-			Timeout:               time.Duration(s.Timeout),
-			MaxConcurrentRequests: s.MaxConcurrentRequests,
-			CacheTTL:              s.CacheTTLDuration(),
-			Sessions:              s.Sessions,
-			Discovery:             targetDiscovery(s.Discovery),
-			MaxRetrievals:         s.MaxRetrievals,
-			Fingerprint:           fingerprint(s, secret),
-		})
-	}
-	return out, nil
-}
-
-// fingerprint hashes what the API client is built from, so that a reload rebuilds a target
-// (and logs in again) only when one of those changed. The secret is hashed, never stored.
-// The TLS files are hashed by content, not path: rotating a CA or client certificate in place
-// and reloading must take effect. The inline key is hashed too, as YAML masks it.
-func fingerprint(s *config.ServerConfig, secret string) string {
-	conn := *s
-	conn.Sessions, conn.CacheTTL, conn.Password, conn.Discovery = nil, nil, "", nil
-	b, _ := yaml.Marshal(conn)
-	parts := []string{string(b), secret, string(s.TLSConfig.Key)}
-	for _, file := range []string{s.TLSConfig.CAFile, s.TLSConfig.CertFile, s.TLSConfig.KeyFile} {
-		var content []byte
-		if file != "" {
-			// A file that cannot be read fails the TLS setup itself, with its own error.
-			content, _ = os.ReadFile(file)
-		}
-		parts = append(parts, string(content))
-	}
-	// Each part hashed on its own, so that no two different sets of parts run together
-	// into the same bytes.
-	h := sha256.New()
-	for _, p := range parts {
-		sum := sha256.Sum256([]byte(p))
-		h.Write(sum[:])
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return e.safe.ReloadConfig(e.opts.configFile, e.logger, e.pool.Apply)
 }
 
 // close ends every server at shutdown, after the scrapes in flight: their idle connections
@@ -307,9 +240,6 @@ func serve(ctx context.Context, opts *options, logger log.Logger) int {
 // printed as it is, then its lines are counted.
 func checkConfig(path string, stdout, stderr io.Writer) int {
 	cfg, err := config.Load(path)
-	if err == nil {
-		_, err = targetConfigs(cfg)
-	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n%s: FAILED: %d problem(s)\n", err, path, strings.Count(err.Error(), "\n")+1)
 		return 1

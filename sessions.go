@@ -102,14 +102,8 @@ func listSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) 
 	if err != nil {
 		return fail(err)
 	}
-	one := *cfg
-	one.Servers = []config.ServerConfig{*srv}
-	tcfgs, err := targetConfigs(&one)
-	if err != nil {
-		return fail(err)
-	}
 	// The same server object the exporter uses: same TLS, timeout and token handling.
-	server, err := target.New(tcfgs[0], target.Options{})
+	server, err := target.New(srv, target.Options{})
 	if err != nil {
 		return fail(fmt.Errorf("server %q: %w", srv.Name, err))
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-kit/log"
 
+	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 	"github.com/vb365-exporter/vb365_exporter/target"
 )
@@ -24,7 +25,8 @@ func TestMaxRetrievalsGuardAgainstSimulator(t *testing.T) {
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	var logs bytes.Buffer
-	tgt, err := target.New(target.Config{Name: "prod", URL: srv.URL, APIVersion: "v7", Username: "u", Password: func() string { return "p" },
+	noCache := config.Duration(0)
+	tgt, err := target.New(&config.ServerConfig{Name: "prod", URL: srv.URL, APIVersion: "v7", Username: "u", Password: "p", CacheTTL: &noCache,
 		MaxRetrievals: 50}, target.Options{Logger: log.NewLogfmtLogger(log.NewSyncWriter(&logs))})
 	if err != nil {
 		t.Fatal(err)

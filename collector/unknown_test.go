@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-kit/log"
 
+	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 	"github.com/vb365-exporter/vb365_exporter/target"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
@@ -38,8 +39,9 @@ func TestUnknownStatusesBounded(t *testing.T) {
 	}
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	tgt, err := target.New(target.Config{Name: "prod", URL: srv.URL, APIVersion: "v8", Username: "u", Password: func() string { return "p" },
-		Discovery: &target.Discovery{MaxAge: time.Hour}}, target.Options{})
+	noCache := config.Duration(0)
+	tgt, err := target.New(&config.ServerConfig{Name: "prod", URL: srv.URL, APIVersion: "v8", Username: "u", Password: "p", CacheTTL: &noCache,
+		Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(time.Hour)}}, target.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

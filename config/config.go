@@ -64,7 +64,13 @@ type ServerConfig struct {
 }
 
 // Secret returns the password resolved by Load from password or password_file.
-func (s *ServerConfig) Secret() string { return s.secret }
+// A ServerConfig built in code rather than loaded has password only.
+func (s *ServerConfig) Secret() string {
+	if s.secret == "" {
+		return string(s.Password)
+	}
+	return s.secret
+}
 
 // CacheTTLDuration returns how long a finished session stays cached; 0 disables the cache.
 func (s *ServerConfig) CacheTTLDuration() time.Duration {

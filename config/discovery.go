@@ -27,13 +27,24 @@ type DiscoveryConfig struct {
 	compiled []*regexp.Regexp
 }
 
-// Regexps returns the compiled name_regexps, in config order.
+// Regexps returns the compiled name_regexps, in config order. A DiscoveryConfig built in
+// code rather than loaded has them compiled here, leaving out any that does not compile.
 func (d *DiscoveryConfig) Regexps() []*regexp.Regexp {
 	if d == nil {
 		return nil
 	}
-	return d.compiled
+	if d.compiled != nil || len(d.NameRegexps) == 0 {
+		return d.compiled
+	}
+	var out []*regexp.Regexp
+	for _, re := range d.NameRegexps {
+		if c, err := regexp.Compile("^(?:" + re + ")$"); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out
 }
+
 
 func (l *loader) checkDiscovery(d *DiscoveryConfig, path string) {
 	orDefault(l, &d.MaxAge, path+".max_age", DefaultDiscoveryMaxAge)

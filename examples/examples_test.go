@@ -18,12 +18,16 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
 
-var passwordFileRE = regexp.MustCompile(`(?m)^(\s*password_file:\s*)(\S+)\s*$`)
+var (
+	passwordFileRE = regexp.MustCompile(`(?m)^(\s*password_file:\s*)(\S+)\s*$`)
+	caFileRE       = regexp.MustCompile(`(?m)^(\s*ca_file:\s*)(\S+)\s*$`)
+)
 
 // loadConfig loads an example config with the exporter's config package.
 // Example configs name password files that exist only on the target
@@ -41,6 +45,16 @@ func loadConfig(t *testing.T, name string, data []byte) (*config.Config, []strin
 		originals = append(originals, string(m[2]))
 	}
 	data = passwordFileRE.ReplaceAll(data, []byte("${1}"+pw))
+	// The loader reads the CA file: point it at a real one.
+	_, caPEM, err := simulator.GenerateCert("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, caPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data = caFileRE.ReplaceAll(data, []byte("${1}"+ca))
 	path := filepath.Join(dir, filepath.Base(name))
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
@@ -170,8 +171,8 @@ func (t *Target) discover(ctx context.Context, d *Discovery, configured []string
 
 // discoveredPlaceholders are the not-read results of the last discovered sessions, for a
 // caller whose deadline passed before the read finished.
-func (t *Target) discoveredPlaceholders(cfg Config, err error) []SessionResult {
-	if cfg.Discovery == nil {
+func (t *Target) discoveredPlaceholders(cfg *config.ServerConfig, d *Discovery, err error) []SessionResult {
+	if d == nil {
 		return nil
 	}
 	configured := make(map[string]bool, len(cfg.Sessions))

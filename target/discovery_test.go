@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
@@ -111,19 +112,22 @@ type fixture struct {
 	tgt   *Target
 }
 
-func newFixture(t *testing.T, cfg Config) *fixture {
+func newFixture(t *testing.T, cfg config.ServerConfig) *fixture {
 	t.Helper()
 	clk := &clock{now: t0}
 	sim := simulator.New(simulator.Options{Username: "u", Password: "p", Now: clk.Now})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	cfg.Name, cfg.URL, cfg.Username = "prod", srv.URL, "u"
-	cfg.Password = func() string { return "p" }
+	cfg.Password = "p"
 	if cfg.APIVersion == "" {
 		cfg.APIVersion = "v8"
 	}
 	cfg.MaxConcurrentRequests = 4
-	tgt, err := New(cfg, Options{Now: clk.Now})
+	if cfg.CacheTTL == nil {
+		cfg.CacheTTL = ttl(0) // the tests' default: no cache, unless they ask for one
+	}
+	tgt, err := New(&cfg, Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,8 +171,8 @@ func uuid(n int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
 func TestDiscoveryFollowsNewSessionsAndAgesOut(t *testing.T) {
 	for _, version := range []string{"v6", "v7", "v8"} {
 		t.Run(version, func(t *testing.T) {
-			f := newFixture(t, Config{APIVersion: version, Sessions: []string{uuid(1)}, CacheTTL: time.Hour,
-				Discovery: &Discovery{MaxAge: 24 * time.Hour, MaxSessions: 100}})
+			f := newFixture(t, config.ServerConfig{APIVersion: version, Sessions: []string{uuid(1)}, CacheTTL: ttl(time.Hour),
+				Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(24 * time.Hour), MaxSessions: 100}})
 			f.add(t, uuid(1), "configured, also listed", simulator.ReferenceRetrievalID, simulator.StatusSuccess, 48*time.Hour)
 			f.add(t, uuid(2), "recent", simulator.ReferenceRetrievalID, simulator.StatusSuccess, time.Hour)
 			f.add(t, uuid(3), "old", simulator.ReferenceRetrievalID, simulator.StatusFailed, 25*time.Hour)
@@ -209,9 +213,9 @@ func TestDiscoveryFollowsNewSessionsAndAgesOut(t *testing.T) {
 
 func TestDiscoveryFiltersAgainstSimulator(t *testing.T) {
 	const other = "bbbbbbbb-0000-4000-8000-000000000000"
-	f := newFixture(t, Config{Discovery: &Discovery{MaxAge: time.Hour, MaxSessions: 100,
+	f := newFixture(t, config.ServerConfig{Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(time.Hour), MaxSessions: 100,
 		RetrievalIDs: []string{simulator.ReferenceRetrievalID},
-		NameRegexps:  []*regexp.Regexp{regexp.MustCompile("^(?:Exchange.*)$")}}})
+		NameRegexps:  []string{"Exchange.*"}}})
 	f.add(t, uuid(1), "Exchange nightly", simulator.ReferenceRetrievalID, simulator.StatusFailed, time.Minute)
 	f.add(t, uuid(2), "Teams nightly", simulator.ReferenceRetrievalID, simulator.StatusFailed, time.Minute)
 	f.add(t, uuid(3), "Exchange nightly", other, simulator.StatusFailed, time.Minute)
@@ -222,7 +226,7 @@ func TestDiscoveryFiltersAgainstSimulator(t *testing.T) {
 }
 
 func TestDiscoveryMaxSessionsGuard(t *testing.T) {
-	f := newFixture(t, Config{Discovery: &Discovery{MaxAge: 24 * time.Hour, MaxSessions: 3}})
+	f := newFixture(t, config.ServerConfig{Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(24 * time.Hour), MaxSessions: 3}})
 	for i := range 5 {
 		f.add(t, uuid(i), fmt.Sprint("run ", i), simulator.ReferenceRetrievalID, simulator.StatusSuccess, time.Duration(i)*time.Minute)
 	}
@@ -236,7 +240,7 @@ func TestDiscoveryMaxSessionsGuard(t *testing.T) {
 }
 
 func TestDiscoveryFailureReportsLastSessionsAsNotRead(t *testing.T) {
-	f := newFixture(t, Config{Discovery: &Discovery{MaxAge: 24 * time.Hour, MaxSessions: 10}})
+	f := newFixture(t, config.ServerConfig{Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(24 * time.Hour), MaxSessions: 10}})
 	f.add(t, uuid(1), "failed run", simulator.ReferenceRetrievalID, simulator.StatusFailed, time.Minute)
 	if got := results(f.snapshot(t)); got != uuid(1)+"=Failed" {
 		t.Fatalf("first scrape: %s", got)
@@ -264,7 +268,7 @@ func TestDiscoveryFailureReportsLastSessionsAsNotRead(t *testing.T) {
 }
 
 func TestDiscoveryOffHasNoDiscoveryResult(t *testing.T) {
-	f := newFixture(t, Config{})
+	f := newFixture(t, config.ServerConfig{})
 	f.add(t, uuid(1), "unconfigured", simulator.ReferenceRetrievalID, simulator.StatusFailed, time.Minute)
 	s := f.snapshot(t)
 	if s.Discovery != nil || len(s.Sessions) != 0 {
@@ -286,7 +290,7 @@ func TestDiscoveryListServesConfiguredSessions(t *testing.T) {
 	for i := range 40 {
 		ids = append(ids, fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
 	}
-	f := newFixture(t, Config{Sessions: append(append([]string(nil), ids...), missing), Discovery: &Discovery{MaxAge: time.Hour}})
+	f := newFixture(t, config.ServerConfig{Sessions: append(append([]string(nil), ids...), missing), Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(time.Hour)}})
 	for i, id := range ids {
 		status := simulator.StatusSuccess
 		if i%4 == 0 {
@@ -346,7 +350,7 @@ func TestSelectorHoldsAtMostMaxSessions(t *testing.T) {
 func TestDiscoveryLongNamesKeptBounded(t *testing.T) {
 	for _, version := range []string{"v7", "v8"} {
 		t.Run(version, func(t *testing.T) {
-			f := newFixture(t, Config{APIVersion: version, Discovery: &Discovery{MaxAge: 24 * time.Hour, MaxSessions: 100}})
+			f := newFixture(t, config.ServerConfig{APIVersion: version, Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(24 * time.Hour), MaxSessions: 100}})
 			if err := f.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointList, Kind: simulator.FaultEndless, Entries: 1000, Bytes: 6 << 10, Count: 3}); err != nil {
 				t.Fatal(err)
 			}
@@ -369,7 +373,7 @@ func TestDiscoveryLongNamesKeptBounded(t *testing.T) {
 // Pages that never end: the read stops at the scrape deadline, the scrape returns with
 // discovery failed (not hung, not holding the list).
 func TestDiscoveryEndlessPagesStopAtDeadline(t *testing.T) {
-	f := newFixture(t, Config{Discovery: &Discovery{MaxAge: 24 * time.Hour, MaxSessions: 100}})
+	f := newFixture(t, config.ServerConfig{Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(24 * time.Hour), MaxSessions: 100}})
 	// Small pages, so that even a loaded machine reads several before the deadline.
 	if err := f.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointList, Kind: simulator.FaultEndless, Entries: 200, Bytes: 6 << 10}); err != nil {
 		t.Fatal(err)
@@ -390,7 +394,7 @@ func TestDiscoveryEndlessPagesStopAtDeadline(t *testing.T) {
 func TestDiscoveryFollowsCappedPages(t *testing.T) {
 	for _, version := range []string{"v6", "v7", "v8"} {
 		t.Run(version, func(t *testing.T) {
-			f := newFixture(t, Config{APIVersion: version, Discovery: &Discovery{MaxAge: 24 * time.Hour}})
+			f := newFixture(t, config.ServerConfig{APIVersion: version, Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(24 * time.Hour)}})
 			for i := range 25 {
 				f.add(t, uuid(i), fmt.Sprint("run ", i), simulator.ReferenceRetrievalID, simulator.StatusSuccess, time.Duration(i)*time.Minute)
 			}

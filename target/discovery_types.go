@@ -3,6 +3,8 @@ package target
 import (
 	"regexp"
 	"time"
+
+	"github.com/vb365-exporter/vb365_exporter/config"
 )
 
 // Discovery selects sessions from the server's session list instead of (and in addition to)
@@ -17,4 +19,12 @@ type Discovery struct {
 	// MaxSessions caps the discovered sessions; the rest are dropped with a warning. 0 means
 	// DefaultMaxSessions.
 	MaxSessions int
+}
+
+// newDiscovery is the discovery a server's config asks for; nil when it asks for none.
+func newDiscovery(d *config.DiscoveryConfig) *Discovery {
+	if d == nil {
+		return nil
+	}
+	return &Discovery{MaxAge: time.Duration(d.MaxAge), RetrievalIDs: d.RetrievalIDs, NameRegexps: d.Regexps(), MaxSessions: d.MaxSessions}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 	"github.com/vb365-exporter/vb365_exporter/target"
 )
@@ -43,6 +44,7 @@ type server struct {
 	sim *simulator.Simulator
 	url string
 	tls *tls.Config // trusts the server's certificate
+	ca  string      // the same CA, as a config's tls_config.ca
 }
 
 // startServer serves a simulator over HTTPS on loopback, as a VB365 server is reached.
@@ -60,7 +62,13 @@ func startServer(t *testing.T, opts simulator.Options) *server {
 	t.Cleanup(srv.Close)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
-	return &server{sim: sim, url: srv.URL, tls: &tls.Config{RootCAs: pool}}
+	return &server{sim: sim, url: srv.URL, tls: &tls.Config{RootCAs: pool}, ca: string(caPEM)}
+}
+
+// ttl is a cache_ttl as a config carries it.
+func ttl(d time.Duration) *config.Duration {
+	c := config.Duration(d)
+	return &c
 }
 
 func sessionID(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i) }
@@ -91,18 +99,21 @@ func addSessions(t *testing.T, sim *simulator.Simulator, now time.Time, n int, r
 	return ids
 }
 
-func newTarget(t *testing.T, srv *server, cfg target.Config, o target.Options) *target.Target {
+func newTarget(t *testing.T, srv *server, cfg config.ServerConfig, o target.Options) *target.Target {
 	t.Helper()
 	cfg.URL, cfg.Username = srv.url, user
-	cfg.Password = func() string { return password }
-	cfg.TLS = srv.tls
+	cfg.Password = password
+	cfg.TLSConfig.CA = srv.ca
+	if cfg.CacheTTL == nil {
+		cfg.CacheTTL = ttl(0) // the tests' default: no cache, unless they ask for one
+	}
 	if cfg.Name == "" {
 		cfg.Name = "test"
 	}
 	if cfg.MaxConcurrentRequests == 0 {
 		cfg.MaxConcurrentRequests = 4
 	}
-	tg, err := target.New(cfg, o)
+	tg, err := target.New(&cfg, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 	"github.com/vb365-exporter/vb365_exporter/target"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
@@ -76,14 +77,19 @@ func countedServer(t *testing.T, wrap func(http.Handler) http.Handler) (*server,
 	t.Cleanup(sim.ClearFaults)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
-	return &server{sim: sim, url: srv.URL, tls: &tls.Config{RootCAs: pool}}, open
+	return &server{sim: sim, url: srv.URL, tls: &tls.Config{RootCAs: pool}, ca: string(caPEM)}, open
 }
 
-func serverConfig(srv *server, name, version, fingerprint string, ids []string) target.Config {
-	return target.Config{Name: name, URL: srv.url, APIVersion: version, Username: user,
-		Password: func() string { return password }, TLS: srv.tls, MaxConcurrentRequests: 2,
-		Sessions: ids, Fingerprint: fingerprint}
+// serverConfig is one server of a config. gen stands for its connection settings: a
+// different gen is a different request timeout, which makes a reload rebuild the server.
+func serverConfig(srv *server, name, version string, gen int, ids []string) config.ServerConfig {
+	return config.ServerConfig{Name: name, URL: srv.url, APIVersion: version, Username: user,
+		Password: password, TLSConfig: config.TLSConfig{CA: srv.ca}, MaxConcurrentRequests: 2,
+		Timeout: config.Duration(10*time.Second + time.Duration(gen)*time.Millisecond), CacheTTL: ttl(0), Sessions: ids}
 }
+
+// servers is a whole config of the given servers.
+func servers(list ...config.ServerConfig) *config.Config { return &config.Config{Servers: list} }
 
 // waitFor polls cond; the bound is generous, the assertion is on the state, not the time.
 func waitFor(cond func() bool) bool {
@@ -101,7 +107,7 @@ func waitFor(cond func() bool) bool {
 func TestLaterCallerExtendsSharedRead(t *testing.T) {
 	srv := startServer(t, simulator.Options{})
 	ids := addSessions(t, srv.sim, time.Now(), 2, nil)
-	tg := newTarget(t, srv, target.Config{Sessions: ids}, target.Options{})
+	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids}, target.Options{})
 	defer tg.Close()
 	if err := srv.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointSession, Kind: simulator.FaultLatency, Latency: time.Second}); err != nil {
 		t.Fatal(err)
@@ -144,8 +150,8 @@ func TestPoolForgetsRemovedServers(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	pool := target.NewPool(target.Options{Metrics: vb365.NewMetrics(reg)})
 	defer pool.Close()
-	keep, gone := serverConfig(srv, "keep", "v8", "k", ids), serverConfig(srv, "gone", "v8", "g", ids)
-	if err := pool.Apply([]target.Config{keep, gone}); err != nil {
+	keep, gone := serverConfig(srv, "keep", "v8", 0, ids), serverConfig(srv, "gone", "v8", 0, ids)
+	if err := pool.Apply(servers(keep, gone)); err != nil {
 		t.Fatal(err)
 	}
 	for _, tg := range pool.Targets() {
@@ -158,7 +164,7 @@ func TestPoolForgetsRemovedServers(t *testing.T) {
 			t.Fatalf("no %s series for the server before the reload: %v", name, before)
 		}
 	}
-	if err := pool.Apply([]target.Config{keep}); err != nil {
+	if err := pool.Apply(servers(keep)); err != nil {
 		t.Fatal(err)
 	}
 	if got := serverSeries(t, reg, "gone"); len(got) != 0 {
@@ -181,13 +187,13 @@ func TestReloadsDuringScrapesReleaseEverything(t *testing.T) {
 	}
 	baseline := runtime.NumGoroutine()
 	pool := target.NewPool(target.Options{Metrics: vb365.NewMetrics(prometheus.NewRegistry())})
-	configs := func(n, gen int) []target.Config {
-		out := make([]target.Config, n)
+	configs := func(n, gen int) *config.Config {
+		out := make([]config.ServerConfig, n)
 		for i := range out {
-			// A new fingerprint on every reload: every server is rebuilt or removed.
-			out[i] = serverConfig(srv, fmt.Sprintf("s%d", i), "v8", fmt.Sprint(gen), ids)
+			// New connection settings on every reload: every server is rebuilt or removed.
+			out[i] = serverConfig(srv, fmt.Sprintf("s%d", i), "v8", gen, ids)
 		}
-		return out
+		return servers(out...)
 	}
 	if err := pool.Apply(configs(1, 0)); err != nil {
 		t.Fatal(err)
@@ -241,7 +247,7 @@ func TestReloadsDuringScrapesReleaseEverything(t *testing.T) {
 func TestClosedTargetStillReads(t *testing.T) {
 	srv := startServer(t, simulator.Options{})
 	ids := addSessions(t, srv.sim, time.Now(), 1, nil)
-	tg := newTarget(t, srv, target.Config{Sessions: ids, APIVersion: "v7"}, target.Options{})
+	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, APIVersion: "v7"}, target.Options{})
 	snapshot(t, tg)
 	tg.Close()
 	// The simulator counts a request once its answer is sent: poll.
@@ -272,7 +278,7 @@ func TestPoolCloseStopsReads(t *testing.T) {
 	})
 	ids := addSessions(t, srv.sim, time.Now(), 1, nil)
 	pool := target.NewPool(target.Options{})
-	if err := pool.Apply([]target.Config{serverConfig(srv, "s", "v8", "f", ids)}); err != nil {
+	if err := pool.Apply(servers(serverConfig(srv, "s", "v8", 0, ids))); err != nil {
 		t.Fatal(err)
 	}
 	tg := pool.Targets()[0]

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 	"github.com/vb365-exporter/vb365_exporter/target"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
@@ -33,7 +34,7 @@ func TestLogsGiveTheReasonAndAreReadOnce(t *testing.T) {
 			srv := startServer(t, simulator.Options{})
 			srv.sim.LoadDemoData()
 			ids := []string{simulator.DemoFailedID, simulator.DemoWarningID, simulator.ReferenceSessionID, simulator.DemoStoppedID}
-			tg := newTarget(t, srv, target.Config{APIVersion: version, Sessions: ids}, target.Options{})
+			tg := newTarget(t, srv, config.ServerConfig{APIVersion: version, Sessions: ids}, target.Options{})
 			for range 5 {
 				s := snapshot(t, tg)
 				failed := result(t, s, simulator.DemoFailedID)
@@ -68,7 +69,7 @@ func TestBrokenLogLeavesEverythingElse(t *testing.T) {
 			srv := startServer(t, simulator.Options{})
 			srv.sim.LoadDemoData()
 			ids := []string{simulator.DemoFailedID, simulator.DemoWarningID, simulator.ReferenceSessionID}
-			tg := newTarget(t, srv, target.Config{Sessions: ids, Timeout: 500 * time.Millisecond}, target.Options{})
+			tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, Timeout: config.Duration(500 * time.Millisecond)}, target.Options{})
 			if err := srv.sim.SetFault(simulator.Fault{Endpoint: "logitems", SessionID: simulator.DemoFailedID, Kind: kind, Bytes: 1 << 20}); err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +107,7 @@ func TestReasonIsCutAndScrubbed(t *testing.T) {
 	if err := srv.sim.SetLogItems(id, []simulator.LogItem{{Type: simulator.LogError, Message: msg, CreationTime: now.Add(-2 * time.Minute)}}); err != nil {
 		t.Fatal(err)
 	}
-	tg := newTarget(t, srv, target.Config{APIVersion: "v8", Sessions: []string{id}}, target.Options{})
+	tg := newTarget(t, srv, config.ServerConfig{APIVersion: "v8", Sessions: []string{id}}, target.Options{})
 	l := result(t, snapshot(t, tg), id).Log
 	if l == nil || l.Reason == nil {
 		t.Fatalf("no reason: %+v", l)
@@ -134,7 +135,7 @@ func TestManyLogsAreReadOverSeveralScrapes(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
-	tg := newTarget(t, srv, target.Config{Sessions: ids, CacheTTL: time.Hour}, target.Options{})
+	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, CacheTTL: ttl(time.Hour)}, target.Options{})
 	var counts []int64
 	for range 4 {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -3,6 +3,8 @@ package target
 import (
 	"fmt"
 	"sync"
+
+	"github.com/vb365-exporter/vb365_exporter/config"
 )
 
 // Pool holds the Targets of the running config. A reload keeps the Target of every server
@@ -13,7 +15,6 @@ type Pool struct {
 	mu      sync.RWMutex
 	targets []*Target
 	byName  map[string]*Target
-	prints  map[string]string
 	// retiring are the replaced targets still waiting for their last read to end; closing
 	// counts them and the targets Close ends.
 	retiring map[*Target]bool
@@ -22,43 +23,44 @@ type Pool struct {
 
 // NewPool returns an empty pool.
 func NewPool(o Options) *Pool {
-	return &Pool{opts: o, byName: map[string]*Target{}, prints: map[string]string{}, retiring: map[*Target]bool{}}
+	return &Pool{opts: o, byName: map[string]*Target{}, retiring: map[*Target]bool{}}
 }
 
-// Apply replaces the pool's targets with cfgs. Either every target is built or the pool is
-// left as it was, so a bad reload keeps the running config.
-func (p *Pool) Apply(cfgs []Config) error {
+// Apply replaces the pool's targets with the servers of cfg. A server whose connection (see
+// connection.go) did not change keeps its target, and with it its token, connections and
+// cache. Either every target is built or the pool is left as it was, so a bad reload keeps
+// the running config.
+func (p *Pool) Apply(cfg *config.Config) error {
 	p.mu.RLock()
-	old, oldPrints := p.byName, p.prints
+	old := p.byName
 	p.mu.RUnlock()
 
-	targets := make([]*Target, 0, len(cfgs))
-	byName := make(map[string]*Target, len(cfgs))
-	prints := make(map[string]string, len(cfgs))
+	targets := make([]*Target, 0, len(cfg.Servers))
+	byName := make(map[string]*Target, len(cfg.Servers))
 	var updates []func()
-	for _, cfg := range cfgs {
-		if _, dup := byName[cfg.Name]; dup {
-			return fmt.Errorf("server %q: configured twice", cfg.Name)
+	for i := range cfg.Servers {
+		sc := &cfg.Servers[i]
+		if _, dup := byName[sc.Name]; dup {
+			return fmt.Errorf("server %q: configured twice", sc.Name)
 		}
-		t, ok := old[cfg.Name]
-		if ok && oldPrints[cfg.Name] == cfg.Fingerprint && cfg.Fingerprint != "" {
-			t, cfg := t, cfg
-			updates = append(updates, func() { t.Update(cfg) })
-		} else {
-			var err error
-			if t, err = New(cfg, p.opts); err != nil {
-				return fmt.Errorf("server %q: %w", cfg.Name, err)
-			}
+		conn, err := newConnection(sc)
+		if err != nil {
+			return fmt.Errorf("servers[%d] (%s): %w", i, sc.Name, err)
+		}
+		t, ok := old[sc.Name]
+		if ok && t.key == conn.key() {
+			updates = append(updates, func() { t.Update(sc) })
+		} else if t, err = build(sc, conn, p.opts); err != nil {
+			return fmt.Errorf("servers[%d] (%s): %w", i, sc.Name, err)
 		}
 		targets = append(targets, t)
-		byName[cfg.Name] = t
-		prints[cfg.Name] = cfg.Fingerprint
+		byName[sc.Name] = t
 	}
 	for _, u := range updates {
 		u()
 	}
 	p.mu.Lock()
-	p.targets, p.byName, p.prints = targets, byName, prints
+	p.targets, p.byName = targets, byName
 	for name, t := range old {
 		if byName[name] != t {
 			p.retiring[t] = true

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
@@ -22,7 +23,7 @@ import (
 //
 // The data retrievals are read beside all of this (retrievals.go).
 func (t *Target) collect(ctx context.Context) *Snapshot {
-	cfg := t.config()
+	cfg, disc := t.config()
 	start := t.now()
 	rec := vb365.NewCallRecorder(200)
 	ctx = vb365.WithCallRecorder(ctx, rec)
@@ -33,7 +34,7 @@ func (t *Target) collect(ctx context.Context) *Snapshot {
 	retrievals := make(chan conditions, 1)
 	go func() { retrievals <- t.readRetrievals(ctx, cfg, snap, calls) }()
 
-	listed := t.wanted(ctx, cfg, snap, calls, conds)
+	listed := t.wanted(ctx, cfg, disc, snap, calls, conds)
 	t.readSessions(ctx, cfg, snap, listed, calls)
 	t.readLogs(ctx, cfg, snap, calls)
 	for k, line := range <-retrievals {
@@ -61,14 +62,13 @@ func (t *Target) collect(ctx context.Context) *Snapshot {
 
 // wanted puts the sessions this read is about into snap, configured ones first, and
 // returns the configured sessions that discovery's list held (ID -> session).
-func (t *Target) wanted(ctx context.Context, cfg Config, snap *Snapshot, calls *outcomes, conds conditions) map[string]vb365.Session {
+func (t *Target) wanted(ctx context.Context, cfg *config.ServerConfig, d *Discovery, snap *Snapshot, calls *outcomes, conds conditions) map[string]vb365.Session {
 	snap.Sessions = make([]SessionResult, len(cfg.Sessions))
 	configured := make(map[string]bool, len(cfg.Sessions))
 	for i, id := range cfg.Sessions {
 		snap.Sessions[i].ID = id
 		configured[id] = true
 	}
-	d := cfg.Discovery
 	if d == nil {
 		t.mu.Lock()
 		t.discovered = nil
@@ -113,12 +113,13 @@ func (t *Target) wanted(ctx context.Context, cfg Config, snap *Snapshot, calls *
 // the rest: from the session list when that costs the server less (see planList), and one
 // GET per session for those still missing, so that a session the list lacks still gets its
 // own answer (a 404 stays that session's).
-func (t *Target) readSessions(ctx context.Context, cfg Config, snap *Snapshot, listed map[string]vb365.Session, calls *outcomes) {
+func (t *Target) readSessions(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, listed map[string]vb365.Session, calls *outcomes) {
 	var toRead []int
+	ttl := cfg.CacheTTLDuration()
 	t.mu.Lock()
 	for i := range cfg.Sessions {
 		r := &snap.Sessions[i]
-		if e, ok := t.cache[r.ID]; ok && cfg.CacheTTL > 0 && snap.Start.Sub(e.readAt) < cfg.CacheTTL {
+		if e, ok := t.cache[r.ID]; ok && ttl > 0 && snap.Start.Sub(e.readAt) < ttl {
 			s := e.session
 			r.Session, r.Cached = &s, true
 		} else if s, ok := listed[r.ID]; ok {
@@ -158,7 +159,7 @@ const maxLogReads = 50
 // readLogs attaches to each session that ended Failed or Warning what its log says: from
 // the logs kept (a finished session's log does not change) or read now, at most maxLogReads
 // of them. A log that cannot be read now is read again by a later scrape.
-func (t *Target) readLogs(ctx context.Context, cfg Config, snap *Snapshot, calls *outcomes) {
+func (t *Target) readLogs(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, calls *outcomes) {
 	var toRead []int
 	t.mu.Lock()
 	for i := range snap.Sessions {
@@ -209,7 +210,7 @@ func summarize(status string, items []vb365.LogItem, scrub func(string) string) 
 
 // keep caches the finished configured sessions and the logs read, and forgets what is no
 // longer wanted.
-func (t *Target) keep(cfg Config, snap *Snapshot) {
+func (t *Target) keep(cfg *config.ServerConfig, snap *Snapshot) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	wanted := make(map[string]bool, len(snap.Sessions))
@@ -218,7 +219,7 @@ func (t *Target) keep(cfg Config, snap *Snapshot) {
 	}
 	for i := range cfg.Sessions {
 		r := &snap.Sessions[i]
-		if r.Session != nil && !r.Cached && cfg.CacheTTL > 0 && r.Session.Final() {
+		if r.Session != nil && !r.Cached && cfg.CacheTTLDuration() > 0 && r.Session.Final() {
 			t.cache[r.ID] = cacheEntry{session: *r.Session, readAt: snap.Start}
 		}
 	}

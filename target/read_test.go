@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/vb365-exporter/vb365_exporter/collector"
+	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 	"github.com/vb365-exporter/vb365_exporter/target"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
@@ -22,7 +23,7 @@ func TestConcurrentSnapshotsShareCalls(t *testing.T) {
 	clk := newClock()
 	srv := startServer(t, simulator.Options{Now: clk.Now})
 	ids := addSessions(t, srv.sim, clk.Now(), 6, func(int) bool { return true })
-	tg := newTarget(t, srv, target.Config{Sessions: ids, CacheTTL: time.Hour}, target.Options{Now: clk.Now})
+	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, CacheTTL: ttl(time.Hour)}, target.Options{Now: clk.Now})
 	snapshot(t, tg) // logs in, so both measurements below are of steady-state scrapes
 
 	// Slow answers keep the first scrape in flight while the others arrive.
@@ -66,7 +67,7 @@ func TestSteadyStateMakesNoTLSHandshakes(t *testing.T) {
 	ids := addSessions(t, srv.sim, clk.Now(), 40, func(int) bool { return true })
 	reg := prometheus.NewRegistry()
 	metrics := vb365.NewMetrics(reg)
-	tg := newTarget(t, srv, target.Config{Sessions: ids, MaxConcurrentRequests: 8},
+	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, MaxConcurrentRequests: 8},
 		target.Options{Now: clk.Now, Metrics: metrics})
 	target.ForceReadStrategy(tg, target.ReadPerID)
 	// Connections are kept, at most one per request in flight: however many scrapes, the
@@ -115,7 +116,7 @@ func TestListAndPerIDReadsGiveIdenticalMetrics(t *testing.T) {
 				texts := map[target.ReadStrategy]string{}
 				for _, mode := range []target.ReadStrategy{target.ReadPerID, target.ReadList} {
 					srv.sim.ResetStats()
-					tg := newTarget(t, srv, target.Config{APIVersion: version, Sessions: configured, CacheTTL: time.Hour},
+					tg := newTarget(t, srv, config.ServerConfig{APIVersion: version, Sessions: configured, CacheTTL: ttl(time.Hour)},
 						target.Options{Now: clk.Now})
 					target.ForceReadStrategy(tg, mode)
 					s := snapshot(t, tg)
@@ -151,7 +152,7 @@ func TestReadStrategyFollowsCost(t *testing.T) {
 			clk := newClock()
 			srv := startServer(t, simulator.Options{Now: clk.Now})
 			ids := addSessions(t, srv.sim, clk.Now(), 2000, func(i int) bool { return i%100 == 0 })
-			tg := newTarget(t, srv, target.Config{APIVersion: version, Sessions: ids, CacheTTL: time.Hour}, target.Options{Now: clk.Now})
+			tg := newTarget(t, srv, config.ServerConfig{APIVersion: version, Sessions: ids, CacheTTL: ttl(time.Hour)}, target.Options{Now: clk.Now})
 
 			// Cold: every configured session is needed, and the list holds them in one or two pages.
 			s := snapshot(t, tg)
@@ -185,7 +186,7 @@ func TestLongListFallsBackToPerID(t *testing.T) {
 			srv := startServer(t, simulator.Options{Now: clk.Now})
 			ids := addSessions(t, srv.sim, clk.Now(), 3000, nil)
 			wanted := ids[:30] // the oldest: the end of the newest-first list
-			tg := newTarget(t, srv, target.Config{APIVersion: version, Sessions: wanted, CacheTTL: 0}, target.Options{Now: clk.Now})
+			tg := newTarget(t, srv, config.ServerConfig{APIVersion: version, Sessions: wanted, CacheTTL: ttl(0)}, target.Options{Now: clk.Now})
 			for scrape := 1; scrape <= 3; scrape++ {
 				srv.sim.ResetStats()
 				s := snapshot(t, tg)

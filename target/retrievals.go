@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
@@ -26,7 +27,7 @@ type retrievalsCache struct {
 	readAt  time.Time
 }
 
-func maxRetrievals(cfg Config) int {
+func maxRetrievals(cfg *config.ServerConfig) int {
 	if cfg.MaxRetrievals > 0 {
 		return cfg.MaxRetrievals
 	}
@@ -34,8 +35,8 @@ func maxRetrievals(cfg Config) int {
 }
 
 // cachedRetrievals returns the cached list when it is younger than the TTL.
-func (t *Target) cachedRetrievals(cfg Config, now time.Time) (retrievalsCache, bool) {
-	ttl := min(cfg.CacheTTL, maxRetrievalsAge)
+func (t *Target) cachedRetrievals(cfg *config.ServerConfig, now time.Time) (retrievalsCache, bool) {
+	ttl := min(cfg.CacheTTLDuration(), maxRetrievalsAge)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c := t.retrievals
@@ -44,7 +45,7 @@ func (t *Target) cachedRetrievals(cfg Config, now time.Time) (retrievalsCache, b
 
 // readRetrievals puts the server's data retrievals into snap: the list read within the
 // last minute, or read now. It returns the problems to log (see tracker).
-func (t *Target) readRetrievals(ctx context.Context, cfg Config, snap *Snapshot, calls *outcomes) conditions {
+func (t *Target) readRetrievals(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, calls *outcomes) conditions {
 	c, fresh := t.cachedRetrievals(cfg, t.now())
 	var err error
 	if !fresh {

@@ -6,11 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
 
 func TestSnapshotCarriesRetrievals(t *testing.T) {
-	f := newFixture(t, Config{Sessions: []string{simulator.ReferenceSessionID}})
+	f := newFixture(t, config.ServerConfig{Sessions: []string{simulator.ReferenceSessionID}})
 	f.sim.LoadDemoData()
 	s := f.snapshot(t)
 	if s.RetrievalsErr != nil {
@@ -30,7 +31,7 @@ func TestSnapshotCarriesRetrievals(t *testing.T) {
 }
 
 func TestRetrievalsFailureKeepsSessions(t *testing.T) {
-	f := newFixture(t, Config{Sessions: []string{simulator.ReferenceSessionID}})
+	f := newFixture(t, config.ServerConfig{Sessions: []string{simulator.ReferenceSessionID}})
 	f.sim.LoadDemoData()
 	if err := f.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointRetrievals, Kind: simulator.FaultStatus, Status: 503}); err != nil {
 		t.Fatal(err)
@@ -54,7 +55,7 @@ func TestRetrievalsFailureKeepsSessions(t *testing.T) {
 }
 
 func TestRetrievalsReusedWithinTTL(t *testing.T) {
-	f := newFixture(t, Config{Sessions: []string{simulator.ReferenceSessionID}, CacheTTL: 10 * time.Minute})
+	f := newFixture(t, config.ServerConfig{Sessions: []string{simulator.ReferenceSessionID}, CacheTTL: ttl(10 * time.Minute)})
 	f.sim.LoadDemoData()
 	f.snapshot(t)
 	f.snapshot(t)

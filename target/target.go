@@ -5,10 +5,8 @@ package target
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,32 +14,9 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
+	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
-
-// Config is what a Target needs to know of one configured server.
-type Config struct {
-	Name       string
-	URL        string
-	APIVersion string
-	Username   string
-	// Password returns the password; kept behind a function so it is never printed by accident.
-	Password              func() string
-	TLS                   *tls.Config
-	Timeout               time.Duration
-	MaxConcurrentRequests int
-	// CacheTTL is how long a finished session is served from cache; 0 reads it every scrape.
-	CacheTTL time.Duration
-	Sessions []string
-	// Discovery, when set, adds the sessions selected from the server's session list.
-	Discovery *Discovery
-	// MaxRetrievals caps the data retrievals kept per scrape (config: max_retrievals); 0
-	// means DefaultMaxRetrievals, so that the list is bounded however the Config was built.
-	MaxRetrievals int
-	// Fingerprint changes when anything the HTTP client or token depends on changes; a reload
-	// that keeps it keeps the Target (and its token and cache).
-	Fingerprint string
-}
 
 // SessionResult is one configured session in a snapshot.
 type SessionResult struct {
@@ -97,9 +72,13 @@ type Target struct {
 	handshakes atomic.Uint64
 	mode       readStrategy
 
-	mu    sync.Mutex
-	cfg   Config
-	cache map[string]cacheEntry
+	// key is the connection's (see connection.go): a reload that keeps it keeps the target.
+	key string
+
+	mu        sync.Mutex
+	cfg       *config.ServerConfig
+	discovery *Discovery
+	cache     map[string]cacheEntry
 	// logs are the logs read of finished Failed and Warning sessions, kept while wanted.
 	logs map[string]*SessionLog
 	last *Snapshot
@@ -132,35 +111,45 @@ type Options struct {
 	Now func() time.Time
 }
 
-// New builds a Target and its API client. It makes no request.
-func New(cfg Config, o Options) (*Target, error) {
+// New builds the Target of one configured server and its API client, reading its TLS
+// files. It makes no request.
+func New(sc *config.ServerConfig, o Options) (*Target, error) {
+	conn, err := newConnection(sc)
+	if err != nil {
+		return nil, err
+	}
+	return build(sc, conn, o)
+}
+
+func build(sc *config.ServerConfig, conn connection, o Options) (*Target, error) {
 	if o.Logger == nil {
 		o.Logger = log.NewNopLogger()
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if cfg.MaxConcurrentRequests < 1 {
-		cfg.MaxConcurrentRequests = 1
-	}
 	t := &Target{
-		logger: log.With(o.Logger, "server", cfg.Name),
+		logger: log.With(o.Logger, "server", sc.Name),
 		now:    o.Now,
-		cfg:    normalize(cfg),
+		key:    conn.key(),
 		cache:  map[string]cacheEntry{},
 		logs:   map[string]*SessionLog{},
 	}
+	t.Update(sc)
 	t.drained.L = &t.mu
-	transport := newTransport(cfg, &t.handshakes, func() { o.Metrics.TLSHandshake(cfg.Name) })
+	transport, err := newTransport(conn, &t.handshakes, func() { o.Metrics.TLSHandshake(sc.Name) })
+	if err != nil {
+		return nil, err
+	}
 	client, err := vb365.New(vb365.Options{
-		BaseURL:        cfg.URL,
-		APIVersion:     cfg.APIVersion,
-		Username:       cfg.Username,
-		Password:       cfg.Password,
+		BaseURL:        conn.URL,
+		APIVersion:     conn.APIVersion,
+		Username:       conn.Username,
+		Password:       func() string { return conn.password },
 		HTTPClient:     &http.Client{Transport: transport},
-		RequestTimeout: cfg.Timeout,
-		MaxConcurrent:  cfg.MaxConcurrentRequests,
-		Server:         cfg.Name,
+		RequestTimeout: conn.Timeout,
+		MaxConcurrent:  conn.MaxConcurrentRequests,
+		Server:         sc.Name,
 		Metrics:        o.Metrics,
 		Now:            o.Now,
 	})
@@ -173,15 +162,6 @@ func New(cfg Config, o Options) (*Target, error) {
 
 // TLSHandshakes is the number of TLS handshakes this target's connections have made.
 func (t *Target) TLSHandshakes() uint64 { return t.handshakes.Load() }
-
-func normalize(cfg Config) Config {
-	ids := make([]string, len(cfg.Sessions))
-	for i, id := range cfg.Sessions {
-		ids[i] = strings.ToLower(id)
-	}
-	cfg.Sessions = ids
-	return cfg
-}
 
 // Close ends the target when a reload replaces or removes it, and at shutdown: once the
 // reads in flight have ended (their deadlines bound the wait), it logs the token out and
@@ -239,11 +219,13 @@ func (t *Target) Name() string {
 	return t.cfg.Name
 }
 
-// Update takes the parts of a new config that need no new client: the session list and TTL.
-func (t *Target) Update(cfg Config) {
+// Update takes a server's new config when it needs no new client (its connection key is
+// the same): the sessions, discovery, cache_ttl and max_retrievals.
+func (t *Target) Update(sc *config.ServerConfig) {
+	disc := newDiscovery(sc.Discovery)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.cfg = normalize(cfg)
+	t.cfg, t.discovery = sc, disc
 }
 
 // Last is the most recent snapshot, or nil before the first scrape.
@@ -269,7 +251,7 @@ func (t *Target) Snapshot(ctx context.Context) *Snapshot {
 
 // abandoned is the answer for a caller whose deadline passed while waiting on a shared read.
 func (t *Target) abandoned(ctx context.Context, start time.Time) *Snapshot {
-	cfg := t.config()
+	cfg, disc := t.config()
 	err := ctx.Err()
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = errors.New("scrape deadline reached before the server answered")
@@ -278,12 +260,14 @@ func (t *Target) abandoned(ctx context.Context, start time.Time) *Snapshot {
 	for _, id := range cfg.Sessions {
 		s.Sessions = append(s.Sessions, SessionResult{ID: id, Err: err})
 	}
-	s.Sessions = append(s.Sessions, t.discoveredPlaceholders(cfg, err)...)
+	s.Sessions = append(s.Sessions, t.discoveredPlaceholders(cfg, disc, err)...)
 	return s
 }
 
-func (t *Target) config() Config {
+// config is the server's config and discovery for one read; a reload replaces them, never
+// changes them.
+func (t *Target) config() (*config.ServerConfig, *Discovery) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.cfg
+	return t.cfg, t.discovery
 }

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+	promconfig "github.com/prometheus/common/config"
 
+	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
 
@@ -37,8 +39,8 @@ func newSimTarget(t *testing.T, password string, clk *fakeClock) (*Target, *simu
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	logs := &syncBuf{}
-	tg, err := New(Config{Name: "prod", URL: srv.URL, Username: "u", Password: func() string { return password },
-		Timeout: 5 * time.Second, MaxConcurrentRequests: 4,
+	tg, err := New(&config.ServerConfig{Name: "prod", URL: srv.URL, Username: "u", Password: promconfig.Secret(password),
+		Timeout: config.Duration(5 * time.Second), MaxConcurrentRequests: 4,
 		Sessions: []string{simulator.ReferenceSessionID, simulator.DemoFailedID, simulator.DemoWarningID}},
 		Options{Logger: log.NewLogfmtLogger(logs), Now: clk.Now})
 	if err != nil {

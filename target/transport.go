@@ -2,10 +2,12 @@ package target
 
 import (
 	"crypto/tls"
+	"fmt"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
+
+	promconfig "github.com/prometheus/common/config"
 )
 
 // idleConnTimeout outlives the usual scrape intervals (up to a few minutes), so that the
@@ -18,18 +20,15 @@ const idleConnTimeout = 5 * time.Minute
 // connection, so a steady state
 // makes no new TLS handshakes; the handshakes that do happen are counted in handshakes and
 // through onHandshake.
-func newTransport(cfg Config, handshakes *atomic.Uint64, onHandshake func()) *http.Transport {
+func newTransport(conn connection, handshakes *atomic.Uint64, onHandshake func()) (*http.Transport, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = cfg.MaxConcurrentRequests
-	transport.MaxConnsPerHost = cfg.MaxConcurrentRequests
+	transport.MaxIdleConnsPerHost = conn.MaxConcurrentRequests
+	transport.MaxConnsPerHost = conn.MaxConcurrentRequests
 	transport.MaxIdleConns = max(transport.MaxIdleConns, transport.MaxIdleConnsPerHost)
 	transport.IdleConnTimeout = idleConnTimeout
-	if cfg.TLS == nil && !strings.HasPrefix(strings.ToLower(cfg.URL), "https:") {
-		return transport
-	}
-	tlsConfig := &tls.Config{}
-	if cfg.TLS != nil {
-		tlsConfig = cfg.TLS.Clone()
+	tlsConfig, err := promconfig.NewTLSConfig(&conn.TLS)
+	if err != nil {
+		return nil, fmt.Errorf("tls_config: %w", err)
 	}
 	verify := tlsConfig.VerifyConnection
 	// VerifyConnection runs once per handshake, full or resumed, and regardless of
@@ -45,5 +44,5 @@ func newTransport(cfg Config, handshakes *atomic.Uint64, onHandshake func()) *ht
 		return nil
 	}
 	transport.TLSClientConfig = tlsConfig
-	return transport
+	return transport, nil
 }
