@@ -45,7 +45,6 @@ func (d *DiscoveryConfig) Regexps() []*regexp.Regexp {
 	return out
 }
 
-
 func (l *loader) checkDiscovery(d *DiscoveryConfig, path string) {
 	orDefault(l, &d.MaxAge, path+".max_age", DefaultDiscoveryMaxAge)
 	orDefault(l, &d.MaxSessions, path+".max_sessions", DefaultDiscoveryMaxSessions)
