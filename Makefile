@@ -52,9 +52,15 @@ test-deps:
 		echo "make test needs:$$missing (sudo apt-get install$$missing)"; exit 1; \
 	fi
 
-## demo: the exporter against the bundled simulator on loopback; Ctrl-C stops both
-demo: build simulator
-	./scripts/demo.sh
+## demo: the exporter against the bundled simulator on loopback; Ctrl-C stops both.
+## SIM_ADDR and EXPORTER_ADDR (make demo EXPORTER_ADDR=127.0.0.1:19925) move it.
+## A cold build takes minutes on a small machine: say so before it starts, not after.
+demo:
+	@echo ">> downloading the Go modules the build needs (once; quiet when they are cached)"
+	@$(GO) mod download
+	@echo ">> building vb365_exporter and vb365-simulator (the first build compiles every dependency: a minute or two)"
+	@$(MAKE) --no-print-directory build simulator
+	@./scripts/demo.sh
 
 clean:
 	rm -rf $(BIN) $(SIM_BIN) dist .build .tmp
