@@ -121,8 +121,13 @@ func TestLandingPageInChromium(t *testing.T) {
 		t.Errorf("the browser built %d <b> elements: a session name was rendered as markup", n)
 	}
 
+	// The screenshot in docs/ shows what `make demo` shows a user: the demo sessions and an
+	// unknown ID, without the markup test above.
+	shotExp := startExporter(t, writeConfig(t, t.TempDir(), serverSpec{name: "prod", version: "v8", sim: sim,
+		sessions: append(simulator.DemoSessionIDs(), unknownID)}))
+	scrape(t, shotExp.url+"/metrics", nil)
 	shot := filepath.Join(t.TempDir(), "landing-page.png")
-	runChromium(t, bin, exp.url+"/", "--screenshot="+shot, "--window-size=1280,900")
+	runChromium(t, bin, shotExp.url+"/", "--screenshot="+shot, "--window-size=1280,900")
 	data, err := os.ReadFile(shot)
 	if err != nil {
 		t.Fatalf("no screenshot: %v", err)
