@@ -494,7 +494,7 @@ func TestDemoDataFinishesWithinMinutes(t *testing.T) {
 // Newtonsoft.Json does not escape markup; neither does the simulator.
 func TestMarkupInNamesSentAsIs(t *testing.T) {
 	e := newEnv(t, nil)
-	const id, name = "88888888-8888-4888-8888-888888888888", `<b>Teams & "Co"</b>`
+	const id, name = "abcdef00-0000-4000-8000-000000000088", `<b>Teams & "Co"</b>`
 	if err := e.sim.AddSession(Session{ID: id, Name: name, RetrievalID: DemoTeamsRetrievalID, Type: TypeRetrieve,
 		Status: StatusSuccess, CreationTime: time.Now().Add(-time.Hour), EndTime: time.Now()}); err != nil {
 		t.Fatal(err)
