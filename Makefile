@@ -37,13 +37,16 @@ unit:
 test: test-deps vet unit rules-check dashboard-check e2e
 
 ## test-deps: the real tools the tests drive. Installed from Debian's packages when missing
-## and we may (root with apt-get); otherwise the line to run is printed.
+## and we may (root with apt-get); otherwise the line to run is printed. buildah and
+## ca-certificates are for the release image the tests build and run (make image).
 test-deps:
 	@missing=; \
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	command -v chromium >/dev/null || missing="$$missing chromium fonts-dejavu-core"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v buildah >/dev/null || missing="$$missing buildah"; \
+	[ -s /etc/ssl/certs/ca-certificates.crt ] || missing="$$missing ca-certificates"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo ">> installing$$missing"; \
@@ -52,9 +55,15 @@ test-deps:
 		echo "make test needs:$$missing (sudo apt-get install$$missing)"; exit 1; \
 	fi
 
-## demo: the exporter against the bundled simulator on loopback; Ctrl-C stops both
-demo: build simulator
-	./scripts/demo.sh
+## demo: the exporter against the bundled simulator on loopback; Ctrl-C stops both.
+## SIM_ADDR and EXPORTER_ADDR (make demo EXPORTER_ADDR=127.0.0.1:19925) move it.
+## A cold build takes minutes on a small machine: say so before it starts, not after.
+demo:
+	@echo ">> downloading the Go modules the build needs (once; quiet when they are cached)"
+	@$(GO) mod download
+	@echo ">> building vb365_exporter and vb365-simulator (the first build compiles every dependency: a minute or two)"
+	@$(MAKE) --no-print-directory build simulator
+	@./scripts/demo.sh
 
 clean:
 	rm -rf $(BIN) $(SIM_BIN) dist .build .tmp

@@ -138,7 +138,7 @@ func TestSessionsYAMLPassesConfigCheck(t *testing.T) {
 			t.Errorf("line is neither an item nor a comment at the sessions: indent: %q", line)
 		}
 	}
-	if !strings.Contains(block, `# <b>Teams & "Co"</b> (Retrieve, Success`) {
+	if !strings.Contains(block, `# Exchange data retrieval (Retrieve, Success`) {
 		t.Errorf("items are not commented with their names:\n%s", block)
 	}
 

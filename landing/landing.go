@@ -41,7 +41,11 @@ type Options struct {
 	Version     string
 	// MetricsPath is where Prometheus scrapes; the page points there before the first scrape.
 	MetricsPath string
-	Links       []Link
+	// SDPath and ProbePath are the exporter's HTTP service discovery and its one-server
+	// scrape path; the page links both, so that a user finds them without the README.
+	// Defaults: /sd and /probe.
+	SDPath, ProbePath string
+	Links             []Link
 	// Servers returns the configured servers in config order; it is called per request so
 	// that a reload shows at once.
 	Servers func() []Server
@@ -67,6 +71,12 @@ func New(o Options) *Handler {
 	if o.MetricsPath == "" {
 		o.MetricsPath = "/metrics"
 	}
+	if o.SDPath == "" {
+		o.SDPath = "/sd"
+	}
+	if o.ProbePath == "" {
+		o.ProbePath = "/probe"
+	}
 	if o.Servers == nil {
 		o.Servers = func() []Server { return nil }
 	}
@@ -89,12 +99,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	servers := h.opts.Servers()
 	now := h.opts.Now()
+	q := r.URL.Query()
 	v := view{
 		Name: h.opts.Name, Description: h.opts.Description, Version: h.opts.Version, Links: h.opts.Links,
-		MetricsPath: h.opts.MetricsPath, Now: now.UTC().Format(pageTime),
+		MetricsPath: h.opts.MetricsPath, SDPath: h.opts.SDPath, ProbePath: h.opts.ProbePath,
+		Now: now.UTC().Format(pageTime), Refresh: refreshSeconds(q.Get("refresh")), RefreshChoices: refreshChoices,
 	}
 	status := http.StatusOK
-	q := r.URL.Query()
 	if q.Has("debug") {
 		name := q.Get("debug")
 		v.Debug = true
@@ -140,6 +151,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// The page reloads itself only when asked (?refresh=N): a page left open then shows new
+// scrapes as they happen. N is bounded so that a typo cannot turn a forgotten tab into a
+// request every millisecond, or into a page that never refreshes.
+const (
+	minRefresh = 5
+	maxRefresh = 3600
+)
+
+var refreshChoices = []int{15, 30, 60}
+
+// refreshSeconds returns the reload interval asked for, clamped to [minRefresh, maxRefresh],
+// or 0 (off) when none or no number was given.
+func refreshSeconds(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return min(max(n, minRefresh), maxRefresh)
+}
+
 // callCap is the number of calls target keeps per scrape (vb365.NewCallRecorder(200)); at
 // that count the page says the list may be cut.
 const callCap = 200
@@ -151,7 +182,9 @@ const (
 
 type view struct {
 	Name, Description, Version, Now string
-	MetricsPath                     string
+	MetricsPath, SDPath, ProbePath  string
+	Refresh                         int
+	RefreshChoices                  []int
 	Links                           []Link
 	Servers                         []serverPage
 	ServerNames                     []string

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -471,3 +472,84 @@ var (
 	element  = domtest.Tag
 	text     = domtest.Text
 )
+
+// metaRefresh returns the content of the page's <meta http-equiv="refresh">, "" when none.
+func metaRefresh(t *testing.T, doc *html.Node) string {
+	t.Helper()
+	metas := findAll(doc, func(n *html.Node) bool {
+		return element("meta")(n) && strings.EqualFold(attr(n, "http-equiv"), "refresh")
+	})
+	switch len(metas) {
+	case 0:
+		return ""
+	case 1:
+		return attr(metas[0], "content")
+	}
+	t.Fatalf("%d refresh elements", len(metas))
+	return ""
+}
+
+// A page left open follows new scrapes only when asked to, at a bounded rate.
+func TestLandingPageRefresh(t *testing.T) {
+	h := newHandler(Server{Name: "prod", Last: prodSnapshot()})
+	for _, tc := range []struct{ query, want string }{
+		{"/", ""},
+		{"/?refresh=30", "30"},
+		{"/?refresh=1", "5"},
+		{"/?refresh=0", ""},
+		{"/?refresh=-10", ""},
+		{"/?refresh=999999", "3600"},
+		{"/?refresh=abc", ""},
+		{"/?refresh=30%22%3E%3Cscript%3E", ""},
+		{"/?debug=prod&refresh=60", "60"},
+	} {
+		r := get(t, h, tc.query)
+		if r.code != http.StatusOK {
+			t.Fatalf("%s: status %d", tc.query, r.code)
+		}
+		if got := metaRefresh(t, r.doc); got != tc.want {
+			t.Errorf("%s: refresh %q, want %q", tc.query, got, tc.want)
+		}
+	}
+	// The page offers the choices, and a way back to off.
+	links := map[string]bool{}
+	for _, a := range findAll(get(t, h, "/?refresh=15").doc, element("a")) {
+		links[attr(a, "href")] = true
+	}
+	for _, want := range []string{"?refresh=30", "?refresh=60", "./"} {
+		if !links[want] {
+			t.Errorf("no link to %s among %v", want, links)
+		}
+	}
+}
+
+// The page names the two other ways Prometheus can scrape the exporter: /sd and /probe.
+func TestLandingPageLinksSDAndProbe(t *testing.T) {
+	odd := `a b&c`
+	h := newHandler(Server{Name: "prod", Last: prodSnapshot()}, Server{Name: odd})
+	r := get(t, h, "/")
+	hrefs := map[string]int{}
+	for _, a := range findAll(r.doc, element("a")) {
+		// Compare what a browser requests, not how the query is spelled.
+		u, err := url.Parse(attr(a, "href"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		link := u.Path
+		if u.RawQuery != "" {
+			link += "?" + u.Query().Encode()
+		}
+		hrefs[link]++
+	}
+	for _, want := range []string{"/sd", "/probe?server=prod", "/probe?" + url.Values{"server": {odd}}.Encode()} {
+		if hrefs[want] == 0 {
+			t.Errorf("no link to %s; links: %v", want, hrefs)
+		}
+	}
+	// Paths follow the options, for an exporter mounted elsewhere.
+	h2 := New(Options{SDPath: "/x/sd", ProbePath: "/x/probe", Servers: func() []Server { return []Server{{Name: "prod"}} }})
+	r = get(t, h2, "/")
+	if !strings.Contains(r.body, `href="/x/sd"`) || !strings.Contains(r.body, `href="/x/probe?server=prod"`) {
+		t.Errorf("paths from the options not linked:\n%s", r.body)
+	}
+}

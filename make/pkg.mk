@@ -123,3 +123,32 @@ examples-check: build ## Validate examples/: configs, Kubernetes, compose, syste
 
 .PHONY: pkg-check
 pkg-check: lint docker-lint crossbuild-check examples-check ## Everything CI runs for packaging.
+
+# The release image (Dockerfile.release), from the binary built with the release flags and
+# a root filesystem assembled here: Debian's CA bundle (package ca-certificates), a passwd
+# and group naming the nonroot user 65532, /tmp. buildah builds it FROM scratch, so no
+# registry is needed. IMAGE names the result.
+IMAGE          ?= $(PKG_BINARY):$(PKG_VERSION)
+PKG_IMAGE_ARCH ?= amd64
+PKG_IMAGE_DIR  := $(PKG_TOOLS_DIR)/image
+PKG_CA_BUNDLE  ?= /etc/ssl/certs/ca-certificates.crt
+
+.PHONY: image
+image: ## Build the release image with buildah (apt-get install buildah ca-certificates).
+	@command -v buildah >/dev/null || { echo "make image needs buildah: apt-get install buildah"; exit 1; }
+	@test -s $(PKG_CA_BUNDLE) || { echo "no CA bundle at $(PKG_CA_BUNDLE): apt-get install ca-certificates"; exit 1; }
+	@rm -rf $(PKG_IMAGE_DIR)
+	@mkdir -p $(PKG_IMAGE_DIR)/rootfs/etc/ssl/certs $(PKG_IMAGE_DIR)/rootfs/etc/vb365_exporter $(PKG_IMAGE_DIR)/rootfs/tmp
+	@echo ">> $(PKG_BINARY) linux/$(PKG_IMAGE_ARCH)"
+	GOOS=linux GOARCH=$(PKG_IMAGE_ARCH) $(PKG_GOBUILD) -o $(PKG_IMAGE_DIR)/$(PKG_BINARY)-linux-$(PKG_IMAGE_ARCH) .
+	@cp $(PKG_CA_BUNDLE) $(PKG_IMAGE_DIR)/rootfs/etc/ssl/certs/ca-certificates.crt
+	@printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > $(PKG_IMAGE_DIR)/rootfs/etc/passwd
+	@printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n' > $(PKG_IMAGE_DIR)/rootfs/etc/group
+	@chmod 0644 $(PKG_IMAGE_DIR)/rootfs/etc/passwd $(PKG_IMAGE_DIR)/rootfs/etc/group $(PKG_IMAGE_DIR)/rootfs/etc/ssl/certs/ca-certificates.crt
+	@chmod 1777 $(PKG_IMAGE_DIR)/rootfs/tmp
+	@cp LICENSE $(PKG_IMAGE_DIR)/LICENSE
+	@echo ">> buildah: $(IMAGE)"
+	buildah bud --pull=never --quiet -f $(CURDIR)/Dockerfile.release \
+		--build-arg ARCH=$(PKG_IMAGE_ARCH) --build-arg VERSION=$(PKG_VERSION) --build-arg REVISION=$(PKG_REVISION) \
+		--build-arg CREATED=$(shell date -u +%Y-%m-%dT%H:%M:%SZ) \
+		-t $(IMAGE) $(PKG_IMAGE_DIR)

@@ -480,13 +480,27 @@ func TestDemoDataFinishesWithinMinutes(t *testing.T) {
 			t.Errorf("%s after 5 min: %+v", id, s)
 		}
 	}
-	html, _ := e.sim.Session(DemoHTMLNameID)
-	if html.Name != `<b>Teams & "Co"</b>` {
-		t.Errorf("HTML demo name %q", html.Name)
+	for _, id := range DemoSessionIDs() {
+		s, _ := e.sim.Session(id)
+		if strings.ContainsAny(s.Name, `<>&"`) {
+			t.Errorf("demo session %s is named %q: markup is test data, not demo data", id, s.Name)
+		}
+		if s.Type == TypeRetrieve && strings.Contains(strings.ToLower(s.Name), "availability") {
+			t.Errorf("demo session %s of type %s is named %q", id, s.Type, s.Name)
+		}
+	}
+}
+
+// Newtonsoft.Json does not escape markup; neither does the simulator.
+func TestMarkupInNamesSentAsIs(t *testing.T) {
+	e := newEnv(t, nil)
+	const id, name = "abcdef00-0000-4000-8000-000000000088", `<b>Teams & "Co"</b>`
+	if err := e.sim.AddSession(Session{ID: id, Name: name, RetrievalID: DemoTeamsRetrievalID, Type: TypeRetrieve,
+		Status: StatusSuccess, CreationTime: time.Now().Add(-time.Hour), EndTime: time.Now()}); err != nil {
+		t.Fatal(err)
 	}
 	tok := e.login("v6").AccessToken
-	// Newtonsoft.Json does not escape markup; neither does the simulator.
-	if r := e.get("/v6/DataRetrievalSessions/"+DemoHTMLNameID, tok); !strings.Contains(string(r.body), `"name":"<b>Teams & \"Co\"</b>"`) {
+	if r := e.get("/v6/DataRetrievalSessions/"+id, tok); !strings.Contains(string(r.body), `"name":"<b>Teams & \"Co\"</b>"`) {
 		t.Errorf("HTML name encoded as %s", r.body)
 	}
 }

@@ -20,7 +20,7 @@ const (
 	DemoFailedID         = "55555555-5555-4555-8555-555555555555"
 	DemoWarningID        = "66666666-6666-4666-8666-666666666666"
 	DemoNotConfiguredID  = "77777777-7777-4777-8777-777777777777"
-	DemoHTMLNameID       = "88888888-8888-4888-8888-888888888888"
+	DemoSuccessID        = "88888888-8888-4888-8888-888888888888"
 	DemoRemovingID       = "99999999-9999-4999-8999-999999999999"
 
 	demoRepositoryID   = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
@@ -28,13 +28,10 @@ const (
 	demoProxyID        = "b7e3a1f2-9c4d-4e5f-a6b7-c8d9e0f1a2b3"
 )
 
-// DemoHTMLName is a session name with markup, so downstream pages can be checked for escaping.
-const DemoHTMLName = `<b>Teams & "Co"</b>`
-
 // DemoSessionIDs lists every session LoadDemoData creates.
 func DemoSessionIDs() []string {
 	return []string{ReferenceSessionID, DemoRunningSuccessID, DemoRunningFailedID, DemoRunningWarningID,
-		DemoStoppedID, DemoFailedID, DemoWarningID, DemoNotConfiguredID, DemoHTMLNameID, DemoRemovingID}
+		DemoStoppedID, DemoFailedID, DemoWarningID, DemoNotConfiguredID, DemoSuccessID, DemoRemovingID}
 }
 
 // ReferenceSession is the example session of Veeam's reference page, field for field.
@@ -56,6 +53,9 @@ func ReferenceSession() Session {
 // LoadDemoData adds the reference session, a session in every status, three running sessions
 // that finish Success, Failed and Warning within four minutes of now, three data
 // retrievals they belong to, and logs for the Failed, Warning, Stopped and reference sessions.
+// `make demo` shows them to people who run VB365, so names, types and durations are ones they would see on a server: a Retrieve session is named after
+// what it retrieves and runs for minutes, an availability change or a removal takes
+// seconds. Data that only tests need (markup in names, odd values) is added by those tests.
 func (s *Simulator) LoadDemoData() {
 	now := s.opts.Now()
 	ago := func(d time.Duration) time.Time { return now.Add(-d) }
@@ -92,14 +92,14 @@ func (s *Simulator) LoadDemoData() {
 		ReferenceSession(),
 		running(DemoRunningSuccessID, "OneDrive data retrieval", DemoOneDriveRetrievalID, 10*time.Minute, 2*time.Minute, StatusSuccess),
 		running(DemoRunningFailedID, "Teams data retrieval", DemoTeamsRetrievalID, 5*time.Minute, 3*time.Minute, StatusFailed),
-		running(DemoRunningWarningID, "OneDrive availability change", DemoOneDriveRetrievalID, 2*time.Minute, 4*time.Minute, StatusWarning),
-		ended(DemoStoppedID, "Exchange data retrieval (stopped)", ReferenceRetrievalID, TypeRetrieve, StatusStopped, 3*time.Hour, 90*time.Second, 2, 11),
-		ended(DemoFailedID, "Teams data retrieval (failed)", DemoTeamsRetrievalID, TypeRetrieve, StatusFailed, 2*time.Hour, 5*time.Minute, 1, 4),
+		running(DemoRunningWarningID, "OneDrive data retrieval (Finance)", DemoOneDriveRetrievalID, 2*time.Minute, 4*time.Minute, StatusWarning),
+		ended(DemoStoppedID, "Exchange data retrieval (HR mailboxes)", ReferenceRetrievalID, TypeRetrieve, StatusStopped, 3*time.Hour, 90*time.Second, 2, 11),
+		ended(DemoFailedID, "Teams data retrieval (Sales channel)", DemoTeamsRetrievalID, TypeRetrieve, StatusFailed, 2*time.Hour, 5*time.Minute, 1, 4),
 		ended(DemoWarningID, "Exchange availability change", ReferenceRetrievalID, TypeChangeAvailabilityPeriod, StatusWarning, 90*time.Minute, 40*time.Second, 3, 3),
-		ended(DemoHTMLNameID, DemoHTMLName, DemoTeamsRetrievalID, TypeRetrieve, StatusSuccess, time.Hour, 3*time.Minute, 7, 120),
+		ended(DemoSuccessID, "Teams data retrieval (Marketing)", DemoTeamsRetrievalID, TypeRetrieve, StatusSuccess, time.Hour, 3*time.Minute, 7, 120),
 		ended(DemoRemovingID, "Exchange retrieval removal", ReferenceRetrievalID, TypeRetrievalRemoving, StatusSuccess, 30*time.Minute, 15*time.Second, 1, 1),
 		// A session that never ran has neither an end time nor any progress.
-		{ID: DemoNotConfiguredID, Name: "SharePoint data retrieval", RetrievalID: DemoOneDriveRetrievalID, CreationTime: ago(20 * time.Minute),
+		{ID: DemoNotConfiguredID, Name: "OneDrive data retrieval (Legal)", RetrievalID: DemoOneDriveRetrievalID, CreationTime: ago(20 * time.Minute),
 			Type: TypeRetrieve, Status: StatusNotConfigured},
 	}
 	for _, sess := range sessions {
