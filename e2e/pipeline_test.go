@@ -150,6 +150,9 @@ func TestPipeline(t *testing.T) {
 			t.Errorf("alert %s: labels %v, want server=%s, name=%q and severity=%s", a.Labels["alertname"], a.Labels, serverName, sessionNames[id], severity[a.Labels["alertname"]])
 		case !strings.Contains(a.Annotations["description"], sessionNames[id]) || !strings.Contains(a.Annotations["description"], "ago"):
 			t.Errorf("alert %s: description %q does not name the session and when it ended", a.Labels["alertname"], a.Annotations["description"])
+		// These sessions' logs are empty: the fallback text, for a log that was read.
+		case !strings.Contains(a.Annotations["description"], "No reason known: its log has no Error or Warning item"):
+			t.Errorf("alert %s: description %q lacks the fallback for a log without a reason", a.Labels["alertname"], a.Annotations["description"])
 		}
 		if a.Status != "firing" {
 			t.Errorf("alert resolved within the 24h window: %+v", a)
