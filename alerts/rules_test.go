@@ -113,6 +113,22 @@ func TestRequiredAlerts(t *testing.T) {
 			t.Errorf("%s: description must say how long ago the session ended (or how long the data has left)", name)
 		}
 	}
+	// The reason goes into the description only: a label would make a reason that shows
+	// up or changes later a new alert (resolve, then page again). An empty label is no
+	// label in Prometheus, so the rule blanks the two the join brings in.
+	for _, name := range []string{"VB365DataRetrievalSessionFailed", "VB365DataRetrievalSessionWarning"} {
+		r := got[name]
+		if !strings.Contains(r.Expr, "vb365_data_retrieval_session_reason_info") ||
+			!strings.Contains(r.Expr, "group_left(log_type, message)") ||
+			!strings.Contains(r.Annotations["description"], "$labels.message") {
+			t.Errorf("%s: must join vb365_data_retrieval_session_reason_info and quote its message in the description", name)
+		}
+		for _, l := range []string{"message", "log_type"} {
+			if v, ok := r.Labels[l]; !ok || v != "" {
+				t.Errorf("%s: label %s must be set to \"\" so the reason never becomes part of the alert's identity", name, l)
+			}
+		}
+	}
 	if got["VB365ServerDown"].For != "5m" || got["VB365SessionScrapeFailing"].For != "15m" {
 		t.Errorf("for: ServerDown %q (want 5m), SessionScrapeFailing %q (want 15m)",
 			got["VB365ServerDown"].For, got["VB365SessionScrapeFailing"].For)

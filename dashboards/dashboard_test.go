@@ -17,6 +17,35 @@ import (
 // may use; anything else would need a plugin install on the user's side.
 var panelTypes = []string{"row", "stat", "table", "state-timeline", "timeseries", "text", "bargauge", "gauge", "status-history"}
 
+// Titles of the panels the tests look at one by one.
+const (
+	sessionTable = "Data retrieval sessions"
+	expiryPanel  = "Data retrievals by time to expiry"
+)
+
+// organize is the table's "organize" transformation: which fields it hides and what
+// it calls the others.
+func organize(t *testing.T, p Panel) (exclude map[string]bool, rename map[string]string) {
+	t.Helper()
+	for _, raw := range p.Transformations {
+		var tr struct {
+			ID      string `json:"id"`
+			Options struct {
+				ExcludeByName map[string]bool   `json:"excludeByName"`
+				RenameByName  map[string]string `json:"renameByName"`
+			} `json:"options"`
+		}
+		if err := json.Unmarshal(raw, &tr); err != nil {
+			t.Fatalf("panel %q: transformation %s: %v", p.Title, raw, err)
+		}
+		if tr.ID == "organize" {
+			return tr.Options.ExcludeByName, tr.Options.RenameByName
+		}
+	}
+	t.Fatalf("panel %q has no organize transformation", p.Title)
+	return nil, nil
+}
+
 // vars are what Grafana substitutes for the dashboard's template variables.
 var vars = map[string]string{"server": ".+", "datasource": "prometheus"}
 
@@ -244,10 +273,15 @@ func TestDashboardHasRequiredPanels(t *testing.T) {
 	tables := find("table", "vb365_data_retrieval_session_info", "vb365_data_retrieval_session_status",
 		"vb365_data_retrieval_session_progress", "vb365_data_retrieval_session_processed_objects",
 		"vb365_data_retrieval_session_duration_seconds", "vb365_data_retrieval_session_creation_timestamp_seconds",
-		"vb365_data_retrieval_session_end_timestamp_seconds")
-	if len(tables) != 1 {
-		t.Errorf("want one session table joining _info with every session metric, found %d", len(tables))
+		"vb365_data_retrieval_session_end_timestamp_seconds", "vb365_data_retrieval_session_reason_info")
+	if len(tables) != 1 || tables[0].Title != sessionTable {
+		t.Errorf("want one session table %q joining _info with every session metric and the reason, found %d", sessionTable, len(tables))
 	} else {
+		// The reason is reason_info's message label: a column of its own, shown.
+		exclude, rename := organize(t, tables[0])
+		if rename["message"] != "Reason" || exclude["message"] || !exclude["Value #G"] {
+			t.Errorf("session table: message must be shown as the Reason column (and reason_info's constant 1 hidden); rename %v, exclude %v", rename, exclude)
+		}
 		body, _ := json.Marshal(tables[0])
 		for _, want := range []string{`"dtdurations"`, `"dateTimeAsIso"`, `"color-background"`, `"Failed"`, `"merge"`} {
 			if !bytes.Contains(body, []byte(want)) {
@@ -255,6 +289,7 @@ func TestDashboardHasRequiredPanels(t *testing.T) {
 			}
 		}
 	}
+	checkExpiryPanel(t, find("table", "vb365_data_retrieval_expiration_timestamp_seconds", "vb365_data_retrieval_info"))
 	if len(find("state-timeline", "vb365_data_retrieval_session_status", "vb365_data_retrieval_session_info")) == 0 {
 		t.Error("no state timeline of the status per session")
 	}
@@ -269,6 +304,44 @@ func TestDashboardHasRequiredPanels(t *testing.T) {
 	}
 	if len(find("stat", "vb365_up"))+len(find("timeseries", "vb365_up")) == 0 {
 		t.Error("no panel shows vb365_up")
+	}
+}
+
+// checkExpiryPanel demands one table of the time left until each retrieval's data expires,
+// named, soonest first both in the query and in the table's own sort (Grafana re-sorts
+// rows after merging queries), in human durations.
+func checkExpiryPanel(t *testing.T, tables []Panel) {
+	t.Helper()
+	if len(tables) != 1 || tables[0].Title != expiryPanel {
+		t.Errorf("want one table %q joining the expiration time with vb365_data_retrieval_info, found %d", expiryPanel, len(tables))
+		return
+	}
+	p := tables[0]
+	var a string
+	for _, q := range p.Targets {
+		if q.RefID == "A" {
+			a = strings.Join(strings.Fields(q.Expr), " ")
+		}
+	}
+	if !strings.HasPrefix(a, "sort(") || !strings.Contains(a, "- time()") || !strings.Contains(a, "group_left(name") {
+		t.Errorf("%s: query A %q must be sort(expiration - time() joined with the retrieval's name)", expiryPanel, a)
+	}
+	exclude, rename := organize(t, p)
+	if rename["Value #A"] != "Time to expiry" || rename["name"] != "Name" || exclude["Value #A"] || exclude["name"] {
+		t.Errorf("%s: want the Name and Time to expiry columns shown; rename %v, exclude %v", expiryPanel, rename, exclude)
+	}
+	var opts struct {
+		SortBy []struct {
+			DisplayName string `json:"displayName"`
+			Desc        bool   `json:"desc"`
+		} `json:"sortBy"`
+	}
+	if err := json.Unmarshal(p.Options, &opts); err != nil || len(opts.SortBy) != 1 ||
+		opts.SortBy[0].DisplayName != "Time to expiry" || opts.SortBy[0].Desc {
+		t.Errorf("%s: the table must sort by Time to expiry, ascending; options %s (%v)", expiryPanel, p.Options, err)
+	}
+	if body, _ := json.Marshal(p); !bytes.Contains(body, []byte(`"dtdurations"`)) {
+		t.Errorf("%s: time to expiry must be shown in human units (dtdurations)", expiryPanel)
 	}
 }
 

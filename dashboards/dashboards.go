@@ -42,6 +42,7 @@ type Panel struct {
 	Panels          []Panel           `json:"panels"`
 	Transformations []json.RawMessage `json:"transformations"`
 	FieldConfig     json.RawMessage   `json:"fieldConfig"`
+	Options         json.RawMessage   `json:"options"`
 }
 
 // Target is one Prometheus query of a panel.
