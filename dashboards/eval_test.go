@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/prometheus/promql/parser"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/vb365-exporter/vb365_exporter/dashboards/metriccheck"
 )
