@@ -31,7 +31,7 @@ func (e *exporter) sdHandler() http.Handler {
 			}
 		}
 		groups := []sdTargetGroup{}
-		for _, t := range e.pool.Targets() {
+		for _, t := range e.pool.Servers() {
 			name := t.Name()
 			groups = append(groups, sdTargetGroup{
 				Targets: []string{host},

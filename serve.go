@@ -28,17 +28,17 @@ import (
 	"github.com/vb365-exporter/vb365_exporter/collector"
 	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/landing"
-	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
-// exporter is the running program: the config, the targets built from it and the self-metrics.
+// exporter is the running program: the config, the servers built from it and the self-metrics.
 type exporter struct {
 	opts     *options
 	logger   log.Logger
 	registry *prometheus.Registry
 	safe     *config.SafeConfig
-	pool     *target.Pool
+	pool     *server.Pool
 	reloadMu sync.Mutex
 }
 
@@ -54,11 +54,11 @@ func newExporter(opts *options, logger log.Logger) *exporter {
 		logger:   logger,
 		registry: reg,
 		safe:     config.NewSafeConfig(reg),
-		pool:     target.NewPool(target.Options{Logger: logger, Metrics: vb365.NewMetrics(reg)}),
+		pool:     server.NewPool(server.Options{Logger: logger, Metrics: vb365.NewMetrics(reg)}),
 	}
 }
 
-// reload loads the config file and swaps it in only when the file and every target built
+// reload loads the config file and swaps it in only when the file and every server built
 // from it are good; otherwise the running config stays.
 func (e *exporter) reload() error {
 	e.reloadMu.Lock()
@@ -76,7 +76,7 @@ func (e *exporter) close() {
 }
 
 func (e *exporter) sources() []collector.Source {
-	ts := e.pool.Targets()
+	ts := e.pool.Servers()
 	out := make([]collector.Source, len(ts))
 	for i, t := range ts {
 		out[i] = t
@@ -174,7 +174,7 @@ func (e *exporter) landingPage() http.Handler {
 
 func (e *exporter) landingServers() []landing.Server {
 	cfg := e.safe.Get()
-	ts := e.pool.Targets()
+	ts := e.pool.Servers()
 	out := make([]landing.Server, len(ts))
 	for i, t := range ts {
 		out[i] = landing.Server{Name: t.Name(), Last: t.Last()}

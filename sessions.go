@@ -16,7 +16,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
-	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
@@ -103,7 +103,7 @@ func listSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) 
 		return fail(err)
 	}
 	// The same server object the exporter uses: same TLS, timeout and token handling.
-	server, err := target.New(srv, target.Options{})
+	server, err := server.New(srv, server.Options{})
 	if err != nil {
 		return fail(fmt.Errorf("server %q: %w", srv.Name, err))
 	}

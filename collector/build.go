@@ -11,7 +11,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
@@ -19,15 +19,15 @@ import (
 // /metrics, /probe and every test. Servers come in name order, sessions and retrievals in ID
 // order, so the output is stable; an ID repeated within a server is emitted once, which is
 // what a Registry would otherwise reject.
-func Build(snaps []*target.Snapshot, now time.Time, logger log.Logger) []*dto.MetricFamily {
+func Build(snaps []*server.Snapshot, now time.Time, logger log.Logger) []*dto.MetricFamily {
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
 	snaps = slices.Clone(snaps)
-	slices.SortFunc(snaps, func(a, b *target.Snapshot) int { return strings.Compare(a.Server, b.Server) })
+	slices.SortFunc(snaps, func(a, b *server.Snapshot) int { return strings.Compare(a.Server, b.Server) })
 	b := &builder{fams: map[*Family]*dto.MetricFamily{}}
 	for _, s := range snaps {
-		b.server(s, now, logger)
+		b.snapshot(s, now, logger)
 	}
 	out := make([]*dto.MetricFamily, 0, len(b.fams))
 	for _, f := range b.fams {
@@ -80,33 +80,33 @@ var statusPairs = func() []*dto.LabelPair {
 	return pairs
 }()
 
-// server adds one snapshot's series. Label pairs are made once and shared by every series
+// snapshot adds one server's series. Label pairs are made once and shared by every series
 // that carries them (the server's, a session's ID, the statuses).
-func (b *builder) server(s *target.Snapshot, now time.Time, logger log.Logger) {
-	server := b.pair(&lServer, s.Server)
-	b.add(upFamily, boolFloat(s.Up), server)
-	b.add(scrapeDurationFamily, s.Duration.Seconds(), server)
+func (b *builder) snapshot(s *server.Snapshot, now time.Time, logger log.Logger) {
+	serverPair := b.pair(&lServer, s.Server)
+	b.add(upFamily, boolFloat(s.Up), serverPair)
+	b.add(scrapeDurationFamily, s.Duration.Seconds(), serverPair)
 
 	results := slices.Clone(s.Sessions)
-	slices.SortStableFunc(results, func(x, y target.SessionResult) int { return strings.Compare(x.ID, y.ID) })
+	slices.SortStableFunc(results, func(x, y server.SessionResult) int { return strings.Compare(x.ID, y.ID) })
 	for i, r := range results {
 		if i > 0 && r.ID == results[i-1].ID {
 			continue
 		}
 		id := b.pair(&lSessionID, r.ID)
 		// One label set serves every per-session family that has no label of its own.
-		labels := b.set(server, id)
+		labels := b.set(serverPair, id)
 		sess := r.Session
 		if sess == nil {
 			b.addSet(scrapeSuccessFamily, 0, labels)
 			continue
 		}
 		b.addSet(scrapeSuccessFamily, 1, labels)
-		b.add(infoFamily, 1, b.pair(&lName, sess.Name), b.pair(&lRetrievalID, sess.RetrievalID), server, id, b.pair(&lType, sess.Type))
+		b.add(infoFamily, 1, b.pair(&lName, sess.Name), b.pair(&lRetrievalID, sess.RetrievalID), serverPair, id, b.pair(&lType, sess.Type))
 		known := false
 		for j, st := range statuses {
 			known = known || st == sess.Status
-			b.add(statusFamily, boolFloat(st == sess.Status), server, id, statusPairs[j])
+			b.add(statusFamily, boolFloat(st == sess.Status), serverPair, id, statusPairs[j])
 		}
 		if !known {
 			warnUnknownStatus(logger, s.Server, r.ID, sess.Status)
@@ -120,10 +120,10 @@ func (b *builder) server(s *target.Snapshot, now time.Time, logger log.Logger) {
 		}
 		if l := r.Log; l != nil {
 			if why := l.Reason; why != nil {
-				b.add(reasonFamily, 1, b.pair(&lLogType, why.Type), b.pair(&lMessage, why.Message), server, id)
+				b.add(reasonFamily, 1, b.pair(&lLogType, why.Type), b.pair(&lMessage, why.Message), serverPair, id)
 			}
-			b.add(logItemsFamily, float64(l.Errors), server, id, logTypePairs[0])
-			b.add(logItemsFamily, float64(l.Warnings), server, id, logTypePairs[1])
+			b.add(logItemsFamily, float64(l.Errors), serverPair, id, logTypePairs[0])
+			b.add(logItemsFamily, float64(l.Warnings), serverPair, id, logTypePairs[1])
 		}
 	}
 
@@ -134,23 +134,23 @@ func (b *builder) server(s *target.Snapshot, now time.Time, logger log.Logger) {
 			continue
 		}
 		id := b.pair(&lRetrievalID, r.ID)
-		b.add(retrievalInfoFamily, 1, b.pair(&lDataState, r.DataState), b.pair(&lName, r.Name), id, server, b.pair(&lType, r.Type))
+		b.add(retrievalInfoFamily, 1, b.pair(&lDataState, r.DataState), b.pair(&lName, r.Name), id, serverPair, b.pair(&lType, r.Type))
 		for j, st := range statuses {
-			b.add(retrievalLastStatusFamily, boolFloat(st == r.LastStatus), id, server, statusPairs[j])
+			b.add(retrievalLastStatusFamily, boolFloat(st == r.LastStatus), id, serverPair, statusPairs[j])
 		}
 		if !r.ExpirationTime.IsZero() {
-			b.add(retrievalExpirationFamily, unixSeconds(r.ExpirationTime), id, server)
+			b.add(retrievalExpirationFamily, unixSeconds(r.ExpirationTime), id, serverPair)
 		}
 	}
 	if len(s.Retrievals) > 0 || s.RetrievalsDropped > 0 {
-		b.add(retrievalsDroppedFamily, float64(s.RetrievalsDropped), server)
+		b.add(retrievalsDroppedFamily, float64(s.RetrievalsDropped), serverPair)
 	}
 
 	if d := s.Discovery; d != nil {
-		b.add(discoverySuccessFamily, boolFloat(d.Err == nil), server)
+		b.add(discoverySuccessFamily, boolFloat(d.Err == nil), serverPair)
 		if d.Err == nil {
-			b.add(discoverySessionsFamily, float64(d.Sessions), server)
-			b.add(discoveryDroppedFamily, float64(d.Dropped), server)
+			b.add(discoverySessionsFamily, float64(d.Sessions), serverPair)
+			b.add(discoveryDroppedFamily, float64(d.Dropped), serverPair)
 		}
 	}
 }

@@ -18,7 +18,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
-	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
@@ -43,31 +43,31 @@ func (f fixedGatherer) Gather() ([]*dto.MetricFamily, error) { return f, nil }
 // and an unknown one, unsorted IDs, names that sort differently from IDs, cached, failed and
 // repeated sessions, invalid UTF-8, running and ended sessions, retrievals with and without
 // expiry, and discovery that worked, failed or is off.
-func goldenSnapshots(now time.Time) []*target.Snapshot {
-	mk := func(id, name, status string, ended bool) target.SessionResult {
+func goldenSnapshots(now time.Time) []*server.Snapshot {
+	mk := func(id, name, status string, ended bool) server.SessionResult {
 		s := &vb365.Session{ID: id, Name: name, RetrievalID: "8a76872b-7f2c-4c50-95f4-92c4d41bc47c",
 			CreationTime: now.Add(-time.Hour), Progress: 7, ProcessedObjects: 9, Type: "Retrieve", Status: status}
 		if ended {
 			s.EndTime = now.Add(-time.Minute)
 		}
-		return target.SessionResult{ID: id, Session: s}
+		return server.SessionResult{ID: id, Session: s}
 	}
-	var every []target.SessionResult
+	var every []server.SessionResult
 	for i, st := range vb365.Statuses {
 		r := mk(fmt.Sprintf("%08d-0000-4000-8000-000000000000", (i*5)%len(vb365.Statuses)), fmt.Sprintf("job %d", i%4), st, st != vb365.StatusRunning)
 		r.Cached = i%2 == 0
 		switch st {
 		case vb365.StatusFailed:
-			r.Log = &target.SessionLog{Errors: 2, Warnings: 1, Reason: &vb365.LogItem{Type: vb365.LogError,
+			r.Log = &server.SessionLog{Errors: 2, Warnings: 1, Reason: &vb365.LogItem{Type: vb365.LogError,
 				Message: `Failed to retrieve item "Inbox\Q3 report.xlsx": the archive tier blob is not available`}}
 		case vb365.StatusWarning:
-			r.Log = &target.SessionLog{Warnings: 3, Reason: &vb365.LogItem{Type: vb365.LogWarning, Message: "Throttled by Microsoft 365; retrying"}}
+			r.Log = &server.SessionLog{Warnings: 3, Reason: &vb365.LogItem{Type: vb365.LogWarning, Message: "Throttled by Microsoft 365; retrying"}}
 		case vb365.StatusStopped:
-			r.Log = &target.SessionLog{} // read, but nothing says why
+			r.Log = &server.SessionLog{} // read, but nothing says why
 		}
 		every = append(every, r)
 	}
-	return []*target.Snapshot{
+	return []*server.Snapshot{
 		{Server: "zeta", Up: true, Duration: 2 * time.Second,
 			Retrievals: []vb365.Retrieval{
 				{ID: "c0ffee00-1234-4abc-8def-0123456789ab", Name: "Teams\xff", Type: "Teams", DataState: "Retrieving"},
@@ -75,8 +75,8 @@ func goldenSnapshots(now time.Time) []*target.Snapshot {
 					LastStatus: "Failed", ExpirationTime: now.Add(time.Hour)},
 			},
 			RetrievalsDropped: 5,
-			Discovery:         &target.DiscoveryResult{Sessions: 3, Dropped: 1},
-			Sessions: []target.SessionResult{
+			Discovery:         &server.DiscoveryResult{Sessions: 3, Dropped: 1},
+			Sessions: []server.SessionResult{
 				mk("cccccccc-0000-4000-8000-000000000000", "alpha", "Success", true),
 				mk("aaaaaaaa-0000-4000-8000-000000000000", "zulu", "Running", false),
 				{ID: "bbbbbbbb-0000-4000-8000-000000000000", Err: &vb365.APIError{Endpoint: "session", StatusCode: 404}},
@@ -84,8 +84,8 @@ func goldenSnapshots(now time.Time) []*target.Snapshot {
 				mk("cccccccc-0000-4000-8000-000000000000", "alpha", "Success", true),
 			}},
 		{Server: "alpha", Up: false, Duration: time.Second, Err: errors.New("down"),
-			Discovery: &target.DiscoveryResult{Err: errors.New("down")}, RetrievalsErr: errors.New("down"),
-			Sessions: []target.SessionResult{{ID: "aaaaaaaa-0000-4000-8000-000000000000", Err: errors.New("down")}}},
+			Discovery: &server.DiscoveryResult{Err: errors.New("down")}, RetrievalsErr: errors.New("down"),
+			Sessions: []server.SessionResult{{ID: "aaaaaaaa-0000-4000-8000-000000000000", Err: errors.New("down")}}},
 		{Server: "mid", Up: true, Sessions: every},
 		{Server: "empty", Up: true},
 	}
@@ -155,7 +155,7 @@ func TestBuildDropsRepeatedIDs(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	snap := goldenSnapshots(now)[0]
 	snap.Retrievals = append(snap.Retrievals, snap.Retrievals[0])
-	got := encodeText(t, Build([]*target.Snapshot{snap}, now, nil))
+	got := encodeText(t, Build([]*server.Snapshot{snap}, now, nil))
 	if n := strings.Count(got, `vb365_data_retrieval_session_scrape_success{server="zeta",session_id="cccccccc-`); n != 1 {
 		t.Errorf("repeated session emitted %d times:\n%s", n, got)
 	}
@@ -168,11 +168,11 @@ const retrievalAndDiscoveryNames = "vb365_data_retrieval_info vb365_data_retriev
 	"vb365_discovery_sessions vb365_discovery_sessions_dropped vb365_discovery_scrape_success"
 
 func TestDiscoveryMetricsWhenOffOrFailing(t *testing.T) {
-	off := &target.Snapshot{Server: "s", Up: true}
+	off := &server.Snapshot{Server: "s", Up: true}
 	if n, err := testutil.GatherAndCount(New(context.Background(), []Source{staticSource{off}}, nil), strings.Fields(retrievalAndDiscoveryNames)...); err != nil || n != 0 {
 		t.Errorf("%d discovery/retrieval series with discovery off and no retrievals, want 0", n)
 	}
-	failing := &target.Snapshot{Server: "s", Up: true, Discovery: &target.DiscoveryResult{Err: errors.New("HTTP 500")},
+	failing := &server.Snapshot{Server: "s", Up: true, Discovery: &server.DiscoveryResult{Err: errors.New("HTTP 500")},
 		RetrievalsErr: errors.New("HTTP 503")}
 	c := New(context.Background(), []Source{staticSource{failing}}, nil)
 	if err := testutil.GatherAndCompare(c, strings.NewReader(`
@@ -190,7 +190,7 @@ func TestMergeConcatenatesInNameOrder(t *testing.T) {
 	cnt := prometheus.NewCounter(prometheus.CounterOpts{Name: "vb365_exporter_api_requests_total", Help: "h"})
 	cnt.Add(3)
 	self.MustRegister(cnt)
-	snap := &target.Snapshot{Server: "s", Up: true, Sessions: goldenSnapshots(now)[0].Sessions[:1]}
+	snap := &server.Snapshot{Server: "s", Up: true, Sessions: goldenSnapshots(now)[0].Sessions[:1]}
 	c := New(context.Background(), []Source{staticSource{snap}}, nil)
 	c.now = func() time.Time { return now }
 	want, err := prometheus.Gatherers{c, self}.Gather()

@@ -1,5 +1,5 @@
 // Package collector turns the servers' snapshots into Prometheus metrics. It holds no state
-// of the VB365 servers itself: reading, caching and coalescing live behind target.Target.
+// of the VB365 servers itself: reading, caching and coalescing live behind server.Server.
 package collector
 
 import (
@@ -15,12 +15,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/server"
 )
 
-// Source is what the collector reads: target.Target satisfies it.
+// Source is what the collector reads: server.Server satisfies it.
 type Source interface {
-	Snapshot(ctx context.Context) *target.Snapshot
+	Snapshot(ctx context.Context) *server.Snapshot
 }
 
 // Collector is a prometheus.Gatherer for one scrape: it carries the scrape's context, so
@@ -41,7 +41,7 @@ func New(ctx context.Context, sources []Source, logger log.Logger) *Collector {
 
 // Gather implements prometheus.Gatherer; servers are read in parallel.
 func (c *Collector) Gather() ([]*dto.MetricFamily, error) {
-	snaps := make([]*target.Snapshot, len(c.sources))
+	snaps := make([]*server.Snapshot, len(c.sources))
 	var wg sync.WaitGroup
 	for i, src := range c.sources {
 		wg.Go(func() { snaps[i] = src.Snapshot(c.ctx) })

@@ -10,18 +10,18 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/vb365-exporter/vb365_exporter/bench/floor"
-	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/server"
 )
 
-type fixedSource struct{ s *target.Snapshot }
+type fixedSource struct{ s *server.Snapshot }
 
-func (f fixedSource) Snapshot(context.Context) *target.Snapshot { return f.s }
+func (f fixedSource) Snapshot(context.Context) *server.Snapshot { return f.s }
 
-func benchSnapshot(n int, now time.Time) *target.Snapshot {
+func benchSnapshot(n int, now time.Time) *server.Snapshot {
 	sessions := floor.Sessions(n, now, func(i int) bool { return i%100 == 0 })
-	snap := &target.Snapshot{Server: "bench", Up: true, Duration: 100 * time.Millisecond, Sessions: make([]target.SessionResult, n)}
+	snap := &server.Snapshot{Server: "bench", Up: true, Duration: 100 * time.Millisecond, Sessions: make([]server.SessionResult, n)}
 	for i := range sessions {
-		snap.Sessions[i] = target.SessionResult{ID: sessions[i].ID, Session: &sessions[i], Cached: i%100 != 0}
+		snap.Sessions[i] = server.SessionResult{ID: sessions[i].ID, Session: &sessions[i], Cached: i%100 != 0}
 	}
 	return snap
 }

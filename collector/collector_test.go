@@ -12,13 +12,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
-type staticSource struct{ snap *target.Snapshot }
+type staticSource struct{ snap *server.Snapshot }
 
-func (s staticSource) Snapshot(context.Context) *target.Snapshot { return s.snap }
+func (s staticSource) Snapshot(context.Context) *server.Snapshot { return s.snap }
 
 func mustTime(t *testing.T, s string) time.Time {
 	t.Helper()
@@ -31,9 +31,9 @@ func mustTime(t *testing.T, s string) time.Time {
 
 func TestBuildExactValues(t *testing.T) {
 	now := time.Date(2022, 1, 28, 20, 0, 0, 0, time.UTC)
-	snap := &target.Snapshot{
+	snap := &server.Snapshot{
 		Server: "prod", Up: true, Duration: 1500 * time.Millisecond,
-		Sessions: []target.SessionResult{
+		Sessions: []server.SessionResult{
 			{ID: "668f478c-0326-440a-8bdf-58cf39163ea2", Session: &vb365.Session{
 				ID: "668f478c-0326-440a-8bdf-58cf39163ea2", Name: "Exchange data retrieval",
 				RetrievalID:  "8a76872b-7f2c-4c50-95f4-92c4d41bc47c",
@@ -110,9 +110,9 @@ func TestUnknownStatusAllZeroAndWarnsOnce(t *testing.T) {
 	var logs bytes.Buffer
 	logger := log.NewLogfmtLogger(&logs)
 	sess := &vb365.Session{ID: "a", CreationTime: time.Unix(0, 0), Status: "Hibernating"}
-	snap := &target.Snapshot{Server: "s", Up: true, Sessions: []target.SessionResult{{ID: "a", Session: sess}}}
+	snap := &server.Snapshot{Server: "s", Up: true, Sessions: []server.SessionResult{{ID: "a", Session: sess}}}
 	for range 3 {
-		for _, mf := range Build([]*target.Snapshot{snap}, time.Now(), logger) {
+		for _, mf := range Build([]*server.Snapshot{snap}, time.Now(), logger) {
 			if mf.GetName() != "vb365_data_retrieval_session_status" {
 				continue
 			}
@@ -135,8 +135,8 @@ func TestUnknownStatusAllZeroAndWarnsOnce(t *testing.T) {
 }
 
 func TestFailedSessionHasOnlyScrapeSuccess(t *testing.T) {
-	snap := &target.Snapshot{Server: "s", Err: errors.New("down"),
-		Sessions: []target.SessionResult{{ID: "a", Err: errors.New("timeout")}}}
+	snap := &server.Snapshot{Server: "s", Err: errors.New("down"),
+		Sessions: []server.SessionResult{{ID: "a", Err: errors.New("timeout")}}}
 	c := New(context.Background(), []Source{staticSource{snap}}, nil)
 	if n, err := testutil.GatherAndCount(c); err != nil || n != 3 {
 		t.Errorf("%d series, want up, scrape duration and one scrape_success", n)
@@ -152,7 +152,7 @@ vb365_up{server="s"} 0
 
 func TestInvalidUTF8NameDoesNotBreakScrape(t *testing.T) {
 	sess := &vb365.Session{ID: "a", Name: "bad\xff", CreationTime: time.Unix(0, 0), Status: "Success"}
-	snap := &target.Snapshot{Server: "s", Up: true, Sessions: []target.SessionResult{{ID: "a", Session: sess}}}
+	snap := &server.Snapshot{Server: "s", Up: true, Sessions: []server.SessionResult{{ID: "a", Session: sess}}}
 	// prometheus.Gatherers runs client_golang's checks of every series (valid UTF-8 among them).
 	if _, err := (prometheus.Gatherers{New(context.Background(), []Source{staticSource{snap}}, nil)}).Gather(); err != nil {
 		t.Fatal(err)

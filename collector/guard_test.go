@@ -12,7 +12,7 @@ import (
 
 	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
-	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/server"
 )
 
 // A server listing 100,000 data retrievals: the series follow max_retrievals, the rest is
@@ -26,8 +26,8 @@ func TestMaxRetrievalsGuardAgainstSimulator(t *testing.T) {
 	defer srv.Close()
 	var logs bytes.Buffer
 	noCache := config.Duration(0)
-	tgt, err := target.New(&config.ServerConfig{Name: "prod", URL: srv.URL, APIVersion: "v7", Username: "u", Password: "p", CacheTTL: &noCache,
-		MaxRetrievals: 50}, target.Options{Logger: log.NewLogfmtLogger(log.NewSyncWriter(&logs))})
+	tgt, err := server.New(&config.ServerConfig{Name: "prod", URL: srv.URL, APIVersion: "v7", Username: "u", Password: "p", CacheTTL: &noCache,
+		MaxRetrievals: 50}, server.Options{Logger: log.NewLogfmtLogger(log.NewSyncWriter(&logs))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
-	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
@@ -40,8 +40,8 @@ func TestUnknownStatusesBounded(t *testing.T) {
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	noCache := config.Duration(0)
-	tgt, err := target.New(&config.ServerConfig{Name: "prod", URL: srv.URL, APIVersion: "v8", Username: "u", Password: "p", CacheTTL: &noCache,
-		Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(time.Hour)}}, target.Options{})
+	tgt, err := server.New(&config.ServerConfig{Name: "prod", URL: srv.URL, APIVersion: "v8", Username: "u", Password: "p", CacheTTL: &noCache,
+		Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(time.Hour)}}, server.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,10 +59,17 @@ func TestPipelineReasonAndExpiry(t *testing.T) {
 `, exporterAddr))
 
 	failedReason := vb365.ReasonMessage(simulator.DemoFailedReason)
+	demoName := func(id string) string {
+		s, ok := sim.Session(id)
+		if !ok {
+			t.Fatalf("demo session %s missing", id)
+		}
+		return s.Name
+	}
 	want := []struct{ alertname, key, id, name, text string }{
-		{"VB365DataRetrievalSessionFailed", "session_id", simulator.DemoFailedID, "Teams data retrieval (failed)",
+		{"VB365DataRetrievalSessionFailed", "session_id", simulator.DemoFailedID, demoName(simulator.DemoFailedID),
 			"Reason (last Error in its log): " + failedReason},
-		{"VB365DataRetrievalSessionWarning", "session_id", simulator.DemoWarningID, "Exchange availability change",
+		{"VB365DataRetrievalSessionWarning", "session_id", simulator.DemoWarningID, demoName(simulator.DemoWarningID),
 			"Reason (last Warning in its log): " + vb365.ReasonMessage(simulator.DemoWarningReason)},
 		{"VB365DataRetrievalExpiringSoon", "retrieval_id", expiringID, "E2E expiring retrieval",
 			`The data retrieved by data retrieval "E2E expiring retrieval" (id ` + expiringID + ", type Exchange) on VB365 server " + serverName + " expires in 1h 5"},

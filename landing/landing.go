@@ -1,6 +1,6 @@
 // Package landing renders the exporter's landing page (`/`): per configured server the last
 // scrape and its sessions, and on `/?debug=SERVER` the API calls of that scrape. It only
-// reads snapshots the targets already hold, so opening the page never calls the VB365 API,
+// reads snapshots the servers already hold, so opening the page never calls the VB365 API,
 // and a page left open cannot load a server.
 package landing
 
@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
@@ -25,7 +25,7 @@ type Server struct {
 	URL        string
 	APIVersion string
 	// Last is the server's last snapshot, nil before its first scrape.
-	Last *target.Snapshot
+	Last *server.Snapshot
 }
 
 // Link is one entry of the page's link list.
@@ -171,7 +171,7 @@ func refreshSeconds(s string) int {
 	return min(max(n, minRefresh), maxRefresh)
 }
 
-// callCap is the number of calls target keeps per scrape (vb365.NewCallRecorder(200)); at
+// callCap is the number of calls a server keeps per scrape (vb365.NewCallRecorder(200)); at
 // that count the page says the list may be cut.
 const callCap = 200
 
@@ -304,7 +304,7 @@ func serverView(s Server, now time.Time) serverPage {
 	return p
 }
 
-func callViews(snap *target.Snapshot) []callView {
+func callViews(snap *server.Snapshot) []callView {
 	if snap == nil {
 		return nil
 	}

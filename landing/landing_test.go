@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
@@ -33,10 +33,10 @@ func session(id, name, status string, created, ended time.Time) *vb365.Session {
 }
 
 // prodSnapshot has a session of every kind the page distinguishes.
-func prodSnapshot() *target.Snapshot {
-	return &target.Snapshot{
+func prodSnapshot() *server.Snapshot {
+	return &server.Snapshot{
 		Server: "prod", Start: start, Duration: 1234 * time.Millisecond, Up: true,
-		Sessions: []target.SessionResult{
+		Sessions: []server.SessionResult{
 			{ID: "668f478c-0326-440a-8bdf-58cf39163ea2", Session: session("668f478c-0326-440a-8bdf-58cf39163ea2", "Exchange data retrieval", "Success",
 				time.Date(2022, 1, 28, 20, 52, 36, 917705300, cet), time.Date(2022, 1, 28, 20, 56, 17, 751345700, cet)), Cached: true},
 			{ID: "11111111-1111-4111-8111-111111111111", Session: session("11111111-1111-4111-8111-111111111111", "OneDrive", "Running",
@@ -59,10 +59,10 @@ func prodSnapshot() *target.Snapshot {
 	}
 }
 
-func downSnapshot() *target.Snapshot {
+func downSnapshot() *server.Snapshot {
 	err := &vb365.AuthError{Err: &vb365.APIError{Endpoint: "token", StatusCode: 400, Message: "Invalid username or password."}, Until: now}
-	return &target.Snapshot{Server: "backup", Start: start, Duration: 20 * time.Millisecond, Err: err,
-		Sessions: []target.SessionResult{{ID: "668f478c-0326-440a-8bdf-58cf39163ea2", Err: err}}}
+	return &server.Snapshot{Server: "backup", Start: start, Duration: 20 * time.Millisecond, Err: err,
+		Sessions: []server.SessionResult{{ID: "668f478c-0326-440a-8bdf-58cf39163ea2", Err: err}}}
 }
 
 func newHandler(servers ...Server) *Handler {

@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/vb365-exporter/vb365_exporter/collector"
-	"github.com/vb365-exporter/vb365_exporter/target"
+	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
@@ -46,12 +46,12 @@ func (m Metrics) Names() []string {
 // collector can emit (end timestamps only exist for ended sessions) shows up.
 func ExporterMetrics() (Metrics, error) {
 	creation := time.Date(2022, 1, 28, 20, 52, 36, 917705300, time.FixedZone("", 3600))
-	snap := &target.Snapshot{
+	snap := &server.Snapshot{
 		Server:   "prod",
 		Start:    creation,
 		Duration: time.Second,
 		Up:       true,
-		Sessions: []target.SessionResult{
+		Sessions: []server.SessionResult{
 			{ID: "668f478c-0326-440a-8bdf-58cf39163ea2", Session: &vb365.Session{
 				ID: "668f478c-0326-440a-8bdf-58cf39163ea2", Name: "Exchange data retrieval",
 				RetrievalID:  "8a76872b-7f2c-4c50-95f4-92c4d41bc47c",
@@ -70,15 +70,15 @@ func ExporterMetrics() (Metrics, error) {
 				RetrievalID:  "11111111-0000-4000-8000-0000000000aa",
 				CreationTime: creation, EndTime: creation.Add(time.Minute), Type: "Retrieve",
 				Status: vb365.StatusFailed,
-			}, Log: &target.SessionLog{Errors: 1, Reason: &vb365.LogItem{Type: vb365.LogError, Message: "Archive tier blob not available"}}},
+			}, Log: &server.SessionLog{Errors: 1, Reason: &vb365.LogItem{Type: vb365.LogError, Message: "Archive tier blob not available"}}},
 		},
 		// A retrieval with an expiration and a discovery result, for the retrieval and
 		// discovery families (docs/discovery.md).
 		Retrievals: []vb365.Retrieval{{ID: "8a76872b-7f2c-4c50-95f4-92c4d41bc47c", Name: "Exchange retrieval",
 			Type: "Exchange", DataState: "Retrieved", LastStatus: vb365.StatusSuccess, ExpirationTime: creation.Add(7 * 24 * time.Hour)}},
-		Discovery: &target.DiscoveryResult{Sessions: 2},
+		Discovery: &server.DiscoveryResult{Sessions: 2},
 	}
-	mfs := collector.Build([]*target.Snapshot{snap}, snap.Start.Add(time.Hour), nil)
+	mfs := collector.Build([]*server.Snapshot{snap}, snap.Start.Add(time.Hour), nil)
 	out := Metrics{}
 	for _, mf := range mfs {
 		seen := map[string]bool{}

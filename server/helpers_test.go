@@ -1,4 +1,4 @@
-package target_test
+package server_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
-	"github.com/vb365-exporter/vb365_exporter/target"
 )
 
 const (
@@ -40,7 +40,7 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-type server struct {
+type simServer struct {
 	sim *simulator.Simulator
 	url string
 	tls *tls.Config // trusts the server's certificate
@@ -48,7 +48,7 @@ type server struct {
 }
 
 // startServer serves a simulator over HTTPS on loopback, as a VB365 server is reached.
-func startServer(t *testing.T, opts simulator.Options) *server {
+func startServer(t *testing.T, opts simulator.Options) *simServer {
 	t.Helper()
 	opts.Username, opts.Password = user, password
 	sim := simulator.New(opts)
@@ -62,7 +62,7 @@ func startServer(t *testing.T, opts simulator.Options) *server {
 	t.Cleanup(srv.Close)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
-	return &server{sim: sim, url: srv.URL, tls: &tls.Config{RootCAs: pool}, ca: string(caPEM)}
+	return &simServer{sim: sim, url: srv.URL, tls: &tls.Config{RootCAs: pool}, ca: string(caPEM)}
 }
 
 // ttl is a cache_ttl as a config carries it.
@@ -99,7 +99,7 @@ func addSessions(t *testing.T, sim *simulator.Simulator, now time.Time, n int, r
 	return ids
 }
 
-func newTarget(t *testing.T, srv *server, cfg config.ServerConfig, o target.Options) *target.Target {
+func newTarget(t *testing.T, srv *simServer, cfg config.ServerConfig, o server.Options) *server.Server {
 	t.Helper()
 	cfg.URL, cfg.Username = srv.url, user
 	cfg.Password = password
@@ -113,14 +113,14 @@ func newTarget(t *testing.T, srv *server, cfg config.ServerConfig, o target.Opti
 	if cfg.MaxConcurrentRequests == 0 {
 		cfg.MaxConcurrentRequests = 4
 	}
-	tg, err := target.New(&cfg, o)
+	tg, err := server.New(&cfg, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tg
 }
 
-func snapshot(t *testing.T, tg *target.Target) *target.Snapshot {
+func snapshot(t *testing.T, tg *server.Server) *server.Snapshot {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -1,4 +1,4 @@
-package target
+package server
 
 import (
 	"context"
@@ -21,39 +21,39 @@ type sharedRead struct {
 // join adds the caller to the read in flight, moving that read's deadline to the caller's
 // when it is later, or starts a new read. A caller with a later deadline is therefore never
 // answered worse than alone; one with an earlier deadline stops waiting at its own.
-func (t *Target) join(ctx context.Context) *sharedRead {
+func (srv *Server) join(ctx context.Context) *sharedRead {
 	want := readDeadline(ctx)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if r := t.reading; r != nil && r.ctx.extend(want) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if r := srv.reading; r != nil && r.ctx.extend(want) {
 		return r
 	}
 	// The read must not die with the first caller's connection, only with the deadline.
 	r := &sharedRead{ctx: newDeadlineContext(context.WithoutCancel(ctx), want, time.Now().Add(maxSharedRead)), done: make(chan struct{})}
-	t.reading = r
-	t.reads++
+	srv.reading = r
+	srv.reads++
 	go func() {
-		snap := t.collect(r.ctx)
+		snap := srv.collect(r.ctx)
 		r.ctx.stop()
-		t.mu.Lock()
-		if t.reading == r {
-			t.reading = nil
+		srv.mu.Lock()
+		if srv.reading == r {
+			srv.reading = nil
 		}
-		t.mu.Unlock()
+		srv.mu.Unlock()
 		r.snap = snap
 		close(r.done)
-		t.release() // after the callers have their answer: it may log out
+		srv.release() // after the callers have their answer: it may log out
 	}()
 	return r
 }
 
 // stopRead ends the shared read in flight now (its callers get what it has so far). The
-// read in t.reading is the only one whose context is still live: one that reached its
+// read in srv.reading is the only one whose context is still live: one that reached its
 // deadline is already ending.
-func (t *Target) stopRead() {
-	t.mu.Lock()
-	r := t.reading
-	t.mu.Unlock()
+func (srv *Server) stopRead() {
+	srv.mu.Lock()
+	r := srv.reading
+	srv.mu.Unlock()
 	if r != nil {
 		r.ctx.stop()
 	}

@@ -1,4 +1,4 @@
-package target
+package server
 
 import (
 	"context"
@@ -109,7 +109,7 @@ func (c *clock) Add(d time.Duration) {
 type fixture struct {
 	sim   *simulator.Simulator
 	clock *clock
-	tgt   *Target
+	tgt   *Server
 }
 
 func newFixture(t *testing.T, cfg config.ServerConfig) *fixture {

@@ -1,4 +1,4 @@
-package target_test
+package server_test
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 
 	"github.com/vb365-exporter/vb365_exporter/collector"
 	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
-	"github.com/vb365-exporter/vb365_exporter/target"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
@@ -23,7 +23,7 @@ func TestConcurrentSnapshotsShareCalls(t *testing.T) {
 	clk := newClock()
 	srv := startServer(t, simulator.Options{Now: clk.Now})
 	ids := addSessions(t, srv.sim, clk.Now(), 6, func(int) bool { return true })
-	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, CacheTTL: ttl(time.Hour)}, target.Options{Now: clk.Now})
+	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, CacheTTL: ttl(time.Hour)}, server.Options{Now: clk.Now})
 	snapshot(t, tg) // logs in, so both measurements below are of steady-state scrapes
 
 	// Slow answers keep the first scrape in flight while the others arrive.
@@ -39,7 +39,7 @@ func TestConcurrentSnapshotsShareCalls(t *testing.T) {
 
 	srv.sim.ResetStats()
 	const scrapers = 4
-	snaps := make([]*target.Snapshot, scrapers)
+	snaps := make([]*server.Snapshot, scrapers)
 	var wg sync.WaitGroup
 	for i := range scrapers {
 		wg.Add(1)
@@ -68,8 +68,8 @@ func TestSteadyStateMakesNoTLSHandshakes(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	metrics := vb365.NewMetrics(reg)
 	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, MaxConcurrentRequests: 8},
-		target.Options{Now: clk.Now, Metrics: metrics})
-	target.ForceReadStrategy(tg, target.ReadPerID)
+		server.Options{Now: clk.Now, Metrics: metrics})
+	server.ForceReadStrategy(tg, server.ReadPerID)
 	// Connections are kept, at most one per request in flight: however many scrapes, the
 	// handshakes never exceed max_concurrent_requests. (The first scrape may open fewer than
 	// 8 and a later, differently timed one a few more; a transport that did not reuse
@@ -87,10 +87,10 @@ func TestSteadyStateMakesNoTLSHandshakes(t *testing.T) {
 }
 
 // emitText renders a snapshot as the exporter would, minus the scrape's own duration.
-func emitText(t *testing.T, s *target.Snapshot, now time.Time) string {
+func emitText(t *testing.T, s *server.Snapshot, now time.Time) string {
 	t.Helper()
 	var b bytes.Buffer
-	for _, f := range collector.Build([]*target.Snapshot{s}, now, nil) {
+	for _, f := range collector.Build([]*server.Snapshot{s}, now, nil) {
 		if f.GetName() == "vb365_scrape_duration_seconds" {
 			continue
 		}
@@ -113,33 +113,33 @@ func TestListAndPerIDReadsGiveIdenticalMetrics(t *testing.T) {
 				configured := append([]string{strings.ToUpper(ids[5]), missing}, ids[6:]...)
 				configured = append(configured, ids[:5]...)
 
-				texts := map[target.ReadStrategy]string{}
-				for _, mode := range []target.ReadStrategy{target.ReadPerID, target.ReadList} {
+				texts := map[server.ReadStrategy]string{}
+				for _, mode := range []server.ReadStrategy{server.ReadPerID, server.ReadList} {
 					srv.sim.ResetStats()
 					tg := newTarget(t, srv, config.ServerConfig{APIVersion: version, Sessions: configured, CacheTTL: ttl(time.Hour)},
-						target.Options{Now: clk.Now})
-					target.ForceReadStrategy(tg, mode)
+						server.Options{Now: clk.Now})
+					server.ForceReadStrategy(tg, mode)
 					s := snapshot(t, tg)
 					texts[mode] = emitText(t, s, clk.Now())
 					st := srv.sim.Stats()
 					switch mode {
-					case target.ReadPerID:
+					case server.ReadPerID:
 						if st.ByEndpoint["list"] != 0 || st.ByEndpoint["session"] != int64(len(configured)) {
 							t.Errorf("per-ID read: %d list and %d session requests, want 0 and %d", st.ByEndpoint["list"], st.ByEndpoint["session"], len(configured))
 						}
-					case target.ReadList:
+					case server.ReadList:
 						if st.ByEndpoint["list"] == 0 || st.ByEndpoint["session"] != 1 || st.BySession[missing] != 1 {
 							t.Errorf("list read: %d list and %d session requests (%d for the missing one), want >0, 1 and 1",
 								st.ByEndpoint["list"], st.ByEndpoint["session"], st.BySession[missing])
 						}
 					}
 				}
-				if texts[target.ReadPerID] != texts[target.ReadList] {
-					t.Errorf("metrics differ.\nper-ID:\n%s\nlist:\n%s", texts[target.ReadPerID], texts[target.ReadList])
+				if texts[server.ReadPerID] != texts[server.ReadList] {
+					t.Errorf("metrics differ.\nper-ID:\n%s\nlist:\n%s", texts[server.ReadPerID], texts[server.ReadList])
 				}
-				if !strings.Contains(texts[target.ReadList], fmt.Sprintf(`vb365_data_retrieval_session_scrape_success{server="test",session_id=%q} 0`, missing)) ||
-					strings.Count(texts[target.ReadList], "vb365_data_retrieval_session_info{") != 60 {
-					t.Errorf("want 60 sessions read and the missing one failed:\n%s", texts[target.ReadList])
+				if !strings.Contains(texts[server.ReadList], fmt.Sprintf(`vb365_data_retrieval_session_scrape_success{server="test",session_id=%q} 0`, missing)) ||
+					strings.Count(texts[server.ReadList], "vb365_data_retrieval_session_info{") != 60 {
+					t.Errorf("want 60 sessions read and the missing one failed:\n%s", texts[server.ReadList])
 				}
 			})
 		}
@@ -152,7 +152,7 @@ func TestReadStrategyFollowsCost(t *testing.T) {
 			clk := newClock()
 			srv := startServer(t, simulator.Options{Now: clk.Now})
 			ids := addSessions(t, srv.sim, clk.Now(), 2000, func(i int) bool { return i%100 == 0 })
-			tg := newTarget(t, srv, config.ServerConfig{APIVersion: version, Sessions: ids, CacheTTL: ttl(time.Hour)}, target.Options{Now: clk.Now})
+			tg := newTarget(t, srv, config.ServerConfig{APIVersion: version, Sessions: ids, CacheTTL: ttl(time.Hour)}, server.Options{Now: clk.Now})
 
 			// Cold: every configured session is needed, and the list holds them in one or two pages.
 			s := snapshot(t, tg)
@@ -186,7 +186,7 @@ func TestLongListFallsBackToPerID(t *testing.T) {
 			srv := startServer(t, simulator.Options{Now: clk.Now})
 			ids := addSessions(t, srv.sim, clk.Now(), 3000, nil)
 			wanted := ids[:30] // the oldest: the end of the newest-first list
-			tg := newTarget(t, srv, config.ServerConfig{APIVersion: version, Sessions: wanted, CacheTTL: ttl(0)}, target.Options{Now: clk.Now})
+			tg := newTarget(t, srv, config.ServerConfig{APIVersion: version, Sessions: wanted, CacheTTL: ttl(0)}, server.Options{Now: clk.Now})
 			for scrape := 1; scrape <= 3; scrape++ {
 				srv.sim.ResetStats()
 				s := snapshot(t, tg)

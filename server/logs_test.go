@@ -1,4 +1,4 @@
-package target_test
+package server_test
 
 import (
 	"context"
@@ -9,12 +9,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
-	"github.com/vb365-exporter/vb365_exporter/target"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
-func result(t *testing.T, s *target.Snapshot, id string) target.SessionResult {
+func result(t *testing.T, s *server.Snapshot, id string) server.SessionResult {
 	t.Helper()
 	for _, r := range s.Sessions {
 		if r.ID == id {
@@ -22,7 +22,7 @@ func result(t *testing.T, s *target.Snapshot, id string) target.SessionResult {
 		}
 	}
 	t.Fatalf("session %s not in the snapshot", id)
-	return target.SessionResult{}
+	return server.SessionResult{}
 }
 
 // The demo's Failed and Warning sessions carry their reasons; the others carry no log; and
@@ -34,7 +34,7 @@ func TestLogsGiveTheReasonAndAreReadOnce(t *testing.T) {
 			srv := startServer(t, simulator.Options{})
 			srv.sim.LoadDemoData()
 			ids := []string{simulator.DemoFailedID, simulator.DemoWarningID, simulator.ReferenceSessionID, simulator.DemoStoppedID}
-			tg := newTarget(t, srv, config.ServerConfig{APIVersion: version, Sessions: ids}, target.Options{})
+			tg := newTarget(t, srv, config.ServerConfig{APIVersion: version, Sessions: ids}, server.Options{})
 			for range 5 {
 				s := snapshot(t, tg)
 				failed := result(t, s, simulator.DemoFailedID)
@@ -69,7 +69,7 @@ func TestBrokenLogLeavesEverythingElse(t *testing.T) {
 			srv := startServer(t, simulator.Options{})
 			srv.sim.LoadDemoData()
 			ids := []string{simulator.DemoFailedID, simulator.DemoWarningID, simulator.ReferenceSessionID}
-			tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, Timeout: config.Duration(500 * time.Millisecond)}, target.Options{})
+			tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, Timeout: config.Duration(500 * time.Millisecond)}, server.Options{})
 			if err := srv.sim.SetFault(simulator.Fault{Endpoint: "logitems", SessionID: simulator.DemoFailedID, Kind: kind, Bytes: 1 << 20}); err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +107,7 @@ func TestReasonIsCutAndScrubbed(t *testing.T) {
 	if err := srv.sim.SetLogItems(id, []simulator.LogItem{{Type: simulator.LogError, Message: msg, CreationTime: now.Add(-2 * time.Minute)}}); err != nil {
 		t.Fatal(err)
 	}
-	tg := newTarget(t, srv, config.ServerConfig{APIVersion: "v8", Sessions: []string{id}}, target.Options{})
+	tg := newTarget(t, srv, config.ServerConfig{APIVersion: "v8", Sessions: []string{id}}, server.Options{})
 	l := result(t, snapshot(t, tg), id).Log
 	if l == nil || l.Reason == nil {
 		t.Fatalf("no reason: %+v", l)
@@ -135,7 +135,7 @@ func TestManyLogsAreReadOverSeveralScrapes(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
-	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, CacheTTL: ttl(time.Hour)}, target.Options{})
+	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, CacheTTL: ttl(time.Hour)}, server.Options{})
 	var counts []int64
 	for range 4 {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

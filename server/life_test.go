@@ -1,4 +1,4 @@
-package target_test
+package server_test
 
 import (
 	"context"
@@ -21,8 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
-	"github.com/vb365-exporter/vb365_exporter/target"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
@@ -49,7 +49,7 @@ func serverSeries(t *testing.T, reg *prometheus.Registry, name string) map[strin
 
 // countedServer is startServer that also counts the connections open to it; wrap, when
 // set, sits in front of the simulator.
-func countedServer(t *testing.T, wrap func(http.Handler) http.Handler) (*server, *atomic.Int64) {
+func countedServer(t *testing.T, wrap func(http.Handler) http.Handler) (*simServer, *atomic.Int64) {
 	t.Helper()
 	sim := simulator.New(simulator.Options{Username: user, Password: password})
 	cert, caPEM, err := simulator.GenerateCert("127.0.0.1")
@@ -77,12 +77,12 @@ func countedServer(t *testing.T, wrap func(http.Handler) http.Handler) (*server,
 	t.Cleanup(sim.ClearFaults)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
-	return &server{sim: sim, url: srv.URL, tls: &tls.Config{RootCAs: pool}, ca: string(caPEM)}, open
+	return &simServer{sim: sim, url: srv.URL, tls: &tls.Config{RootCAs: pool}, ca: string(caPEM)}, open
 }
 
 // serverConfig is one server of a config. gen stands for its connection settings: a
 // different gen is a different request timeout, which makes a reload rebuild the server.
-func serverConfig(srv *server, name, version string, gen int, ids []string) config.ServerConfig {
+func serverConfig(srv *simServer, name, version string, gen int, ids []string) config.ServerConfig {
 	return config.ServerConfig{Name: name, URL: srv.url, APIVersion: version, Username: user,
 		Password: password, TLSConfig: config.TLSConfig{CA: srv.ca}, MaxConcurrentRequests: 2,
 		Timeout: config.Duration(10*time.Second + time.Duration(gen)*time.Millisecond), CacheTTL: ttl(0), Sessions: ids}
@@ -107,12 +107,12 @@ func waitFor(cond func() bool) bool {
 func TestLaterCallerExtendsSharedRead(t *testing.T) {
 	srv := startServer(t, simulator.Options{})
 	ids := addSessions(t, srv.sim, time.Now(), 2, nil)
-	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids}, target.Options{})
+	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids}, server.Options{})
 	defer tg.Close()
 	if err := srv.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointSession, Kind: simulator.FaultLatency, Latency: time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	early := make(chan *target.Snapshot)
+	early := make(chan *server.Snapshot)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 		defer cancel()
@@ -148,13 +148,13 @@ func TestPoolForgetsRemovedServers(t *testing.T) {
 	srv := startServer(t, simulator.Options{})
 	ids := addSessions(t, srv.sim, time.Now(), 2, nil)
 	reg := prometheus.NewRegistry()
-	pool := target.NewPool(target.Options{Metrics: vb365.NewMetrics(reg)})
+	pool := server.NewPool(server.Options{Metrics: vb365.NewMetrics(reg)})
 	defer pool.Close()
 	keep, gone := serverConfig(srv, "keep", "v8", 0, ids), serverConfig(srv, "gone", "v8", 0, ids)
 	if err := pool.Apply(servers(keep, gone)); err != nil {
 		t.Fatal(err)
 	}
-	for _, tg := range pool.Targets() {
+	for _, tg := range pool.Servers() {
 		snapshot(t, tg)
 	}
 	before := serverSeries(t, reg, "gone")
@@ -186,7 +186,7 @@ func TestReloadsDuringScrapesReleaseEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	baseline := runtime.NumGoroutine()
-	pool := target.NewPool(target.Options{Metrics: vb365.NewMetrics(prometheus.NewRegistry())})
+	pool := server.NewPool(server.Options{Metrics: vb365.NewMetrics(prometheus.NewRegistry())})
 	configs := func(n, gen int) *config.Config {
 		out := make([]config.ServerConfig, n)
 		for i := range out {
@@ -210,7 +210,7 @@ func TestReloadsDuringScrapesReleaseEverything(t *testing.T) {
 					return
 				default:
 				}
-				for _, tg := range pool.Targets() {
+				for _, tg := range pool.Servers() {
 					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 					tg.Snapshot(ctx)
 					cancel()
@@ -247,7 +247,7 @@ func TestReloadsDuringScrapesReleaseEverything(t *testing.T) {
 func TestClosedTargetStillReads(t *testing.T) {
 	srv := startServer(t, simulator.Options{})
 	ids := addSessions(t, srv.sim, time.Now(), 1, nil)
-	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, APIVersion: "v7"}, target.Options{})
+	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, APIVersion: "v7"}, server.Options{})
 	snapshot(t, tg)
 	tg.Close()
 	// The simulator counts a request once its answer is sent: poll.
@@ -277,11 +277,11 @@ func TestPoolCloseStopsReads(t *testing.T) {
 		})
 	})
 	ids := addSessions(t, srv.sim, time.Now(), 1, nil)
-	pool := target.NewPool(target.Options{})
+	pool := server.NewPool(server.Options{})
 	if err := pool.Apply(servers(serverConfig(srv, "s", "v8", 0, ids))); err != nil {
 		t.Fatal(err)
 	}
-	tg := pool.Targets()[0]
+	tg := pool.Servers()[0]
 	snapshot(t, tg)
 	<-arrived
 	for _, ep := range []string{simulator.EndpointSession, simulator.EndpointList, simulator.EndpointRetrievals} {
@@ -289,7 +289,7 @@ func TestPoolCloseStopsReads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got := make(chan *target.Snapshot)
+	got := make(chan *server.Snapshot)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 		defer cancel()

@@ -1,4 +1,4 @@
-package target
+package server
 
 import (
 	"time"
@@ -21,4 +21,4 @@ const (
 )
 
 // ForceReadStrategy makes t read every scrape's sessions one way.
-func ForceReadStrategy(t *Target, m ReadStrategy) { t.mode = m }
+func ForceReadStrategy(t *Server, m ReadStrategy) { t.mode = m }

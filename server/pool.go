@@ -1,4 +1,4 @@
-package target
+package server
 
 import (
 	"fmt"
@@ -7,36 +7,36 @@ import (
 	"github.com/vb365-exporter/vb365_exporter/config"
 )
 
-// Pool holds the Targets of the running config. A reload keeps the Target of every server
+// Pool holds the servers of the running config. A reload keeps the Server of every one
 // whose connection settings did not change, so its token, connections and cache survive.
 type Pool struct {
 	opts Options
 
 	mu      sync.RWMutex
-	targets []*Target
-	byName  map[string]*Target
-	// retiring are the replaced targets still waiting for their last read to end; closing
-	// counts them and the targets Close ends.
-	retiring map[*Target]bool
+	servers []*Server
+	byName  map[string]*Server
+	// retiring are the replaced servers still waiting for their last read to end; closing
+	// counts them and the servers Close ends.
+	retiring map[*Server]bool
 	closing  sync.WaitGroup
 }
 
 // NewPool returns an empty pool.
 func NewPool(o Options) *Pool {
-	return &Pool{opts: o, byName: map[string]*Target{}, retiring: map[*Target]bool{}}
+	return &Pool{opts: o, byName: map[string]*Server{}, retiring: map[*Server]bool{}}
 }
 
-// Apply replaces the pool's targets with the servers of cfg. A server whose connection (see
-// connection.go) did not change keeps its target, and with it its token, connections and
-// cache. Either every target is built or the pool is left as it was, so a bad reload keeps
+// Apply replaces the pool's servers with the servers of cfg. A server whose connection (see
+// connection.go) did not change keeps its Server, and with it its token, connections and
+// cache. Either every server is built or the pool is left as it was, so a bad reload keeps
 // the running config.
 func (p *Pool) Apply(cfg *config.Config) error {
 	p.mu.RLock()
 	old := p.byName
 	p.mu.RUnlock()
 
-	targets := make([]*Target, 0, len(cfg.Servers))
-	byName := make(map[string]*Target, len(cfg.Servers))
+	servers := make([]*Server, 0, len(cfg.Servers))
+	byName := make(map[string]*Server, len(cfg.Servers))
 	var updates []func()
 	for i := range cfg.Servers {
 		sc := &cfg.Servers[i]
@@ -47,40 +47,40 @@ func (p *Pool) Apply(cfg *config.Config) error {
 		if err != nil {
 			return fmt.Errorf("servers[%d] (%s): %w", i, sc.Name, err)
 		}
-		t, ok := old[sc.Name]
-		if ok && t.key == conn.key() {
-			updates = append(updates, func() { t.Update(sc) })
-		} else if t, err = build(sc, conn, p.opts); err != nil {
+		srv, ok := old[sc.Name]
+		if ok && srv.key == conn.key() {
+			updates = append(updates, func() { srv.Update(sc) })
+		} else if srv, err = build(sc, conn, p.opts); err != nil {
 			return fmt.Errorf("servers[%d] (%s): %w", i, sc.Name, err)
 		}
-		targets = append(targets, t)
-		byName[sc.Name] = t
+		servers = append(servers, srv)
+		byName[sc.Name] = srv
 	}
 	for _, u := range updates {
 		u()
 	}
 	p.mu.Lock()
-	p.targets, p.byName = targets, byName
-	for name, t := range old {
-		if byName[name] != t {
-			p.retiring[t] = true
+	p.servers, p.byName = servers, byName
+	for name, srv := range old {
+		if byName[name] != srv {
+			p.retiring[srv] = true
 		}
 	}
 	p.mu.Unlock()
-	for name, t := range old {
-		if byName[name] == t {
+	for name, srv := range old {
+		if byName[name] == srv {
 			continue
 		}
 		if _, kept := byName[name]; !kept {
 			p.opts.Metrics.Forget(name)
 		}
-		// Closing waits for the target's reads in flight; the reload does not.
+		// Closing waits for the server's reads in flight; the reload does not.
 		p.closing.Add(1)
 		go func() {
 			defer p.closing.Done()
-			t.Close()
+			srv.Close()
 			p.mu.Lock()
-			delete(p.retiring, t)
+			delete(p.retiring, srv)
 			p.mu.Unlock()
 			p.forgetRemoved(name)
 		}()
@@ -99,38 +99,38 @@ func (p *Pool) forgetRemoved(name string) {
 	}
 }
 
-// Close ends every target, at shutdown: each logs out after its last read, in parallel so
+// Close ends every server, at shutdown: each logs out after its last read, in parallel so
 // that one slow server does not hold up the others. It returns when all have. The reads in
 // flight are stopped first: at shutdown nobody waits for their answers, and a read against
 // a stalled server would otherwise hold the exit up until its deadline.
 func (p *Pool) Close() {
 	p.mu.RLock()
-	for t := range p.retiring {
-		t.stopRead()
+	for srv := range p.retiring {
+		srv.stopRead()
 	}
 	p.mu.RUnlock()
-	for _, t := range p.Targets() {
-		t.stopRead()
+	for _, srv := range p.Servers() {
+		srv.stopRead()
 		p.closing.Add(1)
 		go func() {
 			defer p.closing.Done()
-			t.Close()
+			srv.Close()
 		}()
 	}
 	p.closing.Wait()
 }
 
-// Targets returns the targets in config order.
-func (p *Pool) Targets() []*Target {
+// Servers returns the servers in config order.
+func (p *Pool) Servers() []*Server {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return append([]*Target(nil), p.targets...)
+	return append([]*Server(nil), p.servers...)
 }
 
-// Get returns the target of the named server.
-func (p *Pool) Get(name string) (*Target, bool) {
+// Get returns the named server.
+func (p *Pool) Get(name string) (*Server, bool) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	t, ok := p.byName[name]
-	return t, ok
+	srv, ok := p.byName[name]
+	return srv, ok
 }

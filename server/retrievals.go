@@ -1,4 +1,4 @@
-package target
+package server
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // wins, so cache_ttl 0 still reads it every scrape.
 const maxRetrievalsAge = time.Minute
 
-// DefaultMaxRetrievals is how many data retrievals a target keeps when its Config sets no
+// DefaultMaxRetrievals is how many data retrievals a server keeps when its config sets no
 // bound: the config file's default for max_retrievals.
 const DefaultMaxRetrievals = 1000
 
@@ -35,27 +35,27 @@ func maxRetrievals(cfg *config.ServerConfig) int {
 }
 
 // cachedRetrievals returns the cached list when it is younger than the TTL.
-func (t *Target) cachedRetrievals(cfg *config.ServerConfig, now time.Time) (retrievalsCache, bool) {
+func (srv *Server) cachedRetrievals(cfg *config.ServerConfig, now time.Time) (retrievalsCache, bool) {
 	ttl := min(cfg.CacheTTLDuration(), maxRetrievalsAge)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	c := t.retrievals
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	c := srv.retrievals
 	return c, ttl > 0 && !c.readAt.IsZero() && now.Sub(c.readAt) < ttl
 }
 
 // readRetrievals puts the server's data retrievals into snap: the list read within the
 // last minute, or read now. It returns the problems to log (see tracker).
-func (t *Target) readRetrievals(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, calls *outcomes) conditions {
-	c, fresh := t.cachedRetrievals(cfg, t.now())
+func (srv *Server) readRetrievals(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, calls *outcomes) conditions {
+	c, fresh := srv.cachedRetrievals(cfg, srv.now())
 	var err error
 	if !fresh {
-		c = retrievalsCache{readAt: t.now()}
-		c.list, c.invalid, c.dropped, err = t.client.ListRetrievals(ctx, maxRetrievals(cfg))
+		c = retrievalsCache{readAt: srv.now()}
+		c.list, c.invalid, c.dropped, err = srv.client.ListRetrievals(ctx, maxRetrievals(cfg))
 		calls.add(err)
 		if err == nil {
-			t.mu.Lock()
-			t.retrievals = c
-			t.mu.Unlock()
+			srv.mu.Lock()
+			srv.retrievals = c
+			srv.mu.Unlock()
 		}
 	}
 	snap.Retrievals, snap.RetrievalsErr, snap.RetrievalsDropped = c.list, err, c.dropped

@@ -1,4 +1,4 @@
-package target
+package server
 
 import (
 	"bytes"
@@ -32,7 +32,7 @@ type fakeClock struct {
 func (c *fakeClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
-func newSimTarget(t *testing.T, password string, clk *fakeClock) (*Target, *simulator.Simulator, *syncBuf) {
+func newSimTarget(t *testing.T, password string, clk *fakeClock) (*Server, *simulator.Simulator, *syncBuf) {
 	t.Helper()
 	sim := simulator.New(simulator.Options{Username: "u", Password: "right"})
 	sim.LoadDemoData()

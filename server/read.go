@@ -1,4 +1,4 @@
-package target
+package server
 
 import (
 	"context"
@@ -22,9 +22,9 @@ import (
 //  4. up, from every call of the read; then what is final is kept and what changed logged.
 //
 // The data retrievals are read beside all of this (retrievals.go).
-func (t *Target) collect(ctx context.Context) *Snapshot {
-	cfg, disc := t.config()
-	start := t.now()
+func (srv *Server) collect(ctx context.Context) *Snapshot {
+	cfg, disc := srv.config()
+	start := srv.now()
 	rec := vb365.NewCallRecorder(200)
 	ctx = vb365.WithCallRecorder(ctx, rec)
 	snap := &Snapshot{Server: cfg.Name, Start: start}
@@ -32,11 +32,11 @@ func (t *Target) collect(ctx context.Context) *Snapshot {
 	conds := conditions{}
 
 	retrievals := make(chan conditions, 1)
-	go func() { retrievals <- t.readRetrievals(ctx, cfg, snap, calls) }()
+	go func() { retrievals <- srv.readRetrievals(ctx, cfg, snap, calls) }()
 
-	listed := t.wanted(ctx, cfg, disc, snap, calls, conds)
-	t.readSessions(ctx, cfg, snap, listed, calls)
-	t.readLogs(ctx, cfg, snap, calls)
+	listed := srv.wanted(ctx, cfg, disc, snap, calls, conds)
+	srv.readSessions(ctx, cfg, snap, listed, calls)
+	srv.readLogs(ctx, cfg, snap, calls)
 	for k, line := range <-retrievals {
 		conds[k] = line
 	}
@@ -45,24 +45,24 @@ func (t *Target) collect(ctx context.Context) *Snapshot {
 		// Everything came from cache: ask the server one cheap question so that `up` still
 		// tells whether it is reachable and accepts our credentials. v6 and v7 tell the
 		// list's length on the way, which the next read strategy decision needs.
-		p, err := t.client.ListSessions(ctx, vb365.ListOptions{Limit: 1})
+		p, err := srv.client.ListSessions(ctx, vb365.ListOptions{Limit: 1})
 		calls.add(err)
-		t.noteListSize(p)
+		srv.noteListSize(p)
 	}
 	snap.Up = calls.answered
 	if !snap.Up {
 		snap.Err = calls.err
 	}
-	snap.Duration = t.now().Sub(start)
+	snap.Duration = srv.now().Sub(start)
 	snap.Calls = rec.Calls()
-	t.keep(cfg, snap)
-	t.conditions.update(t.logger, causes(snap, conds))
+	srv.keep(cfg, snap)
+	srv.conditions.update(srv.logger, causes(snap, conds))
 	return snap
 }
 
 // wanted puts the sessions this read is about into snap, configured ones first, and
 // returns the configured sessions that discovery's list held (ID -> session).
-func (t *Target) wanted(ctx context.Context, cfg *config.ServerConfig, d *Discovery, snap *Snapshot, calls *outcomes, conds conditions) map[string]vb365.Session {
+func (srv *Server) wanted(ctx context.Context, cfg *config.ServerConfig, d *Discovery, snap *Snapshot, calls *outcomes, conds conditions) map[string]vb365.Session {
 	snap.Sessions = make([]SessionResult, len(cfg.Sessions))
 	configured := make(map[string]bool, len(cfg.Sessions))
 	for i, id := range cfg.Sessions {
@@ -70,20 +70,20 @@ func (t *Target) wanted(ctx context.Context, cfg *config.ServerConfig, d *Discov
 		configured[id] = true
 	}
 	if d == nil {
-		t.mu.Lock()
-		t.discovered = nil
-		t.mu.Unlock()
+		srv.mu.Lock()
+		srv.discovered = nil
+		srv.mu.Unlock()
 		return nil
 	}
-	found, dropped, listed, err := t.discover(ctx, d, cfg.Sessions)
+	found, dropped, listed, err := srv.discover(ctx, d, cfg.Sessions)
 	calls.add(err)
 	snap.Discovery = &DiscoveryResult{Err: err}
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
 	if err != nil {
 		// The sessions of the last discovery turn into scrape_success 0 rather than
 		// vanishing, which would resolve the alerts on them.
-		for _, id := range t.discovered {
+		for _, id := range srv.discovered {
 			if !configured[id] {
 				snap.Sessions = append(snap.Sessions, SessionResult{ID: id, Err: err})
 			}
@@ -93,10 +93,10 @@ func (t *Target) wanted(ctx context.Context, cfg *config.ServerConfig, d *Discov
 		return nil
 	}
 	snap.Discovery.Sessions, snap.Discovery.Dropped = len(found), dropped
-	t.discovered = t.discovered[:0]
+	srv.discovered = srv.discovered[:0]
 	for i := range found {
 		s := found[i]
-		t.discovered = append(t.discovered, s.ID)
+		srv.discovered = append(srv.discovered, s.ID)
 		if !configured[s.ID] {
 			// From the list: they cost no request of their own.
 			snap.Sessions = append(snap.Sessions, SessionResult{ID: s.ID, Session: &s})
@@ -113,13 +113,13 @@ func (t *Target) wanted(ctx context.Context, cfg *config.ServerConfig, d *Discov
 // the rest: from the session list when that costs the server less (see planList), and one
 // GET per session for those still missing, so that a session the list lacks still gets its
 // own answer (a 404 stays that session's).
-func (t *Target) readSessions(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, listed map[string]vb365.Session, calls *outcomes) {
+func (srv *Server) readSessions(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, listed map[string]vb365.Session, calls *outcomes) {
 	var toRead []int
 	ttl := cfg.CacheTTLDuration()
-	t.mu.Lock()
+	srv.mu.Lock()
 	for i := range cfg.Sessions {
 		r := &snap.Sessions[i]
-		if e, ok := t.cache[r.ID]; ok && ttl > 0 && snap.Start.Sub(e.readAt) < ttl {
+		if e, ok := srv.cache[r.ID]; ok && ttl > 0 && snap.Start.Sub(e.readAt) < ttl {
 			s := e.session
 			r.Session, r.Cached = &s, true
 		} else if s, ok := listed[r.ID]; ok {
@@ -128,15 +128,15 @@ func (t *Target) readSessions(ctx context.Context, cfg *config.ServerConfig, sna
 			toRead = append(toRead, i)
 		}
 	}
-	size := t.size
-	t.mu.Unlock()
+	size := srv.size
+	srv.mu.Unlock()
 
-	if planList(t.mode, len(toRead), size) {
+	if planList(srv.mode, len(toRead), size) {
 		want := make(map[string]int, len(toRead))
 		for _, i := range toRead {
 			want[snap.Sessions[i].ID] = i
 		}
-		calls.add(t.listRead(ctx, snap, want))
+		calls.add(srv.listRead(ctx, snap, want))
 		rest := toRead[:0]
 		for _, i := range toRead {
 			if snap.Sessions[i].Session == nil {
@@ -147,7 +147,7 @@ func (t *Target) readSessions(ctx context.Context, cfg *config.ServerConfig, sna
 	}
 	each(ctx, cfg.MaxConcurrentRequests, toRead, func(i int) {
 		r := &snap.Sessions[i]
-		r.Session, r.Err = t.client.GetSession(ctx, r.ID)
+		r.Session, r.Err = srv.client.GetSession(ctx, r.ID)
 		calls.add(r.Err)
 	})
 }
@@ -159,29 +159,29 @@ const maxLogReads = 50
 // readLogs attaches to each session that ended Failed or Warning what its log says: from
 // the logs kept (a finished session's log does not change) or read now, at most maxLogReads
 // of them. A log that cannot be read now is read again by a later scrape.
-func (t *Target) readLogs(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, calls *outcomes) {
+func (srv *Server) readLogs(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, calls *outcomes) {
 	var toRead []int
-	t.mu.Lock()
+	srv.mu.Lock()
 	for i := range snap.Sessions {
 		r := &snap.Sessions[i]
 		if !wantsLog(r.Session) {
 			continue
 		}
-		if l, ok := t.logs[r.ID]; ok {
+		if l, ok := srv.logs[r.ID]; ok {
 			r.Log = l
 		} else if len(toRead) < maxLogReads {
 			toRead = append(toRead, i)
 		}
 	}
-	t.mu.Unlock()
+	srv.mu.Unlock()
 	each(ctx, cfg.MaxConcurrentRequests, toRead, func(i int) {
 		r := &snap.Sessions[i]
-		items, err := t.client.SessionLogItems(ctx, r.ID)
+		items, err := srv.client.SessionLogItems(ctx, r.ID)
 		calls.add(err)
 		if err != nil {
 			return
 		}
-		r.Log = summarize(r.Session.Status, items, t.client.Scrub)
+		r.Log = summarize(r.Session.Status, items, srv.client.Scrub)
 	})
 }
 
@@ -210,9 +210,9 @@ func summarize(status string, items []vb365.LogItem, scrub func(string) string) 
 
 // keep caches the finished configured sessions and the logs read, and forgets what is no
 // longer wanted.
-func (t *Target) keep(cfg *config.ServerConfig, snap *Snapshot) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+func (srv *Server) keep(cfg *config.ServerConfig, snap *Snapshot) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
 	wanted := make(map[string]bool, len(snap.Sessions))
 	for _, r := range snap.Sessions {
 		wanted[r.ID] = true
@@ -220,25 +220,25 @@ func (t *Target) keep(cfg *config.ServerConfig, snap *Snapshot) {
 	for i := range cfg.Sessions {
 		r := &snap.Sessions[i]
 		if r.Session != nil && !r.Cached && cfg.CacheTTLDuration() > 0 && r.Session.Final() {
-			t.cache[r.ID] = cacheEntry{session: *r.Session, readAt: snap.Start}
+			srv.cache[r.ID] = cacheEntry{session: *r.Session, readAt: snap.Start}
 		}
 	}
 	for _, r := range snap.Sessions {
 		if r.Log != nil {
-			t.logs[r.ID] = r.Log
+			srv.logs[r.ID] = r.Log
 		}
 	}
-	for id := range t.cache {
+	for id := range srv.cache {
 		if !wanted[id] {
-			delete(t.cache, id)
+			delete(srv.cache, id)
 		}
 	}
-	for id := range t.logs {
+	for id := range srv.logs {
 		if !wanted[id] {
-			delete(t.logs, id)
+			delete(srv.logs, id)
 		}
 	}
-	t.last = snap
+	srv.last = snap
 }
 
 // each runs fn for every index with at most n in flight, and stops starting new ones when

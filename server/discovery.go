@@ -1,4 +1,4 @@
-package target
+package server
 
 import (
 	"container/heap"
@@ -140,7 +140,7 @@ func (d *Discovery) nameMatches(name string) bool {
 // and one page. listed are the configured sessions (IDs in configured) the list held, so
 // that they can be taken from it instead of being read again: the list is the same answer
 // a GET would give, newer by at most this scrape.
-func (t *Target) discover(ctx context.Context, d *Discovery, configured []string) (keep []vb365.Session, dropped int, listed map[string]vb365.Session, err error) {
+func (srv *Server) discover(ctx context.Context, d *Discovery, configured []string) (keep []vb365.Session, dropped int, listed map[string]vb365.Session, err error) {
 	filters := d.RetrievalIDs
 	if len(filters) == 0 {
 		filters = []string{""}
@@ -150,9 +150,9 @@ func (t *Target) discover(ctx context.Context, d *Discovery, configured []string
 		want[id] = true
 	}
 	listed = map[string]vb365.Session{}
-	sel := d.selector(t.now())
+	sel := d.selector(srv.now())
 	for _, rid := range filters {
-		err := t.client.ListAllSessions(ctx, rid, 0, 0, func(p *vb365.Page) error {
+		err := srv.client.ListAllSessions(ctx, rid, 0, 0, func(p *vb365.Page) error {
 			for _, s := range p.Sessions {
 				if _, dup := listed[s.ID]; want[s.ID] && !dup {
 					listed[s.ID] = s
@@ -171,7 +171,7 @@ func (t *Target) discover(ctx context.Context, d *Discovery, configured []string
 
 // discoveredPlaceholders are the not-read results of the last discovered sessions, for a
 // caller whose deadline passed before the read finished.
-func (t *Target) discoveredPlaceholders(cfg *config.ServerConfig, d *Discovery, err error) []SessionResult {
+func (srv *Server) discoveredPlaceholders(cfg *config.ServerConfig, d *Discovery, err error) []SessionResult {
 	if d == nil {
 		return nil
 	}
@@ -179,10 +179,10 @@ func (t *Target) discoveredPlaceholders(cfg *config.ServerConfig, d *Discovery, 
 	for _, id := range cfg.Sessions {
 		configured[id] = true
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
 	var out []SessionResult
-	for _, id := range t.discovered {
+	for _, id := range srv.discovered {
 		if !configured[id] {
 			out = append(out, SessionResult{ID: id, Err: err})
 		}

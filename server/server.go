@@ -1,7 +1,7 @@
-// Package target holds one long-lived object per configured VB365 server. A Target owns the
+// Package server holds one long-lived object per configured VB365 server. A Server owns the
 // server's API client (HTTP connections, token), the cache of finished sessions and the
 // coalescing of concurrent scrapes; the collector only asks it for a Snapshot.
-package target
+package server
 
 import (
 	"context"
@@ -62,8 +62,8 @@ type Snapshot struct {
 	RetrievalsDropped int
 }
 
-// Target is one configured VB365 server.
-type Target struct {
+// Server is one configured VB365 server.
+type Server struct {
 	logger    log.Logger
 	client    *vb365.Client
 	transport *http.Transport
@@ -72,7 +72,7 @@ type Target struct {
 	handshakes atomic.Uint64
 	mode       readStrategy
 
-	// key is the connection's (see connection.go): a reload that keeps it keeps the target.
+	// key is the connection's (see connection.go): a reload that keeps it keeps the Server.
 	key string
 
 	mu        sync.Mutex
@@ -87,7 +87,7 @@ type Target struct {
 	// size is what the last list reads taught about the length of the session list.
 	size listSize
 	// reading is the shared read in flight (see shared.go). reads counts the reads in
-	// flight, so that a closed target logs out and closes its connections after the last.
+	// flight, so that a closed server logs out and closes its connections after the last.
 	reading *sharedRead
 	reads   int
 	closed  bool
@@ -103,7 +103,7 @@ type cacheEntry struct {
 	readAt  time.Time
 }
 
-// Options are the dependencies shared by all targets.
+// Options are the dependencies shared by all servers.
 type Options struct {
 	Logger  log.Logger
 	Metrics *vb365.Metrics
@@ -111,9 +111,9 @@ type Options struct {
 	Now func() time.Time
 }
 
-// New builds the Target of one configured server and its API client, reading its TLS
+// New builds the Server of one configured server and its API client, reading its TLS
 // files. It makes no request.
-func New(sc *config.ServerConfig, o Options) (*Target, error) {
+func New(sc *config.ServerConfig, o Options) (*Server, error) {
 	conn, err := newConnection(sc)
 	if err != nil {
 		return nil, err
@@ -121,23 +121,23 @@ func New(sc *config.ServerConfig, o Options) (*Target, error) {
 	return build(sc, conn, o)
 }
 
-func build(sc *config.ServerConfig, conn connection, o Options) (*Target, error) {
+func build(sc *config.ServerConfig, conn connection, o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = log.NewNopLogger()
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	t := &Target{
+	srv := &Server{
 		logger: log.With(o.Logger, "server", sc.Name),
 		now:    o.Now,
 		key:    conn.key(),
 		cache:  map[string]cacheEntry{},
 		logs:   map[string]*SessionLog{},
 	}
-	t.Update(sc)
-	t.drained.L = &t.mu
-	transport, err := newTransport(conn, &t.handshakes, func() { o.Metrics.TLSHandshake(sc.Name) })
+	srv.Update(sc)
+	srv.drained.L = &srv.mu
+	transport, err := newTransport(conn, &srv.handshakes, func() { o.Metrics.TLSHandshake(sc.Name) })
 	if err != nil {
 		return nil, err
 	}
@@ -156,118 +156,118 @@ func build(sc *config.ServerConfig, conn connection, o Options) (*Target, error)
 	if err != nil {
 		return nil, err
 	}
-	t.client, t.transport = client, transport
-	return t, nil
+	srv.client, srv.transport = client, transport
+	return srv, nil
 }
 
-// TLSHandshakes is the number of TLS handshakes this target's connections have made.
-func (t *Target) TLSHandshakes() uint64 { return t.handshakes.Load() }
+// TLSHandshakes is the number of TLS handshakes this server's connections have made.
+func (srv *Server) TLSHandshakes() uint64 { return srv.handshakes.Load() }
 
-// Close ends the target when a reload replaces or removes it, and at shutdown: once the
+// Close ends the server when a reload replaces or removes it, and at shutdown: once the
 // reads in flight have ended (their deadlines bound the wait), it logs the token out and
 // closes the idle connections, which would otherwise stay open, two goroutines each, until
-// they time out. A read that starts on a closed target still works, and the target cleans
+// they time out. A read that starts on a closed server still works, and the server cleans
 // up again after it.
-func (t *Target) Close() {
-	t.mu.Lock()
-	t.closed = true
-	for t.reads > 0 {
-		t.drained.Wait()
+func (srv *Server) Close() {
+	srv.mu.Lock()
+	srv.closed = true
+	for srv.reads > 0 {
+		srv.drained.Wait()
 	}
-	t.mu.Unlock()
-	t.cleanup()
+	srv.mu.Unlock()
+	srv.cleanup()
 }
 
-// release ends one read; the last read of a closed target cleans up.
-func (t *Target) release() {
-	t.mu.Lock()
-	t.reads--
-	last, closed := t.reads == 0, t.closed
-	t.mu.Unlock()
+// release ends one read; the last read of a closed server cleans up.
+func (srv *Server) release() {
+	srv.mu.Lock()
+	srv.reads--
+	last, closed := srv.reads == 0, srv.closed
+	srv.mu.Unlock()
 	if last {
-		t.drained.Broadcast()
+		srv.drained.Broadcast()
 		if closed {
-			t.cleanup()
+			srv.cleanup()
 		}
 	}
 }
 
 // cleanup may run twice for one end (Close and the last read both see it): the client
 // sends a token's logout once, and closing idle connections twice is harmless.
-func (t *Target) cleanup() {
-	if err := t.client.Logout(context.Background()); err != nil {
-		level.Debug(t.logger).Log("msg", "logout failed; the token expires on its own", "err", err)
+func (srv *Server) cleanup() {
+	if err := srv.client.Logout(context.Background()); err != nil {
+		level.Debug(srv.logger).Log("msg", "logout failed; the token expires on its own", "err", err)
 	}
-	t.transport.CloseIdleConnections()
+	srv.transport.CloseIdleConnections()
 }
 
 // ListAllSessions pages through the server's whole session list, in the server's order
 // (which the API does not document), for tools that show what a server holds; fn sees each
 // page as it arrives.
-func (t *Target) ListAllSessions(ctx context.Context, retrievalID string, pageSize int, fn func(*vb365.Page) error) error {
-	t.mu.Lock()
-	t.reads++
-	t.mu.Unlock()
-	defer t.release()
-	return t.client.ListAllSessions(ctx, retrievalID, pageSize, 0, fn)
+func (srv *Server) ListAllSessions(ctx context.Context, retrievalID string, pageSize int, fn func(*vb365.Page) error) error {
+	srv.mu.Lock()
+	srv.reads++
+	srv.mu.Unlock()
+	defer srv.release()
+	return srv.client.ListAllSessions(ctx, retrievalID, pageSize, 0, fn)
 }
 
 // Name is the server's configured name, the `server` label.
-func (t *Target) Name() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.cfg.Name
+func (srv *Server) Name() string {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.cfg.Name
 }
 
 // Update takes a server's new config when it needs no new client (its connection key is
 // the same): the sessions, discovery, cache_ttl and max_retrievals.
-func (t *Target) Update(sc *config.ServerConfig) {
+func (srv *Server) Update(sc *config.ServerConfig) {
 	disc := newDiscovery(sc.Discovery)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.cfg, t.discovery = sc, disc
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	srv.cfg, srv.discovery = sc, disc
 }
 
 // Last is the most recent snapshot, or nil before the first scrape.
-func (t *Target) Last() *Snapshot {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.last
+func (srv *Server) Last() *Snapshot {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.last
 }
 
 // Snapshot reads the server's sessions, bounded by ctx's deadline. Scrapes that arrive while
 // one is in flight share its API calls and its result; the shared read runs to the latest
 // of their deadlines (see join).
-func (t *Target) Snapshot(ctx context.Context) *Snapshot {
-	start := t.now()
-	r := t.join(ctx)
+func (srv *Server) Snapshot(ctx context.Context) *Snapshot {
+	start := srv.now()
+	r := srv.join(ctx)
 	select {
 	case <-r.done:
 		return r.snap
 	case <-ctx.Done():
-		return t.abandoned(ctx, start)
+		return srv.abandoned(ctx, start)
 	}
 }
 
 // abandoned is the answer for a caller whose deadline passed while waiting on a shared read.
-func (t *Target) abandoned(ctx context.Context, start time.Time) *Snapshot {
-	cfg, disc := t.config()
+func (srv *Server) abandoned(ctx context.Context, start time.Time) *Snapshot {
+	cfg, disc := srv.config()
 	err := ctx.Err()
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = errors.New("scrape deadline reached before the server answered")
 	}
-	s := &Snapshot{Server: cfg.Name, Start: start, Duration: t.now().Sub(start), Err: err}
+	s := &Snapshot{Server: cfg.Name, Start: start, Duration: srv.now().Sub(start), Err: err}
 	for _, id := range cfg.Sessions {
 		s.Sessions = append(s.Sessions, SessionResult{ID: id, Err: err})
 	}
-	s.Sessions = append(s.Sessions, t.discoveredPlaceholders(cfg, disc, err)...)
+	s.Sessions = append(s.Sessions, srv.discoveredPlaceholders(cfg, disc, err)...)
 	return s
 }
 
 // config is the server's config and discovery for one read; a reload replaces them, never
 // changes them.
-func (t *Target) config() (*config.ServerConfig, *Discovery) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.cfg, t.discovery
+func (srv *Server) config() (*config.ServerConfig, *Discovery) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.cfg, srv.discovery
 }

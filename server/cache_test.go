@@ -1,19 +1,19 @@
-package target_test
+package server_test
 
 import (
 	"testing"
 	"time"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
-	"github.com/vb365-exporter/vb365_exporter/target"
 )
 
 func TestFinishedSessionsCachedForTTL(t *testing.T) {
 	clk := newClock()
 	srv := startServer(t, simulator.Options{Now: clk.Now})
 	ids := addSessions(t, srv.sim, clk.Now(), 4, func(i int) bool { return i == 3 })
-	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, CacheTTL: ttl(10 * time.Minute)}, target.Options{Now: clk.Now})
+	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, CacheTTL: ttl(10 * time.Minute)}, server.Options{Now: clk.Now})
 
 	for scrape := 1; scrape <= 3; scrape++ {
 		s := snapshot(t, tg)
@@ -56,7 +56,7 @@ func TestRunningSessionReadEveryScrape(t *testing.T) {
 	clk := newClock()
 	srv := startServer(t, simulator.Options{Now: clk.Now})
 	ids := addSessions(t, srv.sim, clk.Now(), 2, func(int) bool { return true })
-	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, CacheTTL: ttl(time.Hour)}, target.Options{Now: clk.Now})
+	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, CacheTTL: ttl(time.Hour)}, server.Options{Now: clk.Now})
 	for range 5 {
 		snapshot(t, tg)
 		clk.Add(time.Second)
@@ -100,8 +100,8 @@ func TestCacheOffAndUnendedTerminalSessions(t *testing.T) {
 	if err := srv.sim.UpdateSession(ids[1], func(s *simulator.Session) { s.EndTime = time.Time{} }); err != nil {
 		t.Fatal(err)
 	}
-	off := newTarget(t, srv, config.ServerConfig{Sessions: ids[:1], CacheTTL: ttl(0)}, target.Options{Now: clk.Now})
-	on := newTarget(t, srv, config.ServerConfig{Sessions: ids[1:], CacheTTL: ttl(time.Hour)}, target.Options{Now: clk.Now})
+	off := newTarget(t, srv, config.ServerConfig{Sessions: ids[:1], CacheTTL: ttl(0)}, server.Options{Now: clk.Now})
+	on := newTarget(t, srv, config.ServerConfig{Sessions: ids[1:], CacheTTL: ttl(time.Hour)}, server.Options{Now: clk.Now})
 	for range 3 {
 		snapshot(t, off)
 		snapshot(t, on)

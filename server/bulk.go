@@ -1,4 +1,4 @@
-package target
+package server
 
 import (
 	"context"
@@ -25,7 +25,7 @@ const (
 	minListPage = 100
 )
 
-// readStrategy is how a target reads the sessions a scrape needs. Only tests force one
+// readStrategy is how a server reads the sessions a scrape needs. Only tests force one
 // (export_test.go), to compare them; a target always chooses by cost.
 type readStrategy int
 
@@ -49,7 +49,7 @@ func listCost(total int) int64 {
 	return readCost(pages, total)
 }
 
-// listSize is what the target knows of the length of the server's unfiltered session list.
+// listSize is what the Server knows of the length of the server's unfiltered session list.
 type listSize struct {
 	n int
 	// exact is false when n is only a lower bound (a v8 listing stopped before its end).
@@ -91,10 +91,10 @@ var errListEnough = errors.New("list read stopped")
 // listRead fills the results of the wanted sessions (ID -> index into snap.Sessions) that
 // the session list holds. An error means the list could not be read as far as it needed;
 // the sessions found before it stay filled.
-func (t *Target) listRead(ctx context.Context, snap *Snapshot, want map[string]int) error {
-	t.mu.Lock()
-	size := t.size
-	t.mu.Unlock()
+func (srv *Server) listRead(ctx context.Context, snap *Snapshot, want map[string]int) error {
+	srv.mu.Lock()
+	size := srv.size
+	srv.mu.Unlock()
 	limit := firstPage(len(want), size)
 	budget := perIDCost(len(want))
 	var (
@@ -105,7 +105,7 @@ func (t *Target) listRead(ctx context.Context, snap *Snapshot, want map[string]i
 		// overBudget is a list of unknown length (v8) that outgrew what per-ID reads cost.
 		overBudget bool
 	)
-	err := t.client.ListAllSessions(ctx, "", limit, 0, func(p *vb365.Page) error {
+	err := srv.client.ListAllSessions(ctx, "", limit, 0, func(p *vb365.Page) error {
 		n := len(p.Sessions) + len(p.Invalid)
 		seen += n
 		spent += readCost(1, n)
@@ -135,21 +135,21 @@ func (t *Target) listRead(ctx context.Context, snap *Snapshot, want map[string]i
 	})
 	stopped := errors.Is(err, errListEnough)
 	if err == nil || stopped {
-		t.mu.Lock()
+		srv.mu.Lock()
 		switch {
 		case total >= 0:
-			t.size = listSize{n: total, exact: true}
+			srv.size = listSize{n: total, exact: true}
 		case err == nil:
-			t.size = listSize{n: seen, exact: true}
+			srv.size = listSize{n: seen, exact: true}
 		case overBudget:
 			// Guess the list twice as long as what was read: the next scrapes try a longer
 			// first page, and stop trying once even that guess costs more than per-ID reads,
 			// after a few scrapes at most.
-			t.size = listSize{n: max(t.size.n, 2*seen)}
-		case seen > t.size.n:
-			t.size = listSize{n: seen}
+			srv.size = listSize{n: max(srv.size.n, 2*seen)}
+		case seen > srv.size.n:
+			srv.size = listSize{n: seen}
 		}
-		t.mu.Unlock()
+		srv.mu.Unlock()
 	}
 	if stopped {
 		err = nil
@@ -158,11 +158,11 @@ func (t *Target) listRead(ctx context.Context, snap *Snapshot, want map[string]i
 }
 
 // noteListSize records the length a one-session probe page reported (v6 and v7 send it).
-func (t *Target) noteListSize(p *vb365.Page) {
+func (srv *Server) noteListSize(p *vb365.Page) {
 	if p == nil || p.TotalCount == nil {
 		return
 	}
-	t.mu.Lock()
-	t.size = listSize{n: *p.TotalCount, exact: true}
-	t.mu.Unlock()
+	srv.mu.Lock()
+	srv.size = listSize{n: *p.TotalCount, exact: true}
+	srv.mu.Unlock()
 }
