@@ -128,7 +128,7 @@ func (l promhttpLogger) Println(v ...interface{}) {
 	level.Error(l.logger).Log("msg", fmt.Sprint(v...))
 }
 
-func (e *exporter) routes() (*http.ServeMux, error) {
+func (e *exporter) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle(e.opts.telemetryPath, e.metricsHandler())
 	e.discoveryRoutes(mux)
@@ -153,7 +153,7 @@ func (e *exporter) routes() (*http.ServeMux, error) {
 	if e.opts.telemetryPath != "/" {
 		mux.Handle("/", e.landingPage())
 	}
-	return mux, nil
+	return mux
 }
 
 // landingPage shows the last scrape of every server; see package landing.
@@ -194,11 +194,7 @@ func serve(ctx context.Context, opts *options, logger log.Logger) int {
 		level.Error(logger).Log("msg", "cannot load config", "file", opts.configFile, "err", err)
 		return 1
 	}
-	mux, err := e.routes()
-	if err != nil {
-		level.Error(logger).Log("msg", "cannot build landing page", "err", err)
-		return 1
-	}
+	mux := e.routes()
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

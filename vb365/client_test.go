@@ -267,7 +267,7 @@ func TestAPIErrorBody(t *testing.T) {
 	f.sessionBody = `{"message":"Data retrieval session not found.","errorCode":"ResourceNotFound","stackTrace":"at Veeam..."}`
 	c := newTestClient(t, f, "v8", testPassword, nil)
 	_, err := c.GetSession(context.Background(), refID)
-	if !IsNotFound(err) {
+	if apiErr := (*APIError)(nil); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
 		t.Fatalf("err = %v, want not found", err)
 	}
 	want := "session: HTTP 404 Not Found: Data retrieval session not found. (ResourceNotFound)"

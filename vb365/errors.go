@@ -42,12 +42,6 @@ func (e *APIError) Reason() string {
 	return "HTTP " + strconv.Itoa(e.StatusCode)
 }
 
-// IsNotFound reports whether err is the API's 404 for an unknown object.
-func IsNotFound(err error) bool {
-	var apiErr *APIError
-	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound
-}
-
 // AuthError means the server refused the credentials; retrying soon does not help.
 type AuthError struct {
 	Err error

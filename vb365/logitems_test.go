@@ -308,7 +308,10 @@ func TestSessionLogItemsFaults(t *testing.T) {
 		fault simulator.Fault
 		check func(error) bool
 	}{
-		{"unknown session", simulator.Fault{}, vb365.IsNotFound},
+		{"unknown session", simulator.Fault{}, func(err error) bool {
+			var apiErr *vb365.APIError
+			return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound
+		}},
 		{"status", simulator.Fault{Kind: simulator.FaultStatus, Status: 500}, func(err error) bool {
 			var apiErr *vb365.APIError
 			return errors.As(err, &apiErr) && apiErr.StatusCode == 500

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-
-	"github.com/go-kit/log"
 )
 
 // Run reports isService=false at once: only Windows has a service control
@@ -19,13 +17,8 @@ func Run(string, func(ctx context.Context) int) (isService bool, exitCode int) {
 	return false, 0
 }
 
-// NewServiceLogger fails outside Windows, where there is no event log; log to
-// stderr and let systemd's journal or the container runtime collect it.
-func NewServiceLogger(name string) (log.Logger, io.Closer, error) {
-	return nil, nil, fmt.Errorf("event log source %q: no event log on %s: %w", name, runtime.GOOS, errors.ErrUnsupported)
-}
-
-// NewServiceWriter fails outside Windows, like NewServiceLogger.
+// NewServiceWriter fails outside Windows, where there is no event log; log to stderr and
+// let systemd's journal or the container runtime collect it.
 func NewServiceWriter(name string) (io.WriteCloser, error) {
 	return nil, fmt.Errorf("event log source %q: no event log on %s: %w", name, runtime.GOOS, errors.ErrUnsupported)
 }

@@ -31,10 +31,7 @@ func TestMainIsNotAServiceOutsideWindows(t *testing.T) {
 	}
 }
 
-func TestServiceLoggerUnsupportedOutsideWindows(t *testing.T) {
-	if l, c, err := NewServiceLogger("vb365_exporter"); !errors.Is(err, errors.ErrUnsupported) || l != nil || c != nil {
-		t.Errorf("NewServiceLogger = %v, %v, %v; want nil, nil, ErrUnsupported", l, c, err)
-	}
+func TestServiceWriterUnsupportedOutsideWindows(t *testing.T) {
 	if w, err := NewServiceWriter("vb365_exporter"); !errors.Is(err, errors.ErrUnsupported) || w != nil {
 		t.Errorf("NewServiceWriter = %v, %v; want nil, ErrUnsupported", w, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/go-kit/log"
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/eventlog"
 )
@@ -110,18 +109,6 @@ func (c *scm) Report(st status) {
 		out.Accepts |= svc.AcceptShutdown
 	}
 	c.out <- out
-}
-
-// NewServiceLogger returns a go-kit logger that writes to the Windows
-// Application event log under source name, one event per record, with the
-// event type (Information, Warning, Error) taken from the record's level.
-// Close the returned Closer when the service stops.
-func NewServiceLogger(name string) (log.Logger, io.Closer, error) {
-	el, err := eventlog.Open(name)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open event log source %q: %w", name, err)
-	}
-	return eventLogger{sink: el}, el, nil
 }
 
 // NewServiceWriter returns a writer that turns each Write into one event in

@@ -11,7 +11,6 @@
 package winsvc
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -20,8 +19,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"github.com/go-kit/log"
 )
 
 // cmd is a control request from the SCM, independent of x/sys/windows/svc.
@@ -283,27 +280,6 @@ func emit(sink eventSink, sev severity, msg string) error {
 		return sink.Warning(eventIDWarning, msg)
 	}
 	return sink.Info(eventIDInfo, msg)
-}
-
-// eventLogger is a go-kit logger that writes each record as one event, in
-// logfmt, with the event severity taken from the record's "level" value.
-type eventLogger struct {
-	sink eventSink
-}
-
-func (l eventLogger) Log(keyvals ...interface{}) error {
-	var buf bytes.Buffer
-	if err := log.NewLogfmtLogger(&buf).Log(keyvals...); err != nil {
-		return err
-	}
-	sev := severityInfo
-	for i := 0; i+1 < len(keyvals); i += 2 {
-		if k, ok := keyvals[i].(string); ok && k == "level" {
-			sev = severityOfLevel(fmt.Sprint(keyvals[i+1]))
-			break
-		}
-	}
-	return emit(l.sink, sev, strings.TrimRight(buf.String(), "\r\n"))
 }
 
 // levelRE finds the level in a logfmt (`level=warn`) or JSON
