@@ -1,9 +1,7 @@
 package collector
 
 import (
-	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -31,7 +29,7 @@ type unknownValues struct {
 // warn logs value under key, cut to vb365.MaxEnumBytes, the first time it is seen while
 // the set has room.
 func (u *unknownValues) warn(logger log.Logger, msg, key, value string, keyvals ...any) {
-	value = cutValue(labelValue(value), vb365.MaxEnumBytes)
+	value = vb365.Cut(labelValue(value), vb365.MaxEnumBytes)
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if _, ok := u.seen[value]; ok || u.full {
@@ -53,17 +51,4 @@ func (u *unknownValues) len() int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return len(u.seen)
-}
-
-// cutValue cuts s to at most n bytes at a rune boundary. Decoding cuts the server's strings
-// already; this keeps the bound for snapshots built any other way.
-func cutValue(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return strings.Clone(s[:i])
 }

@@ -122,7 +122,7 @@ type WrongSessionError struct {
 }
 
 func (e *WrongSessionError) Error() string {
-	return fmt.Sprintf("answer for session %q, asked for %q", cut(e.Got, 64), cut(e.Asked, 64))
+	return fmt.Sprintf("answer for session %q, asked for %q", shorten(e.Got, 64), shorten(e.Asked, 64))
 }
 
 // RedirectError is a 3xx answer. The client never follows one: a redirect would send the
@@ -150,7 +150,7 @@ func locationHost(req *url.URL, loc string, scrub func(string) string) string {
 	if err != nil || u.Host == "" {
 		return "an unparsable Location"
 	}
-	return strconv.Quote(cut(scrub(u.Scheme+"://"+u.Host), 100))
+	return strconv.Quote(shorten(scrub(u.Scheme+"://"+u.Host), 100))
 }
 
 // parseAPIError reads Veeam's error body. The message and the code are the server's text,
@@ -163,8 +163,8 @@ func parseAPIError(endpoint string, resp *http.Response, body []byte, scrub func
 		ErrorCode string `json:"errorCode"`
 	}
 	if json.Unmarshal(body, &info) == nil {
-		e.Message = cut(scrub(info.Message), 300)
-		e.ErrorCode = cut(scrub(info.ErrorCode), 100)
+		e.Message = shorten(scrub(info.Message), 300)
+		e.ErrorCode = shorten(scrub(info.ErrorCode), 100)
 	}
 	if ra := resp.Header.Get("Retry-After"); ra != "" {
 		if secs, err := strconv.Atoi(ra); err == nil && secs >= 0 {

@@ -185,7 +185,7 @@ func streamPage[W any](ctx context.Context, dec *json.Decoder, info *listInfo, f
 		switch lk {
 		case "results", "offset", "limit", "setid", "totalcount", "_links":
 			if seen[lk] {
-				return fmt.Errorf("%q given twice", truncate(key, 32))
+				return fmt.Errorf("%q given twice", shorten(key, 32))
 			}
 			seen[lk] = true
 		}
@@ -211,7 +211,7 @@ func streamPage[W any](ctx context.Context, dec *json.Decoder, info *listInfo, f
 			err = dec.Decode(&info.limit)
 		case "setid":
 			err = dec.Decode(&info.setID)
-			info.setID = bounded(info.setID, maxIDBytes)
+			info.setID = Cut(info.setID, maxIDBytes)
 		case "totalcount":
 			err = dec.Decode(&info.total)
 		case "_links":
@@ -231,7 +231,7 @@ func streamPage[W any](ctx context.Context, dec *json.Decoder, info *listInfo, f
 			err = dec.Decode(&skipValue{})
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", truncate(key, 32), err)
+			return fmt.Errorf("%s: %w", shorten(key, 32), err)
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace

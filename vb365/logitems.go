@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Log item types (RESTLogItem.type in v8; the bracketed word of the title in v6 and v7).
@@ -108,10 +107,10 @@ func (w *wireLogItem) toLogItem(scrub func(string) string) LogItem {
 		typ, msg = splitTitle(w.Title)
 	}
 	it := LogItem{
-		ID:      strings.ToLower(cutLogText(w.ID, 64)),
+		ID:      strings.ToLower(shorten(w.ID, 64)),
 		USN:     w.USN,
 		Type:    canonicalLogType(typ),
-		Message: cutLogText(scrub(msg), maxLogMessage),
+		Message: shorten(scrub(msg), maxLogMessage),
 	}
 	if w.CreationTime != nil {
 		it.CreationTime = w.CreationTime.Time
@@ -145,20 +144,7 @@ func canonicalLogType(s string) string {
 	if strings.EqualFold(s, "Failed") {
 		return LogError
 	}
-	return cutLogText(s, maxLogTypeLen)
-}
-
-// cutLogText shortens s to at most n bytes on a rune boundary, marking the cut with "…".
-func cutLogText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const mark = "…"
-	cut := n - len(mark)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + mark
+	return shorten(s, maxLogTypeLen)
 }
 
 // logBefore orders items oldest first: by creation time, then by the server's order number.
@@ -278,5 +264,5 @@ func ReasonMessage(s string) string {
 		}
 		return r
 	}, s)
-	return cutLogText(strings.Join(strings.Fields(s), " "), MaxReasonBytes)
+	return shorten(strings.Join(strings.Fields(s), " "), MaxReasonBytes)
 }

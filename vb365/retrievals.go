@@ -41,11 +41,11 @@ func (w *wireRetrieval) toRetrieval() (Retrieval, error) {
 		return Retrieval{}, fmt.Errorf("data retrieval has no id")
 	}
 	r := Retrieval{
-		ID:         strings.ToLower(bounded(w.ID, maxIDBytes)),
-		Name:       bounded(w.Name, MaxNameBytes),
-		Type:       bounded(w.Type, MaxEnumBytes),
-		DataState:  bounded(w.DataState, MaxEnumBytes),
-		LastStatus: bounded(w.LastStatus, MaxEnumBytes),
+		ID:         strings.ToLower(Cut(w.ID, maxIDBytes)),
+		Name:       Cut(w.Name, MaxNameBytes),
+		Type:       Cut(w.Type, MaxEnumBytes),
+		DataState:  Cut(w.DataState, MaxEnumBytes),
+		LastStatus: Cut(w.LastStatus, MaxEnumBytes),
 	}
 	if w.ExpirationTime != nil {
 		r.ExpirationTime = w.ExpirationTime.Time

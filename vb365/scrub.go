@@ -222,18 +222,6 @@ func hexValue(h string) (int, bool) {
 	return v, true
 }
 
-// cut shortens server text to at most n bytes without splitting a UTF-8 character. It must
-// only see text that is already scrubbed.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
 // scrubbedError shows a scrubbed text but keeps the cause for errors.Is and errors.As.
 type scrubbedError struct {
 	msg string

@@ -201,7 +201,7 @@ func TestScrub(t *testing.T) {
 	if text := `x` + strings.Repeat(`\`, 99) + `y`; Scrub(text, strings.Repeat(`\`, 100)) != text {
 		t.Errorf("99 backslashes masked as 100")
 	}
-	if got := cut("ab€", 3); got != "ab…" {
+	if got := shorten("ab€x", 5); got != "ab…" {
 		t.Errorf("cut split a character: %q", got)
 	}
 }

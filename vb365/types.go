@@ -79,17 +79,26 @@ const (
 	maxIDBytes = 64
 )
 
-// bounded cuts s to at most n bytes at a rune boundary. The cut value is a copy, so that it
-// does not keep the whole decoded string alive.
-func bounded(s string, n int) string {
+// Cut shortens s to at most n bytes without splitting a UTF-8 character. The cut value is
+// a copy, so that it does not keep a whole decoded answer alive. Text from the server must
+// be scrubbed before it is cut, so that a cut cannot leave a secret's prefix behind.
+func Cut(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	i := n
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	return strings.Clone(s[:i])
+	return strings.Clone(s[:n])
+}
+
+// shorten is Cut with "…" marking the cut, at most n bytes in all: for texts people read.
+func shorten(s string, n int) string {
+	const mark = "…"
+	if len(s) <= n {
+		return s
+	}
+	return Cut(s, n-len(mark)) + mark
 }
 
 type wireSession struct {
@@ -106,17 +115,17 @@ type wireSession struct {
 
 func (w *wireSession) toSession() (Session, error) {
 	s := Session{
-		ID:          strings.ToLower(bounded(w.ID, maxIDBytes)),
-		Name:        bounded(w.Name, MaxNameBytes),
-		RetrievalID: bounded(w.RetrievalID, maxIDBytes),
-		Type:        strings.TrimRight(bounded(w.Type, MaxEnumBytes), ","), // v6's document lists the type with a stray comma
-		Status:      bounded(w.Status, MaxEnumBytes),
+		ID:          strings.ToLower(Cut(w.ID, maxIDBytes)),
+		Name:        Cut(w.Name, MaxNameBytes),
+		RetrievalID: Cut(w.RetrievalID, maxIDBytes),
+		Type:        strings.TrimRight(Cut(w.Type, MaxEnumBytes), ","), // v6's document lists the type with a stray comma
+		Status:      Cut(w.Status, MaxEnumBytes),
 	}
 	if w.ID == "" {
 		return s, fmt.Errorf("session has no id")
 	}
 	if w.CreationTime == nil || w.CreationTime.IsZero() {
-		return s, fmt.Errorf("session %q has no creationTime", truncate(w.ID, 64))
+		return s, fmt.Errorf("session %q has no creationTime", shorten(w.ID, 64))
 	}
 	s.CreationTime = w.CreationTime.Time
 	if w.EndTime != nil {
@@ -217,7 +226,7 @@ func (t *APITime) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("time must be a string: %s", truncate(string(b), 64))
+		return fmt.Errorf("time must be a string: %s", shorten(string(b), 64))
 	}
 	parsed, err := ParseTime(s)
 	if err != nil {
@@ -240,12 +249,5 @@ func ParseTime(s string) (time.Time, error) {
 			return parsed, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("cannot parse time %q", truncate(s, 64))
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
+	return time.Time{}, fmt.Errorf("cannot parse time %q", shorten(s, 64))
 }
