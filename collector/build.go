@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -87,12 +86,7 @@ func (b *builder) snapshot(s *server.Snapshot, now time.Time, logger log.Logger)
 	b.add(upFamily, boolFloat(s.Up), serverPair)
 	b.add(scrapeDurationFamily, s.Duration.Seconds(), serverPair)
 
-	results := slices.Clone(s.Sessions)
-	slices.SortStableFunc(results, func(x, y server.SessionResult) int { return strings.Compare(x.ID, y.ID) })
-	for i, r := range results {
-		if i > 0 && r.ID == results[i-1].ID {
-			continue
-		}
+	for _, r := range byID(s.Sessions, func(r server.SessionResult) string { return r.ID }) {
 		id := b.pair(&lSessionID, r.ID)
 		// One label set serves every per-session family that has no label of its own.
 		labels := b.set(serverPair, id)
@@ -127,12 +121,7 @@ func (b *builder) snapshot(s *server.Snapshot, now time.Time, logger log.Logger)
 		}
 	}
 
-	retrievals := slices.Clone(s.Retrievals)
-	slices.SortStableFunc(retrievals, func(x, y vb365.Retrieval) int { return cmp.Compare(x.ID, y.ID) })
-	for i, r := range retrievals {
-		if i > 0 && r.ID == retrievals[i-1].ID {
-			continue
-		}
+	for _, r := range byID(s.Retrievals, func(r vb365.Retrieval) string { return r.ID }) {
 		id := b.pair(&lRetrievalID, r.ID)
 		b.add(retrievalInfoFamily, 1, b.pair(&lDataState, r.DataState), b.pair(&lName, r.Name), id, serverPair, b.pair(&lType, r.Type))
 		for j, st := range statuses {
@@ -153,6 +142,14 @@ func (b *builder) snapshot(s *server.Snapshot, now time.Time, logger log.Logger)
 			b.add(discoveryDroppedFamily, float64(d.Dropped), serverPair)
 		}
 	}
+}
+
+// byID is list in ID order with each ID once: the order a Registry lists series in, without
+// the repeated series it would reject (a session listed twice by a shifting list).
+func byID[T any](list []T, id func(T) string) []T {
+	out := slices.Clone(list)
+	slices.SortStableFunc(out, func(a, b T) int { return strings.Compare(id(a), id(b)) })
+	return slices.CompactFunc(out, func(a, b T) bool { return id(a) == id(b) })
 }
 
 func warnUnknownStatus(logger log.Logger, server, id, status string) {

@@ -88,10 +88,7 @@ func (e *TokenError) Unwrap() error { return e.Err }
 // was asked: refused credentials, no token, or a Retry-After pause. Callers that log per
 // request kind can leave such errors to one server-level line.
 func IsClientWide(err error) bool {
-	var authErr *AuthError
-	var tokErr *TokenError
-	var laterErr *RetryLaterError
-	return errors.As(err, &authErr) || errors.As(err, &tokErr) || errors.As(err, &laterErr)
+	return is[*AuthError](err) || is[*TokenError](err) || is[*RetryLaterError](err)
 }
 
 // ErrBodyTooLarge is returned when an answer exceeds the client's size cap.
@@ -179,24 +176,15 @@ func parseAPIError(endpoint string, resp *http.Response, body []byte, scrub func
 // Reason gives a short, stable description of why a call failed, for the landing page and
 // the once-per-cause log lines. It never contains a secret: only codes and error classes.
 func Reason(err error) string {
-	if err == nil {
-		return ""
-	}
 	var apiErr *APIError
-	var authErr *AuthError
-	var decErr *DecodeError
-	var certErr *tls.CertificateVerificationError
-	var unknownAuth x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	var laterErr *RetryLaterError
-	var redirErr *RedirectError
-	var wrongErr *WrongSessionError
 	switch {
-	case errors.As(err, &authErr):
+	case err == nil:
+		return ""
+	case is[*AuthError](err):
 		return "authentication failed"
-	case errors.As(err, &laterErr):
+	case is[*RetryLaterError](err):
 		return "waiting for Retry-After"
-	case errors.As(err, &redirErr):
+	case is[*RedirectError](err):
 		return "redirect not followed"
 	case errors.Is(err, ErrTruncated):
 		return "answer cut off"
@@ -204,19 +192,22 @@ func Reason(err error) string {
 		return apiErr.Reason()
 	case errors.Is(err, ErrBodyTooLarge):
 		return "answer too large"
-	case errors.As(err, &wrongErr):
+	case is[*WrongSessionError](err):
 		return "answer for another session"
-	case errors.As(err, &decErr):
+	case is[*DecodeError](err):
 		return "malformed answer"
-	case errors.As(err, &hostErr):
+	case is[x509.HostnameError](err):
 		return "TLS: certificate not valid for this host"
-	case errors.As(err, &unknownAuth), errors.As(err, &certErr):
+	case is[x509.UnknownAuthorityError](err), is[*tls.CertificateVerificationError](err):
 		return "TLS: certificate not trusted"
-	case errors.Is(err, errDeadline), errors.Is(err, ErrRequestTimeout):
-		return "timeout"
-	}
-	if isTimeout(err) {
+	case errors.Is(err, errDeadline), errors.Is(err, ErrRequestTimeout), isTimeout(err):
 		return "timeout"
 	}
 	return "connection error"
+}
+
+// is reports whether err has an error of type T in its chain.
+func is[T error](err error) bool {
+	var target T
+	return errors.As(err, &target)
 }

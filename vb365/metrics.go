@@ -7,30 +7,30 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	tokens   *prometheus.CounterVec
-	// handshakes is fed by the target package's transport, which owns the TLS setup.
+	// handshakes is fed by the server package's transport, which owns the TLS setup.
 	handshakes *prometheus.CounterVec
 }
 
 // NewMetrics creates the self-metrics and registers them with reg (when not nil).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	}
 	m := &Metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vb365_exporter_api_requests_total",
-			Help: "VB365 REST API requests made by the exporter, by server, endpoint (token, session, list) and HTTP status code (\"error\" when no answer came).",
-		}, []string{"server", "endpoint", "code"}),
+		requests: counter("vb365_exporter_api_requests_total",
+			"VB365 REST API requests made by the exporter, by server, endpoint (token, session, list, retrievals, logitems, logout) and HTTP status code (\"error\" when no answer came).",
+			"server", "endpoint", "code"),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "vb365_exporter_api_request_duration_seconds",
 			Help:    "Latency of VB365 REST API requests made by the exporter, by server and endpoint.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"server", "endpoint"}),
-		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vb365_exporter_token_requests_total",
-			Help: "Token requests to the VB365 REST API, by server, grant type (password, refresh_token) and result (success, failure).",
-		}, []string{"server", "grant_type", "result"}),
-		handshakes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vb365_exporter_tls_handshakes_total",
-			Help: "TLS handshakes (full or resumed) with the VB365 REST API, by server. A steady state reuses connections and adds none.",
-		}, []string{"server"}),
+		tokens: counter("vb365_exporter_token_requests_total",
+			"Token requests to the VB365 REST API, by server, grant type (password, refresh_token) and result (success, failure).",
+			"server", "grant_type", "result"),
+		handshakes: counter("vb365_exporter_tls_handshakes_total",
+			"TLS handshakes (full or resumed) with the VB365 REST API, by server. A steady state reuses connections and adds none.",
+			"server"),
 	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.duration, m.tokens, m.handshakes)

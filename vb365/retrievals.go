@@ -2,7 +2,6 @@ package vb365
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -51,15 +50,6 @@ func (w *wireRetrieval) toRetrieval() (Retrieval, error) {
 		r.ExpirationTime = w.ExpirationTime.Time
 	}
 	return r, nil
-}
-
-// DecodeRetrieval parses one RESTDataRetrievalComposed body.
-func DecodeRetrieval(body []byte) (Retrieval, error) {
-	var w wireRetrieval
-	if err := json.Unmarshal(body, &w); err != nil {
-		return Retrieval{}, fmt.Errorf("decoding data retrieval: %w", err)
-	}
-	return w.toRetrieval()
 }
 
 // RetrievalPage is one answer of GET /vN/DataRetrievals. v6 and v7 send a bare array (one
