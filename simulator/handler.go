@@ -275,20 +275,28 @@ func (s *Simulator) serveLogout(w http.ResponseWriter, ver, tok string) {
 }
 
 func (s *Simulator) serveSession(w http.ResponseWriter, rt route, now time.Time) {
+	s.serveOne(w, rt, "dataRetrievalSessionId", "Data retrieval session", func(id string) ([]byte, bool) {
+		sess, ok := s.sessions[id]
+		if !ok {
+			return nil, false
+		}
+		sess.advance(now)
+		return encodeJSON(s.sessionJSON(rt.ver, sess)), true
+	})
+}
+
+// serveOne answers a GET of one object by ID, as the API does for each kind: 400 for an ID
+// that is not a UUID, 404 for an unknown one. encode runs under the simulator's lock.
+func (s *Simulator) serveOne(w http.ResponseWriter, rt route, param, kind string, encode func(id string) ([]byte, bool)) {
 	if !isUUID(rt.id) {
-		writeError(w, rt.ver, http.StatusBadRequest, codeValidation, fmt.Sprintf("The value '%s' is not valid for dataRetrievalSessionId.", rt.id))
+		writeError(w, rt.ver, http.StatusBadRequest, codeValidation, fmt.Sprintf("The value '%s' is not valid for %s.", rt.id, param))
 		return
 	}
 	s.mu.Lock()
-	sess, ok := s.sessions[normID(rt.id)]
-	var body []byte
-	if ok {
-		sess.advance(now)
-		body = encodeJSON(s.sessionJSON(rt.ver, sess))
-	}
+	body, ok := encode(normID(rt.id))
 	s.mu.Unlock()
 	if !ok {
-		writeError(w, rt.ver, http.StatusNotFound, codeNotFound, fmt.Sprintf("Data retrieval session with ID %s was not found.", normID(rt.id)))
+		writeError(w, rt.ver, http.StatusNotFound, codeNotFound, fmt.Sprintf("%s with ID %s was not found.", kind, normID(rt.id)))
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
@@ -400,22 +408,13 @@ func (s *Simulator) lastStatus(r *DataRetrieval, now time.Time) string {
 }
 
 func (s *Simulator) serveRetrieval(w http.ResponseWriter, rt route, now time.Time) {
-	if !isUUID(rt.id) {
-		writeError(w, rt.ver, http.StatusBadRequest, codeValidation, fmt.Sprintf("The value '%s' is not valid for dataRetrievalId.", rt.id))
-		return
-	}
-	s.mu.Lock()
-	ret, ok := s.retrievals[normID(rt.id)]
-	var body []byte
-	if ok {
-		body = encodeJSON(s.retrievalJSON(rt.ver, ret, s.lastStatus(ret, now)))
-	}
-	s.mu.Unlock()
-	if !ok {
-		writeError(w, rt.ver, http.StatusNotFound, codeNotFound, fmt.Sprintf("Data retrieval with ID %s was not found.", normID(rt.id)))
-		return
-	}
-	writeJSON(w, http.StatusOK, body)
+	s.serveOne(w, rt, "dataRetrievalId", "Data retrieval", func(id string) ([]byte, bool) {
+		ret, ok := s.retrievals[id]
+		if !ok {
+			return nil, false
+		}
+		return encodeJSON(s.retrievalJSON(rt.ver, ret, s.lastStatus(ret, now))), true
+	})
 }
 
 func (s *Simulator) serveRetrievals(w http.ResponseWriter, r *http.Request, ver string, now time.Time) {

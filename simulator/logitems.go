@@ -49,8 +49,8 @@ func (s *Simulator) SetLogItems(sessionID string, items []LogItem) error {
 		if !isUUID(it.ID) {
 			return fmt.Errorf("log item id %q is not a UUID", it.ID)
 		}
-		if !contains(logTypes, it.Type) {
-			return fmt.Errorf("log item type %q is not one of %v", it.Type, logTypes)
+		if err := oneOf("log item type", it.Type, logTypes); err != nil {
+			return err
 		}
 		if it.CreationTime.IsZero() {
 			return fmt.Errorf("log item %d has no creation time", i)

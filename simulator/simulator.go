@@ -182,14 +182,14 @@ func (s *Simulator) AddDataRetrieval(r DataRetrieval) error {
 	if !isUUID(r.ID) {
 		return fmt.Errorf("data retrieval id %q is not a UUID", r.ID)
 	}
-	if !contains(retrievalTypes, r.Type) {
-		return fmt.Errorf("data retrieval type %q is not one of %v", r.Type, retrievalTypes)
+	if err := oneOf("data retrieval type", r.Type, retrievalTypes); err != nil {
+		return err
 	}
-	if !contains(dataStates, r.DataState) {
-		return fmt.Errorf("data state %q is not one of %v", r.DataState, dataStates)
+	if err := oneOf("data state", r.DataState, dataStates); err != nil {
+		return err
 	}
-	if r.LastStatus != "" && !contains(sessionStatuses, r.LastStatus) {
-		return fmt.Errorf("last status %q is not one of %v", r.LastStatus, sessionStatuses)
+	if err := oneOf("last status", r.LastStatus, sessionStatuses); r.LastStatus != "" && err != nil {
+		return err
 	}
 	r.ID = normID(r.ID)
 	s.mu.Lock()

@@ -135,14 +135,14 @@ func (s *Session) validate() error {
 	if s.CreationTime.IsZero() {
 		return fmt.Errorf("session %s has no creation time", s.ID)
 	}
-	if !contains(sessionStatuses, s.Status) {
-		return fmt.Errorf("status %q is not one of %v", s.Status, sessionStatuses)
+	if err := oneOf("status", s.Status, sessionStatuses); err != nil {
+		return err
 	}
-	if !contains(sessionTypes, s.Type) {
-		return fmt.Errorf("type %q is not one of %v", s.Type, sessionTypes)
+	if err := oneOf("type", s.Type, sessionTypes); err != nil {
+		return err
 	}
-	if s.FinalStatus != "" && !contains(sessionStatuses, s.FinalStatus) {
-		return fmt.Errorf("final status %q is not one of %v", s.FinalStatus, sessionStatuses)
+	if err := oneOf("final status", s.FinalStatus, sessionStatuses); s.FinalStatus != "" && err != nil {
+		return err
 	}
 	for _, id := range []string{s.RepositoryID, s.ProxyID, s.ProxyPoolID} {
 		if id != "" && !isUUID(id) {
@@ -184,4 +184,12 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// oneOf is the error for a value outside its documented enum; nil when it is one of them.
+func oneOf(what, v string, allowed []string) error {
+	if contains(allowed, v) {
+		return nil
+	}
+	return fmt.Errorf("%s %q is not one of %v", what, v, allowed)
 }
