@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,7 +138,8 @@ func TestPlainBuildVersionAndExampleConfig(t *testing.T) {
 		check := func() (int, string) {
 			out, err := exec.Command(bin, "--config.check", "--config.file="+cfg).CombinedOutput()
 			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
 				code = ee.ExitCode()
 			} else if err != nil {
 				t.Fatal(err)

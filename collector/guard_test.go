@@ -11,8 +11,8 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
-	"github.com/vb365-exporter/vb365_exporter/simulator"
 	"github.com/vb365-exporter/vb365_exporter/server"
+	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
 
 // A server listing 100,000 data retrievals: the series follow max_retrievals, the rest is

@@ -12,8 +12,8 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
-	"github.com/vb365-exporter/vb365_exporter/simulator"
 	"github.com/vb365-exporter/vb365_exporter/server"
+	"github.com/vb365-exporter/vb365_exporter/simulator"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 

@@ -30,8 +30,9 @@ const (
 type readStrategy int
 
 const (
-	// readAuto chooses per scrape between the list and per-ID reads by expected cost.
-	readAuto readStrategy = iota
+	// readByCost, the zero value, chooses per scrape between the list and per-ID reads by
+	// expected cost.
+	_ readStrategy = iota
 	// readPerID reads every session with its own GET.
 	readPerID
 	// readList reads the session list first and GETs only what it lacks.

@@ -325,8 +325,8 @@ func TestDiscoveryListServesConfiguredSessions(t *testing.T) {
 // The selection holds at most max_sessions candidates however long the list, and still
 // picks the newest of all.
 func TestSelectorHoldsAtMostMaxSessions(t *testing.T) {
-	const n, max = 20000, 100
-	d := &Discovery{MaxSessions: max}
+	const n, limit = 20000, 100
+	d := &Discovery{MaxSessions: limit}
 	sel := d.selector(t0)
 	var all []vb365.Session
 	for i := range n {
@@ -334,14 +334,14 @@ func TestSelectorHoldsAtMostMaxSessions(t *testing.T) {
 		s := sess(fmt.Sprintf("s-%05d", i), "x", "", vb365.StatusSuccess, time.Duration((i*7919)%5000)*time.Second)
 		all = append(all, s)
 		sel.add(s)
-		if len(sel.heap) > max || len(sel.kept) > max {
-			t.Fatalf("after %d sessions the selection holds %d (%d ids), want at most %d", i+1, len(sel.heap), len(sel.kept), max)
+		if len(sel.heap) > limit || len(sel.kept) > limit {
+			t.Fatalf("after %d sessions the selection holds %d (%d ids), want at most %d", i+1, len(sel.heap), len(sel.kept), limit)
 		}
 	}
 	keep, dropped := sel.result()
 	sort.Slice(all, func(i, j int) bool { return newer(&all[i], &all[j]) })
-	if ids(keep) != ids(all[:max]) || dropped != n-max {
-		t.Errorf("kept %d (dropped %d), not the newest %d of %d", len(keep), dropped, max, n)
+	if ids(keep) != ids(all[:limit]) || dropped != n-limit {
+		t.Errorf("kept %d (dropped %d), not the newest %d of %d", len(keep), dropped, limit, n)
 	}
 }
 

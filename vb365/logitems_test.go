@@ -314,7 +314,7 @@ func TestSessionLogItemsFaults(t *testing.T) {
 		}},
 		{"status", simulator.Fault{Kind: simulator.FaultStatus, Status: 500}, func(err error) bool {
 			var apiErr *vb365.APIError
-			return errors.As(err, &apiErr) && apiErr.StatusCode == 500
+			return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusInternalServerError
 		}},
 		{"malformed", simulator.Fault{Kind: simulator.FaultMalformed}, func(err error) bool {
 			var decErr *vb365.DecodeError
