@@ -96,6 +96,7 @@ func TestLandingPageInChromium(t *testing.T) {
 	section := serverSection(t, doc, "prod")
 	rows := sessionTable(t, section)
 	checkSessionRows(t, rows, scraped, sim.sim, ids)
+	checkDemoReasons(t, section)
 
 	// Status colours come from classes; a badge without its class loses its meaning.
 	for id, r := range rows {
