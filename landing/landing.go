@@ -328,8 +328,12 @@ func serverView(s Server, now time.Time) serverPage {
 		}
 	}
 	p.Retrievals = retrievalViews(snap.Retrievals, now)
-	if snap.RetrievalsErr != nil {
-		p.RetrievalsReason, p.RetrievalsError = vb365.Reason(snap.RetrievalsErr), snap.RetrievalsErr.Error()
+	if err := snap.RetrievalsErr; err != nil {
+		p.RetrievalsReason = vb365.Reason(err)
+		// A server that was down failed every call alike, and its error is shown above.
+		if snap.Err == nil {
+			p.RetrievalsError = err.Error()
+		}
 	}
 	p.RetrievalsDropped = snap.RetrievalsDropped
 	return p

@@ -166,10 +166,15 @@ func TestLandingPageRetrievalsByExpiry(t *testing.T) {
 		retrieval("r-soon", "Soon", "ChangingAvailabilityPeriod", now.Add(5*time.Hour+30*time.Minute)),
 		retrieval("r-alpha", "Alpha", "Retrieving", time.Time{}),
 	}}
+	snap.RetrievalsDropped = 2
 	other := &server.Snapshot{Server: "backup", Start: start, Up: true, RetrievalsErr: &vb365.APIError{Endpoint: "retrievals", StatusCode: 500, Message: "<i>boom</i>"}}
-	doc := get(t, newHandler(Server{Name: "prod", Last: snap}, Server{Name: "backup", Last: other}), "/").doc
+	down := downSnapshot()
+	down.RetrievalsErr = down.Err
+	empty := &server.Snapshot{Server: "empty", Start: start, Up: true}
+	doc := get(t, newHandler(Server{Name: "prod", Last: snap}, Server{Name: "backup", Last: other},
+		Server{Name: "down", Last: down}, Server{Name: "empty", Last: empty}), "/").doc
 	sections := findAll(doc, func(n *html.Node) bool { return element("section")(n) && hasClass(n, "server") })
-	if len(sections) != 2 {
+	if len(sections) != 4 {
 		t.Fatalf("%d server sections", len(sections))
 	}
 	want := []string{
@@ -189,7 +194,17 @@ func TestLandingPageRetrievalsByExpiry(t *testing.T) {
 			t.Errorf("class %s on %d elements, want one: %q", class, len(n), want)
 		}
 	}
+	if s := text(sections[0]); !strings.Contains(s, "2 more data retrievals are beyond max_retrievals and not shown.") {
+		t.Errorf("the retrievals beyond max_retrievals are not mentioned:\n%s", s)
+	}
 	if s := text(sections[1]); !strings.Contains(s, "data retrievals not read: retrievals: HTTP 500 Internal Server Error: <i>boom</i>") {
 		t.Errorf("a server whose retrievals could not be read does not say so:\n%s", s)
+	}
+	// A server that is down says why once; the retrievals refer to it.
+	if _, s, _ := strings.Cut(text(sections[2]), "Data retrievals "); s != "Not read: authentication failed, as the server's error above says." {
+		t.Errorf("down server's retrievals:\n%s", s)
+	}
+	if s := text(sections[3]); !strings.Contains(s, "Data retrievals The server has no data retrievals.") {
+		t.Errorf("a server without retrievals does not say so:\n%s", s)
 	}
 }
