@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
@@ -96,6 +97,7 @@ func TestLandingPageInChromium(t *testing.T) {
 	section := serverSection(t, doc, "prod")
 	rows := sessionTable(t, section)
 	checkSessionRows(t, rows, scraped, sim.sim, ids)
+	checkDemoReasons(t, section)
 
 	// Status colours come from classes; a badge without its class loses its meaning.
 	for id, r := range rows {
@@ -127,7 +129,9 @@ func TestLandingPageInChromium(t *testing.T) {
 		sessions: append(simulator.DemoSessionIDs(), unknownID)}))
 	scrape(t, shotExp.url+"/metrics", nil)
 	shot := filepath.Join(t.TempDir(), "landing-page.png")
-	runChromium(t, bin, shotExp.url+"/", "--screenshot="+shot, "--window-size=1280,900")
+	// Tall enough for the whole demo page, down to the data retrievals and their expiry.
+	const shotW, shotH = 1280, 1500
+	runChromium(t, bin, shotExp.url+"/", "--screenshot="+shot, fmt.Sprintf("--window-size=%d,%d", shotW, shotH))
 	data, err := os.ReadFile(shot)
 	if err != nil {
 		t.Fatalf("no screenshot: %v", err)
@@ -136,8 +140,8 @@ func TestLandingPageInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("screenshot is not a PNG: %v", err)
 	}
-	if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 900 {
-		t.Errorf("screenshot is %dx%d, want 1280x900", b.Dx(), b.Dy())
+	if b := img.Bounds(); b.Dx() != shotW || b.Dy() != shotH {
+		t.Errorf("screenshot is %dx%d, want %dx%d", b.Dx(), b.Dy(), shotW, shotH)
 	}
 	if os.Getenv(screenshotEnv) == "1" {
 		if err := os.WriteFile(filepath.Join("docs", "landing-page.png"), data, 0o644); err != nil {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/vb365-exporter/vb365_exporter/simulator"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
 // pageRow is one row of a sessions table, its cells keyed by column header.
@@ -119,6 +120,44 @@ func statusesOf(r scrapeResult) map[string]string {
 	return out
 }
 
+// statusBadge is the status a row shows, without the reason under it.
+func statusBadge(r pageRow) string {
+	if b := domAll(r["Status"], domClass("badge")); len(b) == 1 {
+		return domText(b[0])
+	}
+	return "<no status badge>"
+}
+
+// checkDemoReasons checks what the page shows of the demo's logs and retrievals after one
+// scrape: the reason of the finished Failed and Warning sessions under their status, as text,
+// (the Warning one holds "<sales@…>", which must stay text), and the data retrievals soonest
+// expiry first.
+func checkDemoReasons(t *testing.T, section *html.Node) {
+	t.Helper()
+	rows := sessionTable(t, section)
+	for id, want := range map[string]string{
+		simulator.DemoFailedID:  "Error: " + vb365.ReasonMessage(simulator.DemoFailedReason),
+		simulator.DemoWarningID: "Warning: " + vb365.ReasonMessage(simulator.DemoWarningReason),
+	} {
+		reasons := domAll(rows[id]["Status"], domClass("logreason"))
+		if len(reasons) != 1 || domText(reasons[0]) != want {
+			t.Errorf("session %s: status cell %q, want the reason %q under the status", id, rows[id].text("Status"), want)
+		}
+	}
+	var got []string
+	for _, table := range domAll(section, func(n *html.Node) bool { return domTag("table")(n) && domClass("retrievals")(n) }) {
+		for _, tr := range domAll(table, domTag("tr")) {
+			if tds := domAll(tr, domTag("td")); len(tds) == 4 {
+				got = append(got, domText(domAll(tds[0], domClass("rname"))[0])+" | "+domText(domAll(tds[3], domClass("expiry"))[0]))
+			}
+		}
+	}
+	if len(got) != 3 || !strings.HasPrefix(got[0], "Exchange retrieval | expires in ") ||
+		got[1] != "OneDrive retrieval | no expiry" || got[2] != "Teams retrieval | no expiry" {
+		t.Errorf("data retrievals %q, want the one that expires first, then the others by name", got)
+	}
+}
+
 // checkSessionRows compares the page's sessions table with the scrape it shows and with the
 // simulator, so that a lost session or a wrong status fails.
 func checkSessionRows(t *testing.T, rows map[string]pageRow, scraped scrapeResult, sim *simulator.Simulator, ids []string) {
@@ -133,7 +172,7 @@ func checkSessionRows(t *testing.T, rows map[string]pageRow, scraped scrapeResul
 			t.Errorf("session %s missing from the page", id)
 			continue
 		}
-		got := row.text("Status")
+		got := statusBadge(row)
 		want, known := sim.Session(id)
 		if !known {
 			if got != "not read" || !strings.HasPrefix(row.text("Not read because"), "not found — session: HTTP 404") {
@@ -184,6 +223,7 @@ func TestLandingPageReflectsLastScrape(t *testing.T) {
 		t.Fatalf("/: %d", code)
 	}
 	checkSessionRows(t, sessionTable(t, serverSection(t, doc, "good")), scraped, sim.sim, ids)
+	checkDemoReasons(t, serverSection(t, doc, "good"))
 	bad := serverSection(t, doc, "bad")
 	if s := domText(bad); !strings.Contains(s, "bad down") || !strings.Contains(s, "authentication failed — authentication failed (check username and password") {
 		t.Errorf("refused server not explained: %s", s)

@@ -204,6 +204,17 @@ type serverPage struct {
 	Counts                []statusCount
 	NotRead               int
 	Calls                 int
+	Retrievals            []retrievalView
+	RetrievalsReason      string
+	RetrievalsError       string
+	RetrievalsDropped     int
+}
+
+type retrievalView struct {
+	ID, Name, Type, DataState string
+	// Expires is when the data expires, empty for none; ExpiresIn says how long from now.
+	Expires, ExpiresIn string
+	ExpiryClass        string
 }
 
 type statusCount struct {
@@ -219,6 +230,11 @@ type sessionView struct {
 	Duration, Created, Ended    string
 	Cached                      bool
 	Reason, Error               string
+	// WantsLog is true for a session that ended Failed or Warning; LogRead says whether its
+	// log was read, and LogType and LogMessage are the reason the log gives, if any.
+	WantsLog, LogRead   bool
+	LogType, LogMessage string
+	LogErrors, LogWarns int
 }
 
 type callView struct {
@@ -283,6 +299,14 @@ func serverView(s Server, now time.Time) serverPage {
 			if sess.Ended() {
 				sv.Ended = sess.EndTime.Format(sessionTime)
 			}
+			// The server reads the log of such a session, and only of such a session.
+			sv.WantsLog = sess.Final() && (sess.Status == vb365.StatusFailed || sess.Status == vb365.StatusWarning)
+			if l := r.Log; l != nil {
+				sv.LogRead, sv.LogErrors, sv.LogWarns = true, l.Errors, l.Warnings
+				if l.Reason != nil {
+					sv.LogType, sv.LogMessage = l.Reason.Type, l.Reason.Message
+				}
+			}
 			if counts[sess.Status] == 0 {
 				order = append(order, sess.Status)
 			}
@@ -290,9 +314,11 @@ func serverView(s Server, now time.Time) serverPage {
 		}
 		p.Sessions = append(p.Sessions, sv)
 	}
-	// Sessions that were not read come first: they are why a user opens this page, and in a
-	// long list they would otherwise be below the fold. Config order otherwise.
-	sort.SliceStable(p.Sessions, func(i, j int) bool { return !p.Sessions[i].Read && p.Sessions[j].Read })
+	// The sessions that need someone come first, in config order within each group, so that
+	// they are above the fold of a long list: sessions not read (nothing is known about them,
+	// which is why a user opens this page), then Failed, Warning and Running ones; the rest
+	// (Success, Stopped, NotConfigured and statuses a newer VB365 invents) after them.
+	sort.SliceStable(p.Sessions, func(i, j int) bool { return sessionRank(p.Sessions[i]) < sessionRank(p.Sessions[j]) })
 	// Documented statuses first, in Veeam's order, then any new ones as they came.
 	seen := map[string]bool{}
 	for _, st := range append(append([]string(nil), vb365.Statuses...), order...) {
@@ -301,7 +327,88 @@ func serverView(s Server, now time.Time) serverPage {
 			p.Counts = append(p.Counts, statusCount{Status: st, Class: statusClass(st), N: counts[st]})
 		}
 	}
+	p.Retrievals = retrievalViews(snap.Retrievals, now)
+	if err := snap.RetrievalsErr; err != nil {
+		p.RetrievalsReason = vb365.Reason(err)
+		// A server that was down failed every call alike, and its error is shown above.
+		if snap.Err == nil {
+			p.RetrievalsError = err.Error()
+		}
+	}
+	p.RetrievalsDropped = snap.RetrievalsDropped
 	return p
+}
+
+// sessionRank is a session's place in the table; see the sort in serverView.
+func sessionRank(s sessionView) int {
+	if !s.Read {
+		return 0
+	}
+	switch s.Status {
+	case vb365.StatusFailed:
+		return 1
+	case vb365.StatusWarning:
+		return 2
+	case vb365.StatusRunning:
+		return 3
+	}
+	return 4
+}
+
+// expiringSoon marks data that expires within a day, the default window of the
+// VB365DataRetrievalExpiringSoon alert, so that the page and the alert agree.
+const expiringSoon = 24 * time.Hour
+
+// retrievalViews lists the data retrievals soonest expiry first (expired ones, then those
+// that expire next), and those without an expiry last, by name: the order in which their
+// data is lost. Time left is measured now, not at the scrape: an expiry is a wall-clock time.
+func retrievalViews(list []vb365.Retrieval, now time.Time) []retrievalView {
+	sorted := append([]vb365.Retrieval(nil), list...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		a, b := sorted[i].ExpirationTime, sorted[j].ExpirationTime
+		if a.IsZero() != b.IsZero() {
+			return b.IsZero()
+		}
+		if !a.Equal(b) {
+			return a.Before(b)
+		}
+		return sorted[i].Name < sorted[j].Name
+	})
+	out := make([]retrievalView, len(sorted))
+	for i, r := range sorted {
+		v := retrievalView{ID: r.ID, Name: r.Name, Type: r.Type, DataState: r.DataState, ExpiresIn: "no expiry"}
+		if !r.ExpirationTime.IsZero() {
+			v.Expires = r.ExpirationTime.Format(sessionTime)
+			left := r.ExpirationTime.Sub(now)
+			switch {
+			case left <= 0:
+				v.ExpiresIn, v.ExpiryClass = "expired "+roughDuration(-left)+" ago", "exp-gone"
+			case left <= expiringSoon:
+				v.ExpiresIn, v.ExpiryClass = "expires in "+roughDuration(left), "exp-soon"
+			default:
+				v.ExpiresIn = "expires in " + roughDuration(left)
+			}
+		}
+		out[i] = v
+	}
+	return out
+}
+
+// roughDuration says how long to the minute: data expires over days, and the exact time is
+// shown next to it.
+func roughDuration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	if d < time.Minute {
+		return "under a minute"
+	}
+	days, h, m := int(d.Hours())/24, int(d.Hours())%24, int(d.Minutes())%60
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd %dh", days, h)
+	case h > 0:
+		return fmt.Sprintf("%dh %02dm", h, m)
+	}
+	return fmt.Sprintf("%d min", m)
 }
 
 func callViews(snap *server.Snapshot) []callView {
