@@ -7,6 +7,7 @@ package simulator
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -182,13 +183,8 @@ func (s *Simulator) AddDataRetrieval(r DataRetrieval) error {
 	if !isUUID(r.ID) {
 		return fmt.Errorf("data retrieval id %q is not a UUID", r.ID)
 	}
-	if err := oneOf("data retrieval type", r.Type, retrievalTypes); err != nil {
-		return err
-	}
-	if err := oneOf("data state", r.DataState, dataStates); err != nil {
-		return err
-	}
-	if err := oneOf("last status", r.LastStatus, sessionStatuses); r.LastStatus != "" && err != nil {
+	if err := errors.Join(oneOf("data retrieval type", r.Type, retrievalTypes), oneOf("data state", r.DataState, dataStates),
+		optional(r.LastStatus, oneOf("last status", r.LastStatus, sessionStatuses))); err != nil {
 		return err
 	}
 	r.ID = normID(r.ID)

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -135,13 +136,8 @@ func (s *Session) validate() error {
 	if s.CreationTime.IsZero() {
 		return fmt.Errorf("session %s has no creation time", s.ID)
 	}
-	if err := oneOf("status", s.Status, sessionStatuses); err != nil {
-		return err
-	}
-	if err := oneOf("type", s.Type, sessionTypes); err != nil {
-		return err
-	}
-	if err := oneOf("final status", s.FinalStatus, sessionStatuses); s.FinalStatus != "" && err != nil {
+	if err := errors.Join(oneOf("status", s.Status, sessionStatuses), oneOf("type", s.Type, sessionTypes),
+		optional(s.FinalStatus, oneOf("final status", s.FinalStatus, sessionStatuses))); err != nil {
 		return err
 	}
 	for _, id := range []string{s.RepositoryID, s.ProxyID, s.ProxyPoolID} {
@@ -184,6 +180,14 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// optional is err unless the value it is about is empty, which means "not set".
+func optional(v string, err error) error {
+	if v == "" {
+		return nil
+	}
+	return err
 }
 
 // oneOf is the error for a value outside its documented enum; nil when it is one of them.
