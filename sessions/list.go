@@ -100,11 +100,11 @@ func List(ctx context.Context, cfg *config.Config, o ListOptions, stdout, stderr
 		return err
 	}
 	// The same server object the exporter uses: same TLS, timeout and token handling.
-	server, err := server.New(srv, server.Options{})
+	remote, err := server.New(srv, server.Options{})
 	if err != nil {
 		return fmt.Errorf("server %q: %w", srv.Name, err)
 	}
-	defer server.Close()
+	defer remote.Close()
 
 	now := o.Now()
 	var cutoff time.Time
@@ -116,7 +116,7 @@ func List(ctx context.Context, cfg *config.Config, o ListOptions, stdout, stderr
 	// Veeam documents the list's order only as "its own semantics": the newest sessions may
 	// be on any page, so every page is read (the client bounds their number) and the order
 	// is made here. With --limit, only the newest sessions seen so far are kept.
-	err = server.ListAllSessions(ctx, o.RetrievalID, 1000, func(p *vb365.Page) error {
+	err = remote.ListAllSessions(ctx, o.RetrievalID, 1000, func(p *vb365.Page) error {
 		invalid += len(p.Invalid)
 		for _, s := range p.Sessions {
 			if !cutoff.IsZero() && s.CreationTime.Before(cutoff) {

@@ -78,12 +78,12 @@ func Log(ctx context.Context, cfg *config.Config, o LogOptions, stdout io.Writer
 	if err != nil {
 		return err
 	}
-	server, err := server.New(srv, server.Options{})
+	remote, err := server.New(srv, server.Options{})
 	if err != nil {
 		return fmt.Errorf("server %q: %w", srv.Name, err)
 	}
-	defer server.Close()
-	items, err := server.SessionLogItems(ctx, o.id)
+	defer remote.Close()
+	items, err := remote.SessionLogItems(ctx, o.id)
 	if err != nil {
 		return describeError(srv, "cannot read the log of session "+o.id, err)
 	}
