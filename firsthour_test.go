@@ -25,14 +25,18 @@ func TestHelpShowsEachCommandsOwnFlags(t *testing.T) {
 	serveOnly := []string{"--web.listen-address", "--web.config.file", "--web.telemetry-path", "--scrape.timeout-offset",
 		"--scrape.default-timeout", "--log.level", "--log.format", "--config.check"}
 	sessionsOnly := []string{"--server", "--status", "--since", "--retrieval-id", "--limit", "--output"}
+	logOnly := []string{"--type"}
+	listOnly := []string{"--status", "--since", "--retrieval-id", "--limit"}
 	for _, tc := range []struct {
 		args          []string
 		first         string // the first flag listed
 		want, notWant []string
 	}{
-		{[]string{"sessions", "--help"}, "--server", append(sessionsOnly, "--config.file", "--help", "--version"), serveOnly},
-		{[]string{"help", "sessions"}, "--server", sessionsOnly, serveOnly},
-		{[]string{"serve", "--help"}, "--config.check", append(serveOnly, "--config.file"), sessionsOnly},
+		{[]string{"sessions", "--help"}, "--server", append(sessionsOnly, "--config.file", "--help", "--version", "sessions log"), append(serveOnly, logOnly...)},
+		{[]string{"help", "sessions"}, "--server", sessionsOnly, append(serveOnly, logOnly...)},
+		{[]string{"sessions", "log", "--help"}, "--server", append(logOnly, "--server", "--output", "--config.file", "<SESSION_ID>"), append(serveOnly, listOnly...)},
+		{[]string{"help", "sessions", "log"}, "--server", append(logOnly, "--server", "--output"), append(serveOnly, listOnly...)},
+		{[]string{"serve", "--help"}, "--config.check", append(serveOnly, "--config.file"), append(sessionsOnly, logOnly...)},
 		// No command is the exporter, so its help shows what the exporter takes.
 		{[]string{"--help"}, "--config.check", append(serveOnly, "--config.file", "sessions"), sessionsOnly},
 	} {

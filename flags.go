@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -11,6 +12,8 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/vb365-exporter/vb365_exporter/sessions"
 )
 
 const exporterName = "vb365_exporter"
@@ -26,14 +29,17 @@ type options struct {
 	web           *web.FlagConfig
 	// baseLogger is the level-filtered logger before ts and caller are added, for slog.
 	baseLogger log.Logger
-	// command is the kingpin command chosen: commandServe (the default) or commandSessions.
-	command  string
-	sessions sessionsOptions
+	// command is the kingpin command chosen: commandServe (the default), commandSessions
+	// or commandSessionsLog.
+	command     string
+	sessions    sessions.ListOptions
+	sessionsLog sessions.LogOptions
 }
 
 const (
-	commandServe    = "serve"
-	commandSessions = "sessions"
+	commandServe       = "serve"
+	commandSessions    = "sessions list"
+	commandSessionsLog = "sessions log"
 )
 
 // parseFlags returns nil options (and no error) when --help or --version was answered.
@@ -61,25 +67,59 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	serve.Flag("scrape.default-timeout", "Scrape deadline when the request carries no X-Prometheus-Scrape-Timeout-Seconds header.").Default("10s").DurationVar(&o.defaultTimout)
 	serve.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").EnumVar(&o.logLevel, "debug", "info", "warn", "error")
 	serve.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").EnumVar(&o.logFormat, "logfmt", "json")
-	addSessionsCommand(app, &o.sessions)
+	addSessionsCommands(app, o)
 	cmd, err := app.Parse(args)
-	if err != nil {
-		return nil, err
-	}
+	// Help was printed: kingpin goes on to check required arguments (`sessions log --help`
+	// has no SESSION_ID), which is no error of a help request.
 	if exited {
 		return nil, nil
+	}
+	if err != nil {
+		return nil, err
 	}
 	if *showVersion {
 		fmt.Fprintln(stdout, version.Print(exporterName))
 		return nil, nil
 	}
 	o.command = cmd
-	if cmd == commandSessions {
-		if err := o.sessions.parse(); err != nil {
-			return nil, err
-		}
+	switch cmd {
+	case commandSessions:
+		err = o.sessions.Validate()
+	case commandSessionsLog:
+		err = o.sessionsLog.Validate()
+	}
+	if err != nil {
+		return nil, err
 	}
 	return o, nil
+}
+
+// addSessionsCommands adds `sessions list` (what `sessions` alone runs) and `sessions log`.
+// Each has its own --server and --output, so that its help lists only what it reads.
+func addSessionsCommands(app *kingpin.Application, o *options) {
+	cmd := app.Command("sessions", "List the data retrieval sessions of a configured server (sessions list, the default), "+
+		"or print one session's log (sessions log). Uses the server entries of --config.file.")
+	const serverHelp = "Name of the configured server to ask. Required when the config has more than one server."
+
+	list := cmd.Command("list", "List the data retrieval sessions of a configured server, newest first, "+
+		"to find the IDs for the config's sessions: list. Uses the server entries of --config.file.").Default()
+	l := &o.sessions
+	list.Flag("server", serverHelp).StringVar(&l.Server)
+	list.Flag("status", "Only sessions in these statuses, comma-separated (Stopped, Running, Success, Failed, Warning, NotConfigured).").StringVar(&l.Status)
+	list.Flag("since", "Only sessions created within this long before now, e.g. 24h or 7d. Empty lists all.").StringVar(&l.Since)
+	list.Flag("retrieval-id", "Only sessions of this data retrieval (the API's dataRetrievalId filter).").StringVar(&l.RetrievalID)
+	list.Flag("limit", "Show at most this many sessions (the newest); 0 shows all.").Default("0").IntVar(&l.Limit)
+	list.Flag("output", "Output format: table, yaml (a block to paste under a server's sessions:) or json.").
+		Short('o').Default("table").EnumVar(&l.Output, "table", "yaml", "json")
+
+	logCmd := cmd.Command("log", "Print the log items of a data retrieval session, oldest first: why it failed "+
+		"or warned. Uses the server entries of --config.file.")
+	g := &o.sessionsLog
+	logCmd.Flag("server", serverHelp).StringVar(&g.Server)
+	logCmd.Flag("type", "Only log items of these types, comma-separated ("+strings.Join(sessions.LogTypes, ", ")+").").StringVar(&g.Types)
+	logCmd.Flag("output", "Output format: table (time, type, message; one line each) or json.").
+		Short('o').Default("table").EnumVar(&g.Output, "table", "json")
+	logCmd.Arg("SESSION_ID", "ID of the data retrieval session (a UUID, as `sessions` lists them).").Required().StringVar(&g.SessionID)
 }
 
 // usageTemplate lists the chosen command's own flags before the few the whole program
@@ -94,12 +134,17 @@ const usageTemplate = `{{define "FormatCommand" -}}
 Flags of {{.FullCommand}}:
 {{.Flags|FlagsToTwoColumns|FormatTwoColumns}}
 {{- end}}
+{{if .Args -}}
+Arguments of {{.FullCommand}}:
+{{.Args|ArgsToTwoColumns|FormatTwoColumns}}
+{{end -}}
 {{end -}}
 {{if .Context.SelectedCommand -}}
-usage: {{.App.Name}} {{.Context.SelectedCommand}}{{template "FormatCommand" .Context.SelectedCommand}}
+usage: {{.App.Name}} {{.Context.SelectedCommand}}{{if .Context.SelectedCommand.Commands}} [<command>]{{end}}{{template "FormatCommand" .Context.SelectedCommand}}
 
 {{.Context.SelectedCommand.Help|Wrap 0}}
-{{template "OwnFlags" .Context.SelectedCommand}}
+{{if .Context.SelectedCommand.Flags}}{{template "OwnFlags" .Context.SelectedCommand}}{{end -}}
+{{range .Context.SelectedCommand.Commands}}{{if .Default}}{{template "OwnFlags" .}}{{end}}{{end -}}
 {{- else -}}
 usage: {{.App.Name}} [<command>] [<flags>]
 
@@ -111,6 +156,11 @@ Global flags:
 {{if not .Context.SelectedCommand -}}
 Commands:
 {{range .App.Commands}}{{if not .Hidden}}  {{.FullCommand}}{{if .Default}} (default){{end}}
+{{.Help|Wrap 4}}
+{{end}}{{end -}}
+{{else if .Context.SelectedCommand.Commands -}}
+Commands:
+{{range .Context.SelectedCommand.Commands}}{{if not .Hidden}}  {{.FullCommand}}{{if .Default}} (default){{end}}
 {{.Help|Wrap 4}}
 {{end}}{{end -}}
 {{end -}}

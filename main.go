@@ -8,8 +8,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
+	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/sessions"
 	"github.com/vb365-exporter/vb365_exporter/winsvc"
 )
 
@@ -47,8 +50,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if opts.configCheck {
 		return checkConfig(opts.configFile, stdout, stderr)
 	}
-	if opts.command == commandSessions {
-		return listSessions(ctx, opts, stdout, stderr)
+	if opts.command == commandSessions || opts.command == commandSessionsLog {
+		return runSessions(ctx, opts, stdout, stderr)
 	}
 	return serve(ctx, opts, logger)
+}
+
+// runSessions runs a `sessions` command. Every failure is one line on stderr and exit 1, so
+// that a first-time user sees the cause (password, CA file, address) without a stack of logs.
+func runSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
+	prefix := "vb365_exporter sessions:"
+	if opts.command == commandSessionsLog {
+		prefix = "vb365_exporter sessions log:"
+	}
+	cfg, err := config.Load(opts.configFile)
+	if err == nil {
+		if opts.command == commandSessionsLog {
+			err = sessions.Log(ctx, cfg, opts.sessionsLog, stdout)
+		} else {
+			err = sessions.List(ctx, cfg, opts.sessions, stdout, stderr)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, prefix, oneLine(err.Error()))
+		return 1
+	}
+	return 0
+}
+
+// oneLine keeps an error on one line even if a server put newlines into its message.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }

@@ -342,9 +342,31 @@ func TestCommandLineCompatibility(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := o.sessions
-	if o.command != commandSessions || o.configFile != "y.yml" || s.server != "prod" || !s.statuses["Failed"] || !s.statuses["Warning"] ||
-		len(s.statuses) != 2 || s.since != 7*24*time.Hour || s.output != "yaml" || s.limit != 5 {
+	if o.command != commandSessions || o.configFile != "y.yml" || s.Server != "prod" || s.Status != "failed,WARNING" ||
+		s.Since != "7d" || s.Output != "yaml" || s.Limit != 5 {
 		t.Errorf("sessions flags parsed as %+v", o)
+	}
+	// `sessions list` is what `sessions` alone runs.
+	if o, err := parseFlags([]string{"sessions", "list", "--limit", "3"}, &sink, &sink); err != nil || o.command != commandSessions || o.sessions.Limit != 3 {
+		t.Errorf("sessions list: %v %+v", err, o)
+	}
+	o, err = parseFlags([]string{"sessions", "log", "--server", "prod", "--type", "error,Warning", "-o", "json", simulator.DemoFailedID}, &sink, &sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := o.sessionsLog; o.command != commandSessionsLog || g.Server != "prod" || g.Types != "error,Warning" || g.Output != "json" || g.SessionID != simulator.DemoFailedID {
+		t.Errorf("sessions log flags parsed as %+v", o)
+	}
+	for _, args := range [][]string{
+		{"sessions", "log"},                                           // no session ID
+		{"sessions", "log", "not-a-uuid"},                             // not a UUID
+		{"sessions", "log", "--type", "Info", simulator.DemoFailedID}, // unknown type
+		{"sessions", "log", "-o", "yaml", simulator.DemoFailedID},     // list's format only
+		{"sessions", "log", "--status", "Failed", simulator.DemoFailedID},
+	} {
+		if _, err := parseFlags(args, &sink, &sink); err == nil {
+			t.Errorf("%v accepted", args)
+		}
 	}
 	if _, err := parseFlags([]string{"sessions", "--limit=-1"}, &sink, &sink); err == nil {
 		t.Error("negative --limit accepted")
@@ -354,11 +376,51 @@ func TestCommandLineCompatibility(t *testing.T) {
 	}
 }
 
-func TestPrintable(t *testing.T) {
-	if got := printable("a\nb\r\tc\x1b[31m\u2028d\u0085e"); got != "a b  c [31m d e" {
-		t.Errorf("printable = %q", got)
-	}
+func TestOneLine(t *testing.T) {
 	if got := oneLine("line one\n  line two "); got != "line one line two" {
 		t.Errorf("oneLine = %q", got)
+	}
+}
+
+// `sessions log` through the whole program: the demo's reason on stdout, exit 0; an unknown
+// session is the server's 404 on one line of stderr, exit 1; a bad ID or type is a usage
+// error, exit 2, before any request.
+func TestSessionsLogCommand(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	sim.sim.LoadDemoData()
+	dir := t.TempDir()
+	two := writeConfig(t, dir, serverSpec{name: "prod", version: "v8", sim: sim}, serverSpec{name: "backup", version: "v6", sim: sim})
+
+	code, out, errOut := runCmd(t, "sessions", "log", "--config.file="+two, "--server=backup", "--type=Error", simulator.DemoFailedID)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 3 || !strings.HasSuffix(lines[2], simulator.DemoFailedReason) {
+		t.Fatalf("exit %d, stderr %q, table:\n%s", code, errOut, out)
+	}
+	sim.sim.ResetStats()
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown session", []string{"--server=prod", "0f0f0f0f-0000-4000-8000-000000000001"}, 1,
+			`vb365_exporter sessions log: server "prod" (` + sim.url + `, v8): cannot read the log of session 0f0f0f0f-0000-4000-8000-000000000001: logitems: HTTP 404 Not Found`},
+		{"several servers", []string{simulator.DemoFailedID}, 1, "the config has 2 servers; pick one with --server (servers: prod, backup)"},
+		{"not a UUID", []string{"--server=prod", "../Jobs"}, 2, `session ID "../Jobs" is not a UUID`},
+		{"unknown type", []string{"--server=prod", "--type=Info", simulator.DemoFailedID}, 2, `--type: unknown log item type "Info"`},
+		{"no session ID", []string{"--server=prod"}, 2, "SESSION_ID"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCmd(t, append([]string{"sessions", "log", "--config.file=" + two}, tc.args...)...)
+			if code != tc.code || out != "" {
+				t.Errorf("exit %d (want %d), stdout %q", code, tc.code, out)
+			}
+			if strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, simPassword) {
+				t.Errorf("stderr is not one line containing %q:\n%s", tc.want, errOut)
+			}
+		})
+	}
+	if n := sim.sim.Stats().ByEndpoint[simulator.EndpointLogItems]; n != 1 {
+		t.Errorf("%d LogItems requests, want 1 (the unknown session's): usage errors must not reach the server", n)
 	}
 }

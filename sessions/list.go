@@ -1,4 +1,6 @@
-package main
+// Package sessions is the `vb365_exporter sessions` command: it lists a configured server's
+// data retrieval sessions and prints a session's log.
+package sessions
 
 import (
 	"context"
@@ -12,7 +14,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/model"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
@@ -20,40 +21,34 @@ import (
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
-// sessionsOptions are the flags of `vb365_exporter sessions`.
-type sessionsOptions struct {
-	server      string
-	statusFlag  string
-	sinceFlag   string
-	output      string
-	retrievalID string
-	limit       int
+// ListOptions are the flags of `vb365_exporter sessions list` (the default of `sessions`).
+type ListOptions struct {
+	// Server names the configured server to ask; it may be empty when the config has one.
+	Server string
+	// Status is a comma-separated list of session statuses to keep; empty keeps all.
+	Status string
+	// Since keeps sessions created within this long before now (24h, 7d); empty keeps all.
+	Since       string
+	RetrievalID string
+	// Limit keeps the newest this many sessions; 0 keeps all.
+	Limit int
+	// Output is table, yaml or json.
+	Output string
+	// Now is the clock for Since and running durations; nil is time.Now.
+	Now func() time.Time
 
-	// Parsed from the flags above by parse.
+	// Parsed from the fields above by Validate.
 	statuses map[string]bool
 	since    time.Duration
-	// now is the clock for --since and running durations; tests replace it.
-	now func() time.Time
 }
 
-func addSessionsCommand(app *kingpin.Application, o *sessionsOptions) {
-	cmd := app.Command(commandSessions, "List the data retrieval sessions of a configured server, newest first, "+
-		"to find the IDs for the config's sessions: list. Uses the server entries of --config.file.")
-	cmd.Flag("server", "Name of the configured server to ask. Required when the config has more than one server.").StringVar(&o.server)
-	cmd.Flag("status", "Only sessions in these statuses, comma-separated (Stopped, Running, Success, Failed, Warning, NotConfigured).").StringVar(&o.statusFlag)
-	cmd.Flag("since", "Only sessions created within this long before now, e.g. 24h or 7d. Empty lists all.").StringVar(&o.sinceFlag)
-	cmd.Flag("retrieval-id", "Only sessions of this data retrieval (the API's dataRetrievalId filter).").StringVar(&o.retrievalID)
-	cmd.Flag("limit", "Show at most this many sessions (the newest); 0 shows all.").Default("0").IntVar(&o.limit)
-	cmd.Flag("output", "Output format: table, yaml (a block to paste under a server's sessions:) or json.").
-		Short('o').Default("table").EnumVar(&o.output, "table", "yaml", "json")
-}
-
-// parse checks the flags whose values kingpin cannot check itself, so that a typo is a usage
-// error before any request is made.
-func (o *sessionsOptions) parse() error {
-	if o.statusFlag != "" {
+// Validate checks the options that a flag parser cannot check itself, so that a typo is a
+// usage error before any request is made. List calls it too.
+func (o *ListOptions) Validate() error {
+	o.statuses = nil
+	if o.Status != "" {
 		o.statuses = map[string]bool{}
-		for _, s := range strings.Split(o.statusFlag, ",") {
+		for _, s := range strings.Split(o.Status, ",") {
 			s = strings.TrimSpace(s)
 			if s == "" {
 				continue
@@ -70,46 +65,48 @@ func (o *sessionsOptions) parse() error {
 			o.statuses[canonical] = true
 		}
 	}
-	if o.sinceFlag != "" {
-		d, err := model.ParseDuration(o.sinceFlag)
+	o.since = 0
+	if o.Since != "" {
+		d, err := model.ParseDuration(o.Since)
 		if err != nil || d <= 0 {
-			return fmt.Errorf("--since: %q is not a positive duration such as 24h or 7d", o.sinceFlag)
+			return fmt.Errorf("--since: %q is not a positive duration such as 24h or 7d", o.Since)
 		}
 		o.since = time.Duration(d)
 	}
-	if o.limit < 0 {
+	if o.Limit < 0 {
 		return fmt.Errorf("--limit: must not be negative")
+	}
+	switch o.Output {
+	case "", "table", "yaml", "json":
+	default:
+		return fmt.Errorf("--output: unknown format %q (want table, yaml or json)", o.Output)
 	}
 	return nil
 }
 
-// listSessions is the `sessions` command. Every failure is one line on stderr and exit 1, so
-// that a first-time user sees the cause (password, CA file, address) without a stack of logs.
-func listSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
-	o := &opts.sessions
-	if o.now == nil {
-		o.now = time.Now
+// List prints the data retrieval sessions of one configured server, newest first, to
+// stdout; a warning about sessions it could not decode goes to stderr. Every failure is the
+// returned error, which names the cause (password, CA file, address), so that a first-time
+// user needs no stack of logs.
+func List(ctx context.Context, cfg *config.Config, o ListOptions, stdout, stderr io.Writer) error {
+	if err := o.Validate(); err != nil {
+		return err
 	}
-	fail := func(err error) int {
-		fmt.Fprintln(stderr, "vb365_exporter sessions:", oneLine(err.Error()))
-		return 1
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	cfg, err := config.Load(opts.configFile)
+	srv, err := pickServer(cfg, o.Server)
 	if err != nil {
-		return fail(err)
-	}
-	srv, err := pickServer(cfg, o.server)
-	if err != nil {
-		return fail(err)
+		return err
 	}
 	// The same server object the exporter uses: same TLS, timeout and token handling.
-	server, err := server.New(srv, server.Options{})
+	remote, err := server.New(srv, server.Options{})
 	if err != nil {
-		return fail(fmt.Errorf("server %q: %w", srv.Name, err))
+		return fmt.Errorf("server %q: %w", srv.Name, err)
 	}
-	defer server.Close()
+	defer remote.Close()
 
-	now := o.now()
+	now := o.Now()
 	var cutoff time.Time
 	if o.since > 0 {
 		cutoff = now.Add(-o.since)
@@ -119,7 +116,7 @@ func listSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) 
 	// Veeam documents the list's order only as "its own semantics": the newest sessions may
 	// be on any page, so every page is read (the client bounds their number) and the order
 	// is made here. With --limit, only the newest sessions seen so far are kept.
-	err = server.ListAllSessions(ctx, o.retrievalID, 1000, func(p *vb365.Page) error {
+	err = remote.ListAllSessions(ctx, o.RetrievalID, 1000, func(p *vb365.Page) error {
 		invalid += len(p.Invalid)
 		for _, s := range p.Sessions {
 			if !cutoff.IsZero() && s.CreationTime.Before(cutoff) {
@@ -130,30 +127,26 @@ func listSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) 
 			}
 			found = append(found, s)
 		}
-		if o.limit > 0 && len(found) > 2*o.limit {
-			found = newestFirst(found, o.limit)
+		if o.Limit > 0 && len(found) > 2*o.Limit {
+			found = newestFirst(found, o.Limit)
 		}
 		return nil
 	})
 	if err != nil {
-		return fail(describeListError(srv, err))
+		return describeError(srv, "cannot list sessions", err)
 	}
-	found = newestFirst(found, o.limit)
+	found = newestFirst(found, o.Limit)
 	if invalid > 0 {
 		fmt.Fprintf(stderr, "vb365_exporter sessions: warning: %d session(s) in the list could not be decoded and are not shown\n", invalid)
 	}
-	switch o.output {
+	switch o.Output {
 	case "yaml":
-		err = writeSessionsYAML(stdout, srv, found, o)
+		return writeSessionsYAML(stdout, srv, found, &o)
 	case "json":
-		err = writeSessionsJSON(stdout, found, now)
+		return writeSessionsJSON(stdout, found, now)
 	default:
-		err = writeSessionsTable(stdout, found, now)
+		return writeSessionsTable(stdout, found, now)
 	}
-	if err != nil {
-		return fail(err)
-	}
-	return 0
 }
 
 // newestFirst sorts sessions by creation time, newest first (ties by ID, so the output does
@@ -189,9 +182,9 @@ func pickServer(cfg *config.Config, name string) (*config.ServerConfig, error) {
 	return &cfg.Servers[0], nil
 }
 
-// describeListError names the server and, for refused credentials, drops the client's retry
+// describeError names the server and, for refused credentials, drops the client's retry
 // schedule: that is for the long-running exporter, not for a command that exits.
-func describeListError(srv *config.ServerConfig, err error) error {
+func describeError(srv *config.ServerConfig, what string, err error) error {
 	where := fmt.Sprintf("server %q (%s, %s)", srv.Name, srv.URL, srv.APIVersion)
 	var authErr *vb365.AuthError
 	if errors.As(err, &authErr) {
@@ -200,12 +193,7 @@ func describeListError(srv *config.ServerConfig, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%s: interrupted", where)
 	}
-	return fmt.Errorf("%s: cannot list sessions: %w", where, err)
-}
-
-// oneLine keeps an error on one line even if a server put newlines into its message.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return fmt.Errorf("%s: %s: %w", where, what, err)
 }
 
 // printable makes an API string safe for a terminal and for a YAML comment: control
@@ -255,20 +243,20 @@ func writeSessionsTable(w io.Writer, sessions []vb365.Session, now time.Time) er
 // writeSessionsYAML prints list items indented for a server entry laid out like
 // config.example.yml, each with a comment naming the session, so the IDs stay recognisable
 // in the config long after they were pasted.
-func writeSessionsYAML(w io.Writer, srv *config.ServerConfig, sessions []vb365.Session, o *sessionsOptions) error {
+func writeSessionsYAML(w io.Writer, srv *config.ServerConfig, sessions []vb365.Session, o *ListOptions) error {
 	var b strings.Builder
 	var filters []string
-	if o.statusFlag != "" {
-		filters = append(filters, "--status "+o.statusFlag)
+	if o.Status != "" {
+		filters = append(filters, "--status "+o.Status)
 	}
-	if o.sinceFlag != "" {
-		filters = append(filters, "--since "+o.sinceFlag)
+	if o.Since != "" {
+		filters = append(filters, "--since "+o.Since)
 	}
-	if o.retrievalID != "" {
-		filters = append(filters, "--retrieval-id "+o.retrievalID)
+	if o.RetrievalID != "" {
+		filters = append(filters, "--retrieval-id "+o.RetrievalID)
 	}
-	if o.limit > 0 {
-		filters = append(filters, fmt.Sprintf("--limit %d", o.limit))
+	if o.Limit > 0 {
+		filters = append(filters, fmt.Sprintf("--limit %d", o.Limit))
 	}
 	selected := ""
 	if len(filters) > 0 {

@@ -1,0 +1,143 @@
+package sessions
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/server"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
+)
+
+// LogTypes are the log item types --type accepts, as the API names them.
+var LogTypes = []string{vb365.LogRunning, vb365.LogWarning, vb365.LogError, vb365.LogSuccess, vb365.LogStop}
+
+// LogOptions are the argument and flags of `vb365_exporter sessions log SESSION_ID`.
+type LogOptions struct {
+	// SessionID is the data retrieval session whose log is printed; a UUID.
+	SessionID string
+	// Server names the configured server to ask; it may be empty when the config has one.
+	Server string
+	// Types is a comma-separated list of log item types to keep; empty keeps all.
+	Types string
+	// Output is table or json.
+	Output string
+
+	// Parsed from the fields above by Validate.
+	id    string
+	types map[string]bool
+}
+
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// Validate checks the session ID and the flags before any request is made: an ID that is not
+// a UUID would otherwise reach the server's URL path, and a typo in --type would silently
+// print nothing.
+func (o *LogOptions) Validate() error {
+	o.id = strings.ToLower(strings.TrimSpace(o.SessionID))
+	if !uuidRE.MatchString(o.id) {
+		return fmt.Errorf("session ID %q is not a UUID (such as 2f5e8cf5-7c83-4b0b-8b6e-b1c2e9b1a0d4; `vb365_exporter sessions` lists them)", printable(o.SessionID))
+	}
+	o.types = nil
+	if o.Types != "" {
+		o.types = map[string]bool{}
+		for _, t := range strings.Split(o.Types, ",") {
+			t = strings.TrimSpace(t)
+			if t == "" {
+				continue
+			}
+			i := slices.IndexFunc(LogTypes, func(known string) bool { return strings.EqualFold(t, known) })
+			if i < 0 {
+				return fmt.Errorf("--type: unknown log item type %q (want %s)", printable(t), strings.Join(LogTypes, ", "))
+			}
+			o.types[LogTypes[i]] = true
+		}
+	}
+	switch o.Output {
+	case "", "table", "json":
+	default:
+		return fmt.Errorf("--output: unknown format %q (want table or json)", o.Output)
+	}
+	return nil
+}
+
+// Log prints the log items of one data retrieval session to stdout, oldest first. Every
+// failure, an unknown session (the server's 404) included, is the returned error.
+func Log(ctx context.Context, cfg *config.Config, o LogOptions, stdout io.Writer) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	srv, err := pickServer(cfg, o.Server)
+	if err != nil {
+		return err
+	}
+	remote, err := server.New(srv, server.Options{})
+	if err != nil {
+		return fmt.Errorf("server %q: %w", srv.Name, err)
+	}
+	defer remote.Close()
+	items, err := remote.SessionLogItems(ctx, o.id)
+	if err != nil {
+		return describeError(srv, "cannot read the log of session "+o.id, err)
+	}
+	if o.types != nil {
+		items = slices.DeleteFunc(items, func(it vb365.LogItem) bool { return !o.types[it.Type] })
+	}
+	if o.Output == "json" {
+		return writeLogJSON(stdout, items)
+	}
+	return writeLogTable(stdout, items)
+}
+
+func writeLogTable(w io.Writer, items []vb365.LogItem) error {
+	if len(items) == 0 {
+		_, err := fmt.Fprintln(w, "No log items match.")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tTYPE\tMESSAGE")
+	for i := range items {
+		it := &items[i]
+		// A message's own tabs and newlines would break the columns and the one-line rows.
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", it.CreationTime.Format(cliTimeLayout), oneField(it.Type), oneField(it.Message))
+	}
+	return tw.Flush()
+}
+
+// oneField makes an API string one line of printable text, whitespace collapsed.
+func oneField(s string) string {
+	return strings.Join(strings.Fields(printable(s)), " ")
+}
+
+// jsonLogItem is one element of `sessions log --output json`; README.md documents the
+// field names, which scripts rely on.
+type jsonLogItem struct {
+	ID           string     `json:"id"`
+	USN          int64      `json:"usn"`
+	Type         string     `json:"type"`
+	Message      string     `json:"message"`
+	CreationTime time.Time  `json:"creationTime"`
+	EndTime      *time.Time `json:"endTime"`
+}
+
+func writeLogJSON(w io.Writer, items []vb365.LogItem) error {
+	out := make([]jsonLogItem, len(items))
+	for i := range items {
+		it := &items[i]
+		out[i] = jsonLogItem{ID: it.ID, USN: it.USN, Type: it.Type, Message: it.Message, CreationTime: it.CreationTime}
+		if !it.EndTime.IsZero() {
+			end := it.EndTime
+			out[i].EndTime = &end
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
