@@ -23,7 +23,7 @@ type options struct {
 	configCheck   bool
 	telemetryPath string
 	timeoutOffset time.Duration
-	defaultTimout time.Duration
+	defaultTimeout time.Duration
 	logLevel      string
 	logFormat     string
 	web           *web.FlagConfig
@@ -64,7 +64,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	o.web = kingpinflag.AddFlags(serve, ":9925")
 	serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.telemetryPath)
 	serve.Flag("scrape.timeout-offset", "Subtracted from Prometheus' scrape timeout (X-Prometheus-Scrape-Timeout-Seconds), so the answer arrives before Prometheus gives up.").Default("500ms").DurationVar(&o.timeoutOffset)
-	serve.Flag("scrape.default-timeout", "Scrape deadline when the request carries no X-Prometheus-Scrape-Timeout-Seconds header.").Default("10s").DurationVar(&o.defaultTimout)
+	serve.Flag("scrape.default-timeout", "Scrape deadline when the request carries no X-Prometheus-Scrape-Timeout-Seconds header.").Default("10s").DurationVar(&o.defaultTimeout)
 	serve.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").EnumVar(&o.logLevel, "debug", "info", "warn", "error")
 	serve.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").EnumVar(&o.logFormat, "logfmt", "json")
 	addSessionsCommands(app, o)

@@ -110,7 +110,7 @@ func (e *exporter) serveVB365(w http.ResponseWriter, r *http.Request, sources []
 // scrapeTimeout follows Prometheus' announced timeout, less an offset for encoding and the
 // network, as blackbox_exporter does.
 func (e *exporter) scrapeTimeout(r *http.Request) time.Duration {
-	timeout := e.opts.defaultTimout
+	timeout := e.opts.defaultTimeout
 	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
 		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
 			timeout = time.Duration(secs * float64(time.Second))
