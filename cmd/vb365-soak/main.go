@@ -196,7 +196,7 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 		o.warmup, st.ok.Load(), base.goroutines, mib(base.heap), baseConns)
 
 	// The soak: scrapers, a fault changer and a sampler, until the duration ends.
-	warmLeaks, warmLeak := st.leaked.Load(), st.firstLeak()
+	warmLeaks, warmLeak, warmEchoed := st.leaked.Load(), st.firstLeak(), st.echoed.Load()
 	st = &stats{leaks: leaks, leak: warmLeak}
 	soakEnd := time.Now().Add(o.duration)
 	soakCtx, cancel := context.WithDeadline(ctx, soakEnd)
@@ -352,7 +352,8 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 	fmt.Fprintf(out, "upstream connections: baseline %d, max %d, final %d (allowed final <= %d)\n", baseConns, maxConns, finalConns, connLimit)
 	fmt.Fprintf(out, "reloads: %d (%d SIGHUP, %d POST /-/reload), %d failed\n", rl.n, rl.hups, rl.n-rl.hups, len(rl.failed))
 	fmt.Fprintf(out, "redirect targets (%s): %d connections\n", strings.Join(traps.urls, ", "), trapped)
-	fmt.Fprintf(out, "password (plain, URL-, JSON-encoded, or its first %d characters): in %d scrape or page bodies, in %d exporter log lines\n", len(leaks[0]), st.leaked.Load()+warmLeaks, logLeaks)
+	echoed := st.echoed.Load() + warmEchoed
+	fmt.Fprintf(out, "password (plain, URL-, JSON-encoded, or its first %d characters): in %d scrape or page bodies, in %d exporter log lines; %d bodies showed a reason whose log held it\n", len(leaks[0]), st.leaked.Load()+warmLeaks, logLeaks, echoed)
 	fmt.Fprintf(out, "wrong-password server: %d token requests in %s\n", badTokens, ran)
 	fmt.Fprintf(out, "exporter log: %d lines, %d panics\n", logLines, panics)
 	fmt.Fprintf(out, "after the faults: vb365_up %v\n", final.up)
@@ -378,6 +379,9 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 	}
 	if n := st.leaked.Load() + warmLeaks; n > 0 {
 		problems = append(problems, fmt.Sprintf("the password appeared in %d scrape or page bodies (first: %s)", n, st.firstLeak()))
+	}
+	if echoed == 0 {
+		problems = append(problems, "no scrape showed a reason whose log held the password: the leak check had nothing to look at")
 	}
 	if logLeaks > 0 {
 		problems = append(problems, fmt.Sprintf("the password appeared in %d exporter log lines", logLeaks))
@@ -505,11 +509,17 @@ type stats struct {
 	leaks  []string
 	leaked atomic.Int64
 	leak   string
+	// echoed counts the bodies that show a reason whose log held the password: without
+	// them the leak check would have had nothing to find.
+	echoed atomic.Int64
 }
 
 // check returns a body check that counts the bodies holding a form of the password.
 func (s *stats) check(what string) func([]byte) {
 	return func(body []byte) {
+		if bytes.Contains(body, []byte(passwordLogMark)) {
+			s.echoed.Add(1)
+		}
 		if form, ok := leakIn(body, s.leaks); ok {
 			s.leaked.Add(1)
 			s.mu.Lock()
@@ -929,6 +939,9 @@ func (r *reloader) to(ctx context.Context, which int, hup bool) error {
 	return errors.New("SIGHUP: no reload seen within 10s")
 }
 
+// passwordLogMark comes before the password in the soak's log messages that hold it.
+const passwordLogMark = " with the password "
+
 // soakLog is the log of a Failed or Warning soak session. Some messages hold the password,
 // plain or URL-encoded, as a server that logs the requests it got would: the exporter must
 // scrub it from the reason it shows.
@@ -937,7 +950,7 @@ func soakLog(s simulator.Session, password string, i int) []simulator.LogItem {
 	why := "Failed to retrieve item: the storage account returned 403 (AuthorizationFailure)"
 	switch i % 3 {
 	case 1:
-		why = "Authentication failed for " + username + " with password " + password
+		why = "Authentication failed for " + username + passwordLogMark + password
 	case 2:
 		why = "Request body grant_type=password&password=" + url.QueryEscape(password) + " was refused"
 	}
