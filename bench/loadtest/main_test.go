@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
 
 func TestPercentileAndMedian(t *testing.T) {
@@ -47,5 +49,43 @@ func TestTableVerdicts(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	if len(lines) != 4 || !strings.Contains(lines[2], "| MET") || !strings.Contains(lines[3], "NOT MET") || !strings.Contains(lines[3], "2.00") {
 		t.Errorf("table:\n%s", b.String())
+	}
+}
+
+// The 10,000-session scenarios must hold logs for the exporter to read: every Failed and
+// Warning session has one with the item its reason comes from, and no other session has one.
+func TestSessionLog(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		status, want string
+	}{
+		{simulator.StatusFailed, simulator.LogError},
+		{simulator.StatusWarning, simulator.LogWarning},
+		{simulator.StatusSuccess, ""},
+		{simulator.StatusRunning, ""},
+	} {
+		log := sessionLog(simulator.Session{Status: tc.status, CreationTime: now, EndTime: now.Add(time.Hour)})
+		if tc.want == "" {
+			if log != nil {
+				t.Errorf("%s session has a log: %+v", tc.status, log)
+			}
+			continue
+		}
+		has := false
+		for _, it := range log {
+			has = has || it.Type == tc.want
+		}
+		if !has {
+			t.Errorf("%s session's log has no %s item: %+v", tc.status, tc.want, log)
+		}
+		s := simulator.New(simulator.Options{Username: "u", Password: "p"})
+		id := "668f478c-0326-440a-8bdf-000000000001"
+		if err := s.AddSession(simulator.Session{ID: id, RetrievalID: "668f478c-0326-440a-8bdf-000000000002", Type: simulator.TypeRetrieve,
+			Status: tc.status, CreationTime: now, EndTime: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetLogItems(id, log); err != nil {
+			t.Errorf("%s: the simulator refuses the log: %v", tc.status, err)
+		}
 	}
 }

@@ -7,9 +7,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +20,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -49,6 +52,7 @@ type options struct {
 	maxHeapMiB     float64
 	seed           uint64
 	keep           bool
+	reloadEvery    time.Duration
 }
 
 func main() {
@@ -71,6 +75,7 @@ func run(ctx context.Context, args []string, out io.Writer) int {
 	app.Flag("max-heap-mib", "Fail when go_memstats_heap_inuse_bytes ever exceeds this.").Default("128").Float64Var(&o.maxHeapMiB)
 	app.Flag("seed", "Random seed (0: random).").Default("0").Uint64Var(&o.seed)
 	app.Flag("keep", "Keep the work directory (config, exporter log).").BoolVar(&o.keep)
+	app.Flag("reload-every", "How often the config is swapped and reloaded (SIGHUP and POST /-/reload in turn).").Default("15s").DurationVar(&o.reloadEvery)
 	if _, err := app.Parse(args); err != nil {
 		fmt.Fprintln(out, "vb365-soak:", err)
 		return 2
@@ -89,6 +94,10 @@ var servers = []struct{ name, version string }{{"v6", "v6"}, {"v7", "v7"}, {"v8"
 
 const maxConcurrent = 4
 
+// quietEnd is the last part of the soak, without faults that make the exporter back off from
+// token requests (the first pause is 30 s, the next 60 s).
+const quietEnd = time.Minute
+
 func soak(ctx context.Context, o options, out io.Writer) error {
 	if o.seed == 0 {
 		o.seed = mrand.Uint64()
@@ -103,7 +112,10 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	password := rand.Text()
+	// The random head makes any leak of the password, whole or cut, findable; the tail has
+	// the characters URL and JSON encodings change, as a real password may.
+	password := rand.Text()[:16] + `$ecret&Pa55 w0rd!"%/+`
+	leaks := secretForms(password)
 
 	sim := simulator.New(simulator.Options{Username: username, Password: password})
 	sim.LoadDemoData()
@@ -123,24 +135,41 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 		if err := sim.AddSession(s); err != nil {
 			return err
 		}
+		if s.Status == "Failed" || s.Status == "Warning" {
+			if err := sim.SetLogItems(s.ID, soakLog(s, password, i)); err != nil {
+				return err
+			}
+		}
 		ids = append(ids, s.ID)
 	}
 	// IDs the server does not know: not found is a steady per-session failure.
 	ids = append(ids, newUUID(), newUUID())
-	faulty, err := serveSim(sim, filepath.Join(dir, "ca.pem"), true)
+	// Where redirect faults point: loopback listeners that must see no connection at all.
+	traps, err := startTraps()
+	if err != nil {
+		return err
+	}
+	defer traps.close()
+	conns := &connCounter{}
+	faulty, err := serveSim(sim, filepath.Join(dir, "ca.pem"), true, conns)
 	if err != nil {
 		return err
 	}
 	defer faulty.close()
 	badSim := simulator.New(simulator.Options{Username: username, Password: password})
-	bad, err := serveSim(badSim, filepath.Join(dir, "ca-bad.pem"), false)
+	bad, err := serveSim(badSim, filepath.Join(dir, "ca-bad.pem"), false, conns)
 	if err != nil {
 		return err
 	}
 	defer bad.close()
 
-	cfgPath, err := writeConfig(dir, password, faulty, bad, ids)
+	cfgPath, err := writeSecrets(dir, password)
 	if err != nil {
+		return err
+	}
+	configA := configText(dir, faulty, bad, ids, false)
+	configB := configText(dir, faulty, bad, ids, true)
+	if err := writeFileAtomic(cfgPath, configA); err != nil {
 		return err
 	}
 	exp, err := startExporter(ctx, o.exporter, cfgPath, filepath.Join(dir, "exporter.log"))
@@ -155,25 +184,28 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 	metricsURL := exp.url + "/metrics"
 
 	// Warm up without faults, then take the baseline while nothing else runs.
-	st := &stats{}
+	st := &stats{leaks: leaks}
 	runScrapers(ctx, o.scrapers, o.warmup, scrapeClient, metricsURL, st, rng.Uint64())
 	scrapeClient.CloseIdleConnections()
 	base, err := quietFigures(ctx, metricsURL)
 	if err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
-	fmt.Fprintf(out, "baseline after %s warm-up (%d scrapes): goroutines %d, heap in use %.1f MiB\n",
-		o.warmup, st.ok.Load(), base.goroutines, mib(base.heap))
+	baseConns := conns.open.Load()
+	fmt.Fprintf(out, "baseline after %s warm-up (%d scrapes): goroutines %d, heap in use %.1f MiB, upstream connections %d\n",
+		o.warmup, st.ok.Load(), base.goroutines, mib(base.heap), baseConns)
 
 	// The soak: scrapers, a fault changer and a sampler, until the duration ends.
-	st = &stats{}
-	soakCtx, cancel := context.WithTimeout(ctx, o.duration)
+	warmLeaks, warmLeak, warmEchoed := st.leaked.Load(), st.firstLeak(), st.echoed.Load()
+	st = &stats{leaks: leaks, leak: warmLeak}
+	soakEnd := time.Now().Add(o.duration)
+	soakCtx, cancel := context.WithDeadline(ctx, soakEnd)
 	defer cancel()
 	var wg sync.WaitGroup
 	var faultsSet atomic.Int64
 	kinds := map[string]int{}
 	var kindsMu sync.Mutex
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		frng := mrand.New(mrand.NewPCG(o.seed+1, o.seed+2))
@@ -182,7 +214,7 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 		for {
 			sim.ClearFaults()
 			for range frng.IntN(4) {
-				f := randomFault(frng, ids)
+				f := randomFault(frng, ids, traps.urls, time.Until(soakEnd) < quietEnd)
 				if err := sim.SetFault(f); err != nil {
 					panic(err) // randomFault only makes valid faults
 				}
@@ -206,6 +238,20 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 	}()
 	var samples []figures
 	var samplesMu sync.Mutex
+	rl := &reloader{exp: exp, path: cfgPath, configs: [2]string{configA, configB}}
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(o.reloadEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-soakCtx.Done():
+				return
+			case <-t.C:
+			}
+			rl.swap(soakCtx)
+		}
+	}()
 	go func() {
 		defer wg.Done()
 		t := time.NewTicker(2 * time.Second)
@@ -224,6 +270,11 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 			samplesMu.Lock()
 			samples = append(samples, f)
 			samplesMu.Unlock()
+			// The landing page shows the servers' errors: as much a place for an echoed
+			// secret as a scrape.
+			if code, err := get(soakCtx, http.DefaultClient, exp.url+"/", 10*time.Second, st.check("landing page")); err == nil && code != http.StatusOK {
+				st.failed.Add(1)
+			}
 			if time.Since(last) >= 15*time.Second {
 				last = time.Now()
 				fmt.Fprintf(out, "  %6s  scrapes %6d  late %d  errors %d  goroutines %4d  heap in use %6.1f MiB\n",
@@ -239,6 +290,10 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	// Back to the first config, so that the final figures compare like with like.
+	if err := rl.to(ctx, 0, false); err != nil {
+		rl.failed = append(rl.failed, "back to the first config: "+err.Error())
+	}
 
 	// Settle: no faults, no scrapes; then the figures must be back to the baseline.
 	select {
@@ -247,9 +302,16 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 		return ctx.Err()
 	}
 	final, err := quietFigures(ctx, metricsURL)
+	// A server may still wait out a token backoff begun before the quiet end; give it the
+	// rest of the longest pause that end allows.
+	for waited := time.Duration(0); err == nil && !allUp(final) && waited < quietEnd; waited += 5 * time.Second {
+		time.Sleep(5 * time.Second)
+		final, err = quietFigures(ctx, metricsURL)
+	}
 	if err != nil {
 		return fmt.Errorf("final figures: %w", err)
 	}
+	ran := time.Since(exp.started).Truncate(time.Second)
 	if !exp.alive() {
 		return errors.New("the exporter exited during the soak")
 	}
@@ -266,6 +328,11 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 		slack = (len(servers)+1)*maxConcurrent*2 + 8
 	}
 	logLines, panics := countLog(exp.logFile)
+	logLeaks := leaksIn(exp.logFile, leaks)
+	trapped := traps.conns.Load()
+	maxConns := conns.max.Load()
+	finalConns := conns.open.Load()
+	connLimit := int64((len(servers) + 1) * maxConcurrent)
 	badTokens := badSim.Stats().ByEndpoint[simulator.EndpointToken]
 	kindsMu.Lock()
 	kindList := make([]string, 0, len(kinds))
@@ -282,7 +349,12 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 	fmt.Fprintf(out, "scrape latency: p50 %s, p99 %s, max %s (deadlines 1-5 s)\n", st.quantile(0.5), st.quantile(0.99), st.quantile(1))
 	fmt.Fprintf(out, "goroutines: baseline %d, max %d, final %d (allowed final <= %d)\n", base.goroutines, maxG, final.goroutines, base.goroutines+slack)
 	fmt.Fprintf(out, "heap in use: baseline %.1f MiB, max %.1f MiB, final %.1f MiB (allowed max <= %.0f MiB)\n", mib(base.heap), mib(maxHeap), mib(final.heap), o.maxHeapMiB)
-	fmt.Fprintf(out, "wrong-password server: %d token requests in %s\n", badTokens, o.duration+o.warmup+o.settle)
+	fmt.Fprintf(out, "upstream connections: baseline %d, max %d, final %d (allowed final <= %d)\n", baseConns, maxConns, finalConns, connLimit)
+	fmt.Fprintf(out, "reloads: %d (%d SIGHUP, %d POST /-/reload), %d failed\n", rl.n, rl.hups, rl.n-rl.hups, len(rl.failed))
+	fmt.Fprintf(out, "redirect targets (%s): %d connections\n", strings.Join(traps.urls, ", "), trapped)
+	echoed := st.echoed.Load() + warmEchoed
+	fmt.Fprintf(out, "password (plain, URL-, JSON-encoded, or its first %d characters): in %d scrape or page bodies, in %d exporter log lines; %d bodies showed a reason whose log held it\n", len(leaks[0]), st.leaked.Load()+warmLeaks, logLeaks, echoed)
+	fmt.Fprintf(out, "wrong-password server: %d token requests in %s\n", badTokens, ran)
 	fmt.Fprintf(out, "exporter log: %d lines, %d panics\n", logLines, panics)
 	fmt.Fprintf(out, "after the faults: vb365_up %v\n", final.up)
 
@@ -302,6 +374,24 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 	if panics > 0 {
 		problems = append(problems, "the exporter logged a panic")
 	}
+	if trapped > 0 {
+		problems = append(problems, fmt.Sprintf("the exporter followed a redirect: %d connections to the redirect targets", trapped))
+	}
+	if n := st.leaked.Load() + warmLeaks; n > 0 {
+		problems = append(problems, fmt.Sprintf("the password appeared in %d scrape or page bodies (first: %s)", n, st.firstLeak()))
+	}
+	if echoed == 0 {
+		problems = append(problems, "no scrape showed a reason whose log held the password: the leak check had nothing to look at")
+	}
+	if logLeaks > 0 {
+		problems = append(problems, fmt.Sprintf("the password appeared in %d exporter log lines", logLeaks))
+	}
+	if finalConns > connLimit {
+		problems = append(problems, fmt.Sprintf("upstream connections did not return to baseline: %d open > %d", finalConns, connLimit))
+	}
+	if len(rl.failed) > 0 {
+		problems = append(problems, fmt.Sprintf("%d reloads failed: %s", len(rl.failed), strings.Join(rl.failed, "; ")))
+	}
 	for _, s := range servers {
 		if final.up[s.name] != 1 {
 			problems = append(problems, fmt.Sprintf("server %s not up after the faults stopped", s.name))
@@ -311,7 +401,7 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 		problems = append(problems, "the wrong-password server is up")
 	}
 	// 30 s doubling backoff: a few attempts in a few minutes, never one per scrape.
-	if limit := int64(2 + math.Log2(1+(o.duration+o.warmup+o.settle).Seconds()/30)); badTokens > limit {
+	if limit := int64(2 + math.Log2(1+ran.Seconds()/30)); badTokens > limit {
 		problems = append(problems, fmt.Sprintf("wrong password tried %d times (backoff allows %d)", badTokens, limit))
 	}
 	if len(problems) > 0 {
@@ -322,14 +412,43 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 
 func mib(b float64) float64 { return b / (1 << 20) }
 
-func randomFault(r *mrand.Rand, ids []string) simulator.Fault {
-	kinds := []string{simulator.FaultLatency, simulator.FaultStall, simulator.FaultStatus, simulator.FaultRateLimit,
-		simulator.FaultMalformed, simulator.FaultTruncated, simulator.FaultNonJSON, simulator.FaultHuge,
-		simulator.FaultUnauthorized, simulator.FaultReset}
+func allUp(f figures) bool {
+	for _, s := range servers {
+		if f.up[s.name] != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// faultKinds are all the simulator's fault kinds: the soak draws every one.
+var faultKinds = []string{simulator.FaultLatency, simulator.FaultStall, simulator.FaultStatus, simulator.FaultRateLimit,
+	simulator.FaultMalformed, simulator.FaultTruncated, simulator.FaultNonJSON, simulator.FaultHuge,
+	simulator.FaultUnauthorized, simulator.FaultReset,
+	simulator.FaultRedirect, simulator.FaultEcho, simulator.FaultTokenAnswer,
+	simulator.FaultPageCap, simulator.FaultEndless, simulator.FaultHugeList, simulator.FaultLongEnum}
+
+// tokenAnswers are the token answer fields a tokenanswer fault replaces: lifetimes too short,
+// negative or past time.Duration (usable once clamped), then answers nothing can use.
+var tokenAnswers = []struct {
+	field, value string
+	unusable     bool
+}{
+	{"expires_in", "0", false}, {"expires_in", "1", false}, {"expires_in", "120", false},
+	{"expires_in", "-3600", false}, {"expires_in", "9.3e9", false}, {"expires_in", "1e12", false},
+	{"expires_in", `"3600"`, true}, {"access_token", "", true}, {"access_token", "12345", true},
+}
+
+// randomFault draws a fault. Redirects point at traps. quiet leaves out the faults that make
+// the exporter back off from token requests for 30 s or more (a 400-403 or an unusable
+// answer to a token request): the last of the soak draws none, so that every server can be
+// up again when the final figures are read.
+func randomFault(r *mrand.Rand, ids, traps []string, quiet bool) simulator.Fault {
 	endpoints := []string{simulator.EndpointSession, simulator.EndpointSession, simulator.EndpointSession,
-		simulator.EndpointToken, simulator.EndpointList, simulator.EndpointAny}
+		simulator.EndpointToken, simulator.EndpointList, simulator.EndpointRetrievals, simulator.EndpointLogItems,
+		simulator.EndpointAny}
 	f := simulator.Fault{
-		Kind:       kinds[r.IntN(len(kinds))],
+		Kind:       faultKinds[r.IntN(len(faultKinds))],
 		Endpoint:   endpoints[r.IntN(len(endpoints))],
 		Count:      r.IntN(6), // 0: until the next change
 		Latency:    time.Duration(r.IntN(3000)) * time.Millisecond,
@@ -337,7 +456,44 @@ func randomFault(r *mrand.Rand, ids []string) simulator.Fault {
 		RetryAfter: time.Duration(1+r.IntN(3)) * time.Second,
 		Bytes:      int64(1+r.IntN(8)) << 20,
 	}
-	if f.Endpoint == simulator.EndpointSession && r.IntN(2) == 0 {
+	switch f.Kind {
+	case simulator.FaultRedirect:
+		f.Status = []int{301, 302, 303, 307, 308}[r.IntN(5)]
+		trap := traps[r.IntN(len(traps))]
+		if r.IntN(2) == 0 {
+			trap = "https" + strings.TrimPrefix(trap, "http")
+		}
+		f.Location = trap + "/v8/token?from=soak"
+	case simulator.FaultTokenAnswer:
+		f.Endpoint = simulator.EndpointToken
+		ta := tokenAnswers[r.IntN(len(tokenAnswers))]
+		for quiet && ta.unusable {
+			ta = tokenAnswers[r.IntN(len(tokenAnswers))]
+		}
+		f.Field, f.Value = ta.field, ta.value
+	case simulator.FaultPageCap:
+		f.Endpoint = []string{simulator.EndpointList, simulator.EndpointRetrievals}[r.IntN(2)]
+		f.Entries = 1 + r.IntN(100)
+	case simulator.FaultEndless:
+		f.Endpoint = simulator.EndpointList
+		f.Entries, f.Bytes = 100+r.IntN(901), simulator.DefaultEndlessName
+	case simulator.FaultHugeList:
+		f.Endpoint = simulator.EndpointRetrievals
+		f.Entries = 10000 + r.IntN(90001)
+	case simulator.FaultLongEnum:
+		f.Endpoint = []string{simulator.EndpointSession, simulator.EndpointList, simulator.EndpointRetrievals, simulator.EndpointLogItems}[r.IntN(4)]
+		f.Bytes = 1 << (10 + r.IntN(11)) // 1 KiB to 1 MiB a value
+		if f.Endpoint != simulator.EndpointSession {
+			// A list carries a value per entry: a few MiB in all is plenty, and keeps the
+			// simulator's own work in this process small.
+			f.Bytes = min(f.Bytes, 64<<10)
+		}
+	}
+	if quiet && (f.Endpoint == simulator.EndpointToken || f.Endpoint == simulator.EndpointAny) &&
+		(f.Kind == simulator.FaultStatus || f.Kind == simulator.FaultEcho) && f.Status == 400 {
+		f.Status = 500
+	}
+	if (f.Endpoint == simulator.EndpointSession || f.Endpoint == simulator.EndpointLogItems) && r.IntN(2) == 0 {
 		f.SessionID = ids[r.IntN(len(ids))]
 	}
 	return f
@@ -348,6 +504,77 @@ type stats struct {
 	ok, late, failed atomic.Int64
 	mu               sync.Mutex
 	latencies        []time.Duration
+	// leaks are the forms of the password no answer may hold; leaked counts the answers
+	// that held one, and leak says where the first was.
+	leaks  []string
+	leaked atomic.Int64
+	leak   string
+	// echoed counts the bodies that show a reason whose log held the password: without
+	// them the leak check would have had nothing to find.
+	echoed atomic.Int64
+}
+
+// check returns a body check that counts the bodies holding a form of the password.
+func (s *stats) check(what string) func([]byte) {
+	return func(body []byte) {
+		if bytes.Contains(body, []byte(passwordLogMark)) {
+			s.echoed.Add(1)
+		}
+		if form, ok := leakIn(body, s.leaks); ok {
+			s.leaked.Add(1)
+			s.mu.Lock()
+			if s.leak == "" {
+				s.leak = fmt.Sprintf("%s holds %q", what, form)
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+func (s *stats) firstLeak() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.leak
+}
+
+// secretForms are the forms of a secret a leak may take: as is, URL-encoded (space as + and
+// as %20), path-escaped and JSON-escaped, and its first 8 characters, which stand for any
+// cut of it (the soak's password starts with 16 random ones).
+func secretForms(secret string) []string {
+	js, _ := json.Marshal(secret)
+	var noHTML bytes.Buffer
+	enc := json.NewEncoder(&noHTML)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(secret)
+	q := url.QueryEscape(secret)
+	forms := []string{secret[:8], secret, q, strings.ReplaceAll(q, "+", "%20"), url.PathEscape(secret),
+		strings.Trim(string(js), `"`), strings.Trim(strings.TrimSpace(noHTML.String()), `"`)}
+	slices.Sort(forms)
+	return slices.Compact(forms)
+}
+
+func leakIn(b []byte, forms []string) (string, bool) {
+	for _, f := range forms {
+		if bytes.Contains(b, []byte(f)) {
+			return f, true
+		}
+	}
+	return "", false
+}
+
+// leaksIn counts the lines of a log that hold a form of the password.
+func leaksIn(path string, forms []string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for line := range bytes.Lines(b) {
+		if _, ok := leakIn(line, forms); ok {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *stats) quantile(q float64) time.Duration {
@@ -376,7 +603,7 @@ func runScrapers(ctx context.Context, n int, d time.Duration, c *http.Client, ur
 			for ctx.Err() == nil {
 				timeout := time.Duration(1000+r.IntN(4000)) * time.Millisecond
 				start := time.Now()
-				code, err := get(context.Background(), c, url, timeout)
+				code, err := get(context.Background(), c, url, timeout, st.check("scrape"))
 				took := time.Since(start)
 				switch {
 				case err != nil || code != http.StatusOK:
@@ -399,7 +626,7 @@ func runScrapers(ctx context.Context, n int, d time.Duration, c *http.Client, ur
 	wg.Wait()
 }
 
-func get(ctx context.Context, c *http.Client, url string, timeout time.Duration) (int, error) {
+func get(ctx context.Context, c *http.Client, url string, timeout time.Duration, check func([]byte)) (int, error) {
 	// The client waits longer than the announced timeout, so that a late answer is seen
 	// as late rather than as a failure.
 	ctx, cancel := context.WithTimeout(ctx, timeout+10*time.Second)
@@ -414,7 +641,8 @@ func get(ctx context.Context, c *http.Client, url string, timeout time.Duration)
 		return 0, err
 	}
 	defer resp.Body.Close()
-	_, err = io.Copy(io.Discard, resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	check(body)
 	return resp.StatusCode, err
 }
 
@@ -422,6 +650,9 @@ type figures struct {
 	goroutines int
 	heap       float64
 	up         map[string]float64
+	// reloadOK and reloadAt are the exporter's last reload outcome and the time of its
+	// last success.
+	reloadOK, reloadAt float64
 }
 
 // quietFigures reads the figures three times a second apart and keeps the lowest goroutine
@@ -484,6 +715,10 @@ func parseFigures(r io.Reader) (figures, error) {
 			f.goroutines = int(v)
 		case name == "go_memstats_heap_inuse_bytes":
 			f.heap = v
+		case name == "vb365_exporter_config_last_reload_successful":
+			f.reloadOK = v
+		case name == "vb365_exporter_config_last_reload_success_timestamp_seconds":
+			f.reloadAt = v
 		case strings.HasPrefix(name, `vb365_up{server="`):
 			f.up[strings.TrimSuffix(strings.TrimPrefix(name, `vb365_up{server="`), `"}`)] = v
 		}
@@ -497,6 +732,67 @@ func parseFigures(r io.Reader) (figures, error) {
 	return f, nil
 }
 
+// connCounter counts the exporter's open connections to the simulators: after a reload
+// the replaced servers' connections must be closed, not left to the idle timeout.
+type connCounter struct{ open, max atomic.Int64 }
+
+func (c *connCounter) track(_ net.Conn, s http.ConnState) {
+	switch s {
+	case http.StateNew:
+		n := c.open.Add(1)
+		for m := c.max.Load(); n > m; m = c.max.Load() {
+			if c.max.CompareAndSwap(m, n) {
+				break
+			}
+		}
+	case http.StateHijacked, http.StateClosed:
+		c.open.Add(-1)
+	}
+}
+
+// trapSet is where redirect faults point: loopback listeners on the simulator's host on
+// another port, and on another loopback address, that count every connection. A client that
+// follows a redirect would send the password or the bearer token there.
+type trapSet struct {
+	urls  []string
+	conns atomic.Int64
+	srvs  []*http.Server
+}
+
+func startTraps() (*trapSet, error) {
+	t := &trapSet{}
+	for _, host := range []string{"127.0.0.1", "127.0.0.2"} {
+		l, err := net.Listen("tcp", host+":0")
+		if err != nil {
+			if host == "127.0.0.1" {
+				return nil, err
+			}
+			continue // not every system answers on all of 127.0.0.0/8
+		}
+		srv := &http.Server{
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				http.Error(w, "redirect followed", http.StatusTeapot)
+			}),
+			ConnState: func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					t.conns.Add(1)
+				}
+			},
+			ErrorLog: log.New(io.Discard, "", 0),
+		}
+		go func() { _ = srv.Serve(l) }()
+		t.srvs = append(t.srvs, srv)
+		t.urls = append(t.urls, "http://"+l.Addr().String())
+	}
+	return t, nil
+}
+
+func (t *trapSet) close() {
+	for _, s := range t.srvs {
+		_ = s.Close()
+	}
+}
+
 type simServer struct {
 	url    string
 	caFile string
@@ -506,7 +802,7 @@ type simServer struct {
 // serveSim serves h over HTTPS. http1 turns HTTP/2 off: one connection per concurrent
 // request, the harder case for connection and goroutine bookkeeping, and resets hit whole
 // connections instead of streams.
-func serveSim(h http.Handler, caFile string, http1 bool) (*simServer, error) {
+func serveSim(h http.Handler, caFile string, http1 bool, conns *connCounter) (*simServer, error) {
 	cert, caPEM, err := simulator.GenerateCert("127.0.0.1")
 	if err != nil {
 		return nil, err
@@ -519,7 +815,8 @@ func serveSim(h http.Handler, caFile string, http1 bool) (*simServer, error) {
 		return nil, err
 	}
 	srv := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
-		ErrorLog: log.New(io.Discard, "", 0)} // resets and aborted streams are the point
+		ConnState: conns.track,
+		ErrorLog:  log.New(io.Discard, "", 0)} // resets and aborted streams are the point
 	if http1 {
 		srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
 	}
@@ -527,33 +824,147 @@ func serveSim(h http.Handler, caFile string, http1 bool) (*simServer, error) {
 	return &simServer{url: "https://" + l.Addr().String(), caFile: caFile, close: func() { _ = srv.Close() }}, nil
 }
 
-func writeConfig(dir, password string, faulty, bad *simServer, ids []string) (string, error) {
-	pwFile := filepath.Join(dir, "password")
-	if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
+func writeSecrets(dir, password string) (string, error) {
+	if err := os.WriteFile(filepath.Join(dir, "password"), []byte(password+"\n"), 0o600); err != nil {
 		return "", err
 	}
-	wrongFile := filepath.Join(dir, "wrong-password")
-	if err := os.WriteFile(wrongFile, []byte("not-"+password+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "wrong-password"), []byte("not-"+password+"\n"), 0o600); err != nil {
 		return "", err
 	}
+	return filepath.Join(dir, "config.yml"), nil
+}
+
+// configText is the soak's config, or with alt its other config for reloads: v6 with
+// another timeout (the reload rebuilds its client), v7 discovering its sessions instead of
+// listing them, and v8 removed.
+func configText(dir string, faulty, bad *simServer, ids []string, alt bool) string {
+	pwFile, wrongFile := filepath.Join(dir, "password"), filepath.Join(dir, "wrong-password")
 	var b strings.Builder
 	b.WriteString("servers:\n")
-	entry := func(name, version, url, ca, pw string, sessions []string) {
+	entry := func(name, version, url, ca, pw, timeout string, sessions []string) {
 		fmt.Fprintf(&b, "  - name: %s\n    url: %s\n    api_version: %s\n    username: '%s'\n    password_file: %s\n", name, url, version, username, pw)
-		fmt.Fprintf(&b, "    tls_config:\n      ca_file: %s\n    timeout: 2s\n    max_concurrent_requests: %d\n    cache_ttl: 5s\n    sessions:\n", ca, maxConcurrent)
+		fmt.Fprintf(&b, "    tls_config:\n      ca_file: %s\n    timeout: %s\n    max_concurrent_requests: %d\n    cache_ttl: 5s\n", ca, timeout, maxConcurrent)
+		if sessions == nil {
+			b.WriteString("    discovery:\n      max_sessions: 100\n")
+			return
+		}
+		b.WriteString("    sessions:\n")
 		for _, id := range sessions {
 			fmt.Fprintf(&b, "      - %s\n", id)
 		}
 	}
 	for _, s := range servers {
-		entry(s.name, s.version, faulty.url, faulty.caFile, pwFile, ids)
+		switch {
+		case !alt:
+			entry(s.name, s.version, faulty.url, faulty.caFile, pwFile, "2s", ids)
+		case s.name == "v6":
+			entry(s.name, s.version, faulty.url, faulty.caFile, pwFile, "3s", ids)
+		case s.name == "v7":
+			entry(s.name, s.version, faulty.url, faulty.caFile, pwFile, "2s", nil)
+		}
 	}
-	entry("badpw", "v7", bad.url, bad.caFile, wrongFile, ids[:3])
-	path := filepath.Join(dir, "config.yml")
-	return path, os.WriteFile(path, []byte(b.String()), 0o600)
+	entry("badpw", "v7", bad.url, bad.caFile, wrongFile, "2s", ids[:3])
+	return b.String()
+}
+
+// writeFileAtomic replaces a file so that a reload never reads half of it.
+func writeFileAtomic(path, text string) error {
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(text), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// reloader swaps the exporter's config between two, by SIGHUP and POST /-/reload in turn.
+type reloader struct {
+	exp     *exporterProc
+	path    string
+	configs [2]string
+	cur     int
+	n, hups int
+	failed  []string
+}
+
+func (r *reloader) swap(ctx context.Context) {
+	if err := r.to(ctx, 1-r.cur, r.n%2 == 0); err != nil && ctx.Err() == nil {
+		r.failed = append(r.failed, err.Error())
+	}
+}
+
+func (r *reloader) to(ctx context.Context, which int, hup bool) error {
+	if err := writeFileAtomic(r.path, r.configs[which]); err != nil {
+		return err
+	}
+	r.cur = which
+	r.n++
+	if !hup {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.exp.url+"/-/reload", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("POST /-/reload: %w", err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("POST /-/reload: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
+		}
+		return nil
+	}
+	// A SIGHUP has no answer: the exporter's reload metrics tell when it is done.
+	r.hups++
+	before, err := readFigures(ctx, http.DefaultClient, r.exp.url+"/metrics", 10*time.Second)
+	if err != nil {
+		return err
+	}
+	if err := r.exp.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		return err
+	}
+	for range 50 {
+		time.Sleep(200 * time.Millisecond)
+		f, err := readFigures(ctx, http.DefaultClient, r.exp.url+"/metrics", 10*time.Second)
+		if err != nil {
+			return err
+		}
+		if f.reloadOK != 1 {
+			return errors.New("SIGHUP: vb365_exporter_config_last_reload_successful is 0")
+		}
+		if f.reloadAt > before.reloadAt {
+			return nil
+		}
+	}
+	return errors.New("SIGHUP: no reload seen within 10s")
+}
+
+// passwordLogMark comes before the password in the soak's log messages that hold it.
+const passwordLogMark = " with the password "
+
+// soakLog is the log of a Failed or Warning soak session. Some messages hold the password,
+// plain or URL-encoded, as a server that logs the requests it got would: the exporter must
+// scrub it from the reason it shows.
+func soakLog(s simulator.Session, password string, i int) []simulator.LogItem {
+	t := s.CreationTime
+	why := "Failed to retrieve item: the storage account returned 403 (AuthorizationFailure)"
+	switch i % 3 {
+	case 1:
+		why = "Authentication failed for " + username + passwordLogMark + password
+	case 2:
+		why = "Request body grant_type=password&password=" + url.QueryEscape(password) + " was refused"
+	}
+	items := []simulator.LogItem{{Type: simulator.LogRunning, Message: "Data retrieval session started", CreationTime: t}}
+	if s.Status == "Failed" {
+		items = append(items, simulator.LogItem{Type: simulator.LogError, Message: why, CreationTime: t.Add(time.Second)})
+	} else {
+		items = append(items, simulator.LogItem{Type: simulator.LogWarning, Message: why, CreationTime: t.Add(time.Second)})
+	}
+	return append(items, simulator.LogItem{Type: simulator.LogStop, Message: "Data retrieval session finished", CreationTime: s.EndTime})
 }
 
 type exporterProc struct {
+	started time.Time
 	url     string
 	logFile string
 	cmd     *exec.Cmd
@@ -577,7 +988,7 @@ func startExporter(ctx context.Context, bin, cfg, logFile string) (*exporterProc
 		lf.Close()
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
-	p := &exporterProc{url: "http://" + addr, logFile: logFile, cmd: cmd, done: make(chan struct{})}
+	p := &exporterProc{started: time.Now(), url: "http://" + addr, logFile: logFile, cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); lf.Close(); close(p.done) }()
 	for i := 0; ; i++ {
 		resp, err := http.Get(p.url + "/-/healthy")
