@@ -84,6 +84,20 @@ func (o *ListOptions) Validate() error {
 	return nil
 }
 
+// connect picks the configured server (by name when there are several) and builds the same
+// server object the exporter uses: same TLS, timeout and token handling. Close it after use.
+func connect(cfg *config.Config, name string) (*config.ServerConfig, *server.Server, error) {
+	srv, err := pickServer(cfg, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	remote, err := server.New(srv, server.Options{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("server %q: %w", srv.Name, err)
+	}
+	return srv, remote, nil
+}
+
 // List prints the data retrieval sessions of one configured server, newest first, to
 // stdout; a warning about sessions it could not decode goes to stderr. Every failure is the
 // returned error, which names the cause (password, CA file, address), so that a first-time
@@ -95,14 +109,9 @@ func List(ctx context.Context, cfg *config.Config, o ListOptions, stdout, stderr
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	srv, err := pickServer(cfg, o.Server)
+	srv, remote, err := connect(cfg, o.Server)
 	if err != nil {
 		return err
-	}
-	// The same server object the exporter uses: same TLS, timeout and token handling.
-	remote, err := server.New(srv, server.Options{})
-	if err != nil {
-		return fmt.Errorf("server %q: %w", srv.Name, err)
 	}
 	defer remote.Close()
 

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
-	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
@@ -74,13 +73,9 @@ func Log(ctx context.Context, cfg *config.Config, o LogOptions, stdout io.Writer
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	srv, err := pickServer(cfg, o.Server)
+	srv, remote, err := connect(cfg, o.Server)
 	if err != nil {
 		return err
-	}
-	remote, err := server.New(srv, server.Options{})
-	if err != nil {
-		return fmt.Errorf("server %q: %w", srv.Name, err)
 	}
 	defer remote.Close()
 	items, err := remote.SessionLogItems(ctx, o.id)
