@@ -19,14 +19,14 @@ import (
 const exporterName = "vb365_exporter"
 
 type options struct {
-	configFile    string
-	configCheck   bool
-	telemetryPath string
-	timeoutOffset time.Duration
+	configFile     string
+	configCheck    bool
+	telemetryPath  string
+	timeoutOffset  time.Duration
 	defaultTimeout time.Duration
-	logLevel      string
-	logFormat     string
-	web           *web.FlagConfig
+	logLevel       string
+	logFormat      string
+	web            *web.FlagConfig
 	// baseLogger is the level-filtered logger before ts and caller are added, for slog.
 	baseLogger log.Logger
 	// command is the kingpin command chosen: commandServe (the default), commandSessions
