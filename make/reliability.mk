@@ -4,7 +4,7 @@ SOAK_DURATION ?= 2m30s
 SOAK_SCRAPERS ?= 16
 
 # Each target runs on its own: `go test -fuzz` accepts one target per run.
-FUZZ_TARGETS := ./vb365:FuzzParseTime ./vb365:FuzzDecodeSession ./vb365:FuzzDecodePage ./config:FuzzLoad
+FUZZ_TARGETS := ./vb365:FuzzParseTime ./vb365:FuzzDecodeSession ./vb365:FuzzDecodePage ./vb365:FuzzScrub ./config:FuzzLoad
 
 .PHONY: fuzz soak
 ## fuzz: run every fuzz target for FUZZTIME (CI uses the 10s default)
