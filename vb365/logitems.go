@@ -2,7 +2,6 @@ package vb365
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -73,28 +72,25 @@ type logPage struct {
 	totalCount *int
 }
 
-// decodeLogPage parses PageOfRESTLogItem. Entries that cannot be decoded are skipped: a
-// broken item must not hide the others.
-func decodeLogPage(body []byte, scrub func(string) string) (*logPage, error) {
-	var w struct {
-		Limit      int               `json:"limit"`
-		TotalCount *int              `json:"totalCount"`
-		Results    []json.RawMessage `json:"results"`
+// decodeLogPage parses PageOfRESTLogItem entry by entry, within ctx (see streamList).
+// Entries that cannot be decoded are skipped: a broken item must not hide the others.
+func decodeLogPage(ctx context.Context, body []byte, scrub func(string) string) (*logPage, error) {
+	p := &logPage{}
+	info, err := streamList(ctx, body, listSink[wireLogItem]{
+		want: func() bool { return true },
+		each: func(w *wireLogItem, err error) {
+			if err == nil {
+				p.items = append(p.items, w.toLogItem(scrub))
+			}
+		},
+	})
+	if err == nil && !info.paged {
+		err = errNoResults
 	}
-	if err := json.Unmarshal(body, &w); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("decoding log page: %w", err)
 	}
-	if w.Results == nil {
-		return nil, fmt.Errorf("decoding log page: no results field")
-	}
-	p := &logPage{count: len(w.Results), limit: w.Limit, totalCount: w.TotalCount}
-	for _, raw := range w.Results {
-		var wi wireLogItem
-		if err := json.Unmarshal(raw, &wi); err != nil {
-			continue
-		}
-		p.items = append(p.items, wi.toLogItem(scrub))
-	}
+	p.count, p.limit, p.totalCount = info.count, info.limit, info.total
 	return p, nil
 }
 
@@ -186,7 +182,7 @@ func (c *Client) SessionLogItems(ctx context.Context, sessionID string) ([]LogIt
 		if err != nil {
 			return nil, err
 		}
-		p, err := decodeLogPage(body, scrub)
+		p, err := decodeLogPage(ctx, body, scrub)
 		if err != nil {
 			return nil, &DecodeError{Endpoint: "logitems", Err: err}
 		}

@@ -25,17 +25,20 @@ func (c *Client) Logout(ctx context.Context) error {
 	if c.version == "v6" {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, min(logoutTimeout, c.timeout))
-	defer cancel()
 	// A token request may still be in flight, its scrape having given up waiting (it runs
 	// on so that the next scrape finds the token): let it store its token first, or that
-	// token would outlive the logout. Joining its singleflight call waits for it; when there
-	// is none, the call only hands out the current token to anyone joining meanwhile.
+	// token would outlive the logout. Joining its singleflight call waits for it, at most as
+	// long as its two requests may take; when there is none, the call only hands out the
+	// current token to anyone joining meanwhile.
 	wait := c.tokenGroup.DoChan("token", func() (interface{}, error) { return c.currentAccess() })
+	waitCtx, stopWaiting := context.WithTimeout(ctx, 2*c.timeout+time.Second) // a refresh, then a password grant
 	select {
 	case <-wait:
-	case <-ctx.Done():
+	case <-waitCtx.Done():
 	}
+	stopWaiting()
+	ctx, cancel := context.WithTimeout(ctx, min(logoutTimeout, c.timeout))
+	defer cancel()
 	c.mu.Lock()
 	tok := c.token
 	c.token = nil
