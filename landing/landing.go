@@ -300,7 +300,7 @@ func serverView(s Server, now time.Time) serverPage {
 				sv.Ended = sess.EndTime.Format(sessionTime)
 			}
 			// The server reads the log of such a session, and only of such a session.
-			sv.WantsLog = sess.Final() && (sess.Status == vb365.StatusFailed || sess.Status == vb365.StatusWarning)
+			sv.WantsLog = r.WantsLog()
 			if l := r.Log; l != nil {
 				sv.LogRead, sv.LogErrors, sv.LogWarns = true, l.Errors, l.Warnings
 				if l.Reason != nil {

@@ -185,6 +185,10 @@ func (srv *Server) readLogs(ctx context.Context, cfg *config.ServerConfig, snap 
 	})
 }
 
+// WantsLog reports whether the session's log is read for why it ended: it ended Failed or
+// Warning. Log stays nil until it has been read.
+func (r *SessionResult) WantsLog() bool { return wantsLog(r.Session) }
+
 // wantsLog reports whether a session's log says why it failed: it ended Failed or Warning.
 func wantsLog(s *vb365.Session) bool {
 	return s != nil && s.Final() && (s.Status == vb365.StatusFailed || s.Status == vb365.StatusWarning)
