@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"sync"
 
@@ -37,9 +38,7 @@ func (srv *Server) collect(ctx context.Context) *Snapshot {
 	listed := srv.wanted(ctx, cfg, disc, snap, calls, conds)
 	srv.readSessions(ctx, cfg, snap, listed, calls)
 	srv.readLogs(ctx, cfg, snap, calls)
-	for k, line := range <-retrievals {
-		conds[k] = line
-	}
+	maps.Copy(conds, <-retrievals)
 
 	if !calls.asked {
 		// Everything came from cache: ask the server one cheap question so that `up` still
