@@ -134,6 +134,7 @@ func (c *Client) ListRetrievals(ctx context.Context, keep int) (list []Retrieval
 		}
 		invalid += len(p.Invalid)
 		dropped += p.Skipped
+		c.scrubRetrievals(p.Retrievals)
 		for _, r := range p.Retrievals {
 			// A retrieval created between two page reads shifts the rest by one; never
 			// report one twice.

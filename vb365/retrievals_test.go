@@ -20,11 +20,11 @@ func TestListRetrievalsAgainstSimulator(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, version := range []string{"v6", "v7", "v8"} {
 		t.Run(version, func(t *testing.T) {
-			sim := simulator.New(simulator.Options{Username: "u", Password: "p", Now: func() time.Time { return now }})
+			sim := simulator.New(simulator.Options{Username: "u", Password: "p4ssw0rd", Now: func() time.Time { return now }})
 			sim.LoadDemoData()
 			srv := httptest.NewServer(sim)
 			defer srv.Close()
-			c, err := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: version, Username: "u", Password: func() string { return "p" }})
+			c, err := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: version, Username: "u", Password: func() string { return "p4ssw0rd" }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +69,7 @@ type pagedRetrievals struct {
 func (f *pagedRetrievals) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if strings.HasSuffix(r.URL.Path, "/token") {
-		fmt.Fprint(w, `{"access_token":"a","refresh_token":"r","token_type":"bearer","expires_in":3600}`)
+		fmt.Fprint(w, `{"access_token":"access-token-1","refresh_token":"refresh-token-1","token_type":"bearer","expires_in":3600}`)
 		return
 	}
 	f.queries = append(f.queries, r.URL.RawQuery)
@@ -89,7 +89,7 @@ func TestListRetrievalsFollowsV8Pages(t *testing.T) {
 	f := &pagedRetrievals{n: 7, max: 3}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	c, _ := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: "v8", Username: "u", Password: func() string { return "p" }})
+	c, _ := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: "v8", Username: "u", Password: func() string { return "p4ssw0rd" }})
 	list, invalid, _, err := c.ListRetrievals(context.Background(), 1000)
 	if err != nil {
 		t.Fatal(err)
@@ -148,13 +148,13 @@ func TestDecodeRetrievalPage(t *testing.T) {
 }
 
 func TestListRetrievalsErrors(t *testing.T) {
-	sim := simulator.New(simulator.Options{Username: "u", Password: "p"})
+	sim := simulator.New(simulator.Options{Username: "u", Password: "p4ssw0rd"})
 	if err := sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointRetrievals, Kind: simulator.FaultStatus, Status: 503}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	c, _ := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: "v7", Username: "u", Password: func() string { return "p" }})
+	c, _ := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: "v7", Username: "u", Password: func() string { return "p4ssw0rd" }})
 	_, _, _, err := c.ListRetrievals(context.Background(), 1000)
 	var apiErr *vb365.APIError
 	if !errors.As(err, &apiErr) || apiErr.Endpoint != "retrievals" || apiErr.StatusCode != http.StatusServiceUnavailable {
@@ -168,7 +168,7 @@ func TestListRetrievalsPagesOnlyOnV8(t *testing.T) {
 	f := &pagedRetrievals{n: 7, max: 3}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	c, _ := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: "v7", Username: "u", Password: func() string { return "p" }})
+	c, _ := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: "v7", Username: "u", Password: func() string { return "p4ssw0rd" }})
 	list, invalid, _, err := c.ListRetrievals(context.Background(), 1000)
 	if err != nil {
 		t.Fatal(err)

@@ -70,6 +70,17 @@ func (c *Client) scrubSessions(list []Session) {
 	}
 }
 
+// scrubRetrievals does for data retrievals what scrubSessions does for sessions.
+func (c *Client) scrubRetrievals(list []Retrieval) {
+	secrets := c.secrets("")
+	for i := range list {
+		r := &list[i]
+		for _, f := range []*string{&r.ID, &r.Name, &r.Type, &r.DataState, &r.LastStatus} {
+			*f = Scrub(*f, secrets...)
+		}
+	}
+}
+
 func (c *Client) scrubSession(s *Session, secrets []string) {
 	for _, f := range []*string{&s.ID, &s.Name, &s.RetrievalID, &s.Type, &s.Status} {
 		*f = Scrub(*f, secrets...)

@@ -410,3 +410,29 @@ func TestMalformedStatusLineIsScrubbed(t *testing.T) {
 	}
 	assertNoSecret(t, err.Error(), echoPassword)
 }
+
+// Data retrieval names become labels and page text like session names: scrubbed too, in
+// every form the server may echo the password in.
+func TestRetrievalTextsAreScrubbed(t *testing.T) {
+	s := newSimClientPassword(t, 5*time.Second, echoPassword)
+	if err := s.sim.AddDataRetrieval(simulator.DataRetrieval{ID: "0e2e0000-0000-4000-8000-00000000aaaa",
+		Name: "pw " + url.QueryEscape(echoPassword) + " plain " + echoPassword, Type: "Exchange", DataState: "Retrieved"}); err != nil {
+		t.Fatal(err)
+	}
+	list, _, _, err := s.client.ListRetrievals(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range list {
+		if r.ID == "0e2e0000-0000-4000-8000-00000000aaaa" {
+			found = true
+			if r.Name != "pw <secret> plain <secret>" {
+				t.Errorf("retrieval name = %q", r.Name)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("retrieval not listed: %+v", list)
+	}
+}
