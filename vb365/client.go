@@ -178,9 +178,9 @@ func (c *Client) ListSessions(ctx context.Context, o ListOptions) (*Page, error)
 	if err != nil {
 		return nil, err
 	}
-	p, err := DecodePage(body)
+	p, err := decodePage(ctx, body, o.Limit)
 	if err != nil {
-		return nil, &DecodeError{Endpoint: "list", Err: c.scrubError(err)}
+		return nil, listError("list", c.scrubError(err))
 	}
 	for i, e := range p.Invalid {
 		p.Invalid[i] = c.scrubError(e)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -34,19 +33,9 @@ func (c *Client) ListAllSessions(ctx context.Context, retrievalID string, limit,
 	}
 	offset := 0
 	for range maxPages {
-		q := url.Values{}
-		if retrievalID != "" {
-			q.Set("dataRetrievalId", retrievalID)
-		}
-		q.Set("offset", strconv.Itoa(offset))
-		q.Set("limit", strconv.Itoa(limit))
-		body, err := c.get(ctx, "list", "/DataRetrievalSessions", q, pageBodyCap(limit))
+		p, err := c.ListSessions(ctx, ListOptions{RetrievalID: retrievalID, Offset: offset, Limit: limit})
 		if err != nil {
 			return err
-		}
-		p, err := decodePage(ctx, body, limit)
-		if err != nil {
-			return listError("list", err)
 		}
 		if err := fn(p); err != nil {
 			return err

@@ -436,3 +436,29 @@ func TestRetrievalTextsAreScrubbed(t *testing.T) {
 		t.Fatalf("retrieval not listed: %+v", list)
 	}
 }
+
+// Every page of a listing (discovery, list reads, the sessions command) is scrubbed like a
+// single read: the names become labels.
+func TestListedSessionTextsAreScrubbed(t *testing.T) {
+	s := newSimClientPassword(t, 5*time.Second, echoPassword)
+	if err := s.sim.UpdateSession(simulator.ReferenceSessionID, func(sess *simulator.Session) {
+		sess.Name = "pw " + url.QueryEscape(echoPassword)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	err := s.client.ListAllSessions(context.Background(), "", 3, 0, func(p *Page) error {
+		for _, sess := range p.Sessions {
+			if sess.ID == simulator.ReferenceSessionID {
+				found = true
+				if sess.Name != "pw <secret>" {
+					t.Errorf("listed session name = %q", sess.Name)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil || !found {
+		t.Fatalf("listing: found=%v err=%v", found, err)
+	}
+}
