@@ -187,6 +187,11 @@ func (s *Simulator) takeFault(rt route) (Fault, <-chan struct{}, bool) {
 	return Fault{}, nil, false
 }
 
+// neverAnswer ends a request that was never answered, as a server that hangs would: a
+// handler that returned would make net/http send an empty 200, which a client whose own
+// deadline has not quite passed reads as a malformed answer.
+func neverAnswer() { panic(http.ErrAbortHandler) }
+
 // applyFault reports whether it has dealt with the request.
 func (s *Simulator) applyFault(w http.ResponseWriter, r *http.Request, rt route) bool {
 	f, cleared, ok := s.takeFault(rt)
@@ -201,12 +206,12 @@ func (s *Simulator) applyFault(w http.ResponseWriter, r *http.Request, rt route)
 		case <-t.C:
 			return false
 		case <-r.Context().Done():
-			return true
+			neverAnswer()
 		}
 	case FaultStall:
 		select {
 		case <-r.Context().Done():
-			return true
+			neverAnswer()
 		case <-cleared:
 			return false
 		}
