@@ -13,7 +13,8 @@ import (
 
 // conditions are the problems one read found, each under a key that stays the same while
 // the problem lasts (an error class, never an error's text, which carries times), with the
-// warning that announces it.
+// warning that announces it. A nil line means the read could not tell (the list it comes
+// from was not read): the condition stays as it was.
 type conditions map[string][]any
 
 // tracker logs each condition once when it appears and once when it clears, so that a
@@ -22,7 +23,7 @@ type tracker struct{ active map[string]bool }
 
 func (tr *tracker) update(logger log.Logger, now conditions) {
 	for _, k := range slices.Sorted(maps.Keys(now)) {
-		if tr.active[k] {
+		if tr.active[k] || now[k] == nil {
 			continue
 		}
 		if tr.active == nil {

@@ -89,6 +89,7 @@ func (srv *Server) wanted(ctx context.Context, cfg *config.ServerConfig, d *Disc
 		}
 		conds["discovery: "+vb365.Reason(err)] = []any{"msg", "session discovery failed; previously discovered sessions are reported as not read",
 			"reason", vb365.Reason(err), "err", err}
+		conds["discovery: dropping"] = nil // not read: as it was
 		return nil
 	}
 	snap.Discovery.Sessions, snap.Discovery.Dropped = len(found), dropped

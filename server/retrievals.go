@@ -70,7 +70,10 @@ func (srv *Server) readRetrievals(ctx context.Context, cfg *config.ServerConfig,
 		conds["retrievals: malformed entries"] = []any{"msg", "some data retrievals could not be decoded and are not shown",
 			"err", fmt.Errorf("%d malformed entries in the data retrieval list", c.invalid)}
 	}
-	if c.dropped > 0 {
+	switch {
+	case err != nil:
+		conds["retrievals: dropping"] = nil // not read: as it was
+	case c.dropped > 0:
 		conds["retrievals: dropping"] = []any{"msg", "more data retrievals than max_retrievals allows; the rest are not exported (see vb365_data_retrievals_dropped)",
 			"max_retrievals", maxRetrievals(cfg), "dropped", c.dropped}
 	}
