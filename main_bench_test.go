@@ -16,6 +16,7 @@ import (
 
 	"github.com/vb365-exporter/vb365_exporter/bench/floor"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
 // BenchmarkMetricsHandler is one warm scrape of the whole /metrics handler against an
@@ -27,9 +28,9 @@ func BenchmarkMetricsHandler(b *testing.B) {
 		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) {
 			sim := simulator.New(simulator.Options{Username: simUser, Password: simPassword})
 			now := time.Now()
-			ids := make([]string, n)
+			ids := make([]vb365.ID, n)
 			for i, v := range floor.Sessions(n, now, func(i int) bool { return i%100 == 0 }) {
-				if err := sim.AddSession(simulator.Session{ID: v.ID, Name: v.Name, RetrievalID: v.RetrievalID, CreationTime: v.CreationTime,
+				if err := sim.AddSession(simulator.Session{ID: string(v.ID), Name: v.Name, RetrievalID: string(v.RetrievalID), CreationTime: v.CreationTime,
 					EndTime: v.EndTime, Progress: int32(v.Progress), ProcessedObjects: v.ProcessedObjects, Type: v.Type, Status: v.Status}); err != nil {
 					b.Fatal(err)
 				}

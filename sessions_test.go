@@ -121,7 +121,7 @@ func TestSessionsCommandAgainstSimulator(t *testing.T) {
 func TestSessionsYAMLPassesConfigCheck(t *testing.T) {
 	sim := startSim(t, simulator.Options{})
 	sim.sim.LoadDemoData()
-	evilID := "abcdef01-2345-4678-9abc-def012345678"
+	const evilID = "abcdef01-2345-4678-9abc-def012345678"
 	if err := sim.sim.AddSession(simulator.Session{ID: evilID, Name: "evil\n    cache_ttl: 0s\r\n\u2028x", RetrievalID: simulator.ReferenceRetrievalID,
 		CreationTime: time.Now().Add(-time.Minute), Type: simulator.TypeRetrieve, Status: simulator.StatusFailed, EndTime: time.Now()}); err != nil {
 		t.Fatal(err)
@@ -162,7 +162,10 @@ func TestSessionsYAMLPassesConfigCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := loaded.Servers[0]
-	gotIDs := slices.Clone(srv.Sessions)
+	var gotIDs []string
+	for _, id := range srv.Sessions {
+		gotIDs = append(gotIDs, string(id))
+	}
 	slices.Sort(gotIDs)
 	slices.Sort(want)
 	if !slices.Equal(gotIDs, want) {

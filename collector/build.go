@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -86,8 +87,8 @@ func (b *builder) snapshot(s *server.Snapshot, now time.Time, logger log.Logger)
 	b.add(upFamily, boolFloat(s.Up), serverPair)
 	b.add(scrapeDurationFamily, s.Duration.Seconds(), serverPair)
 
-	for _, r := range byID(s.Sessions, func(r server.SessionResult) string { return r.ID }) {
-		id := b.pair(&lSessionID, r.ID)
+	for _, r := range byID(s.Sessions, func(r server.SessionResult) vb365.ID { return r.ID }) {
+		id := b.pair(&lSessionID, string(r.ID))
 		// One label set serves every per-session family that has no label of its own.
 		labels := b.set(serverPair, id)
 		sess := r.Session
@@ -96,7 +97,7 @@ func (b *builder) snapshot(s *server.Snapshot, now time.Time, logger log.Logger)
 			continue
 		}
 		b.addSet(scrapeSuccessFamily, 1, labels)
-		b.add(infoFamily, 1, b.pair(&lName, sess.Name), b.pair(&lRetrievalID, sess.RetrievalID), serverPair, id, b.pair(&lType, sess.Type))
+		b.add(infoFamily, 1, b.pair(&lName, sess.Name), b.pair(&lRetrievalID, string(sess.RetrievalID)), serverPair, id, b.pair(&lType, sess.Type))
 		known := false
 		for j, st := range statuses {
 			known = known || st == sess.Status
@@ -121,8 +122,8 @@ func (b *builder) snapshot(s *server.Snapshot, now time.Time, logger log.Logger)
 		}
 	}
 
-	for _, r := range byID(s.Retrievals, func(r vb365.Retrieval) string { return r.ID }) {
-		id := b.pair(&lRetrievalID, r.ID)
+	for _, r := range byID(s.Retrievals, func(r vb365.Retrieval) vb365.ID { return r.ID }) {
+		id := b.pair(&lRetrievalID, string(r.ID))
 		b.add(retrievalInfoFamily, 1, b.pair(&lDataState, r.DataState), b.pair(&lName, r.Name), id, serverPair, b.pair(&lType, r.Type))
 		for j, st := range statuses {
 			b.add(retrievalLastStatusFamily, boolFloat(st == r.LastStatus), id, serverPair, statusPairs[j])
@@ -146,13 +147,13 @@ func (b *builder) snapshot(s *server.Snapshot, now time.Time, logger log.Logger)
 
 // byID is list in ID order with each ID once: the order a Registry lists series in, without
 // the repeated series it would reject (a session listed twice by a shifting list).
-func byID[T any](list []T, id func(T) string) []T {
+func byID[T any](list []T, id func(T) vb365.ID) []T {
 	out := slices.Clone(list)
-	slices.SortStableFunc(out, func(a, b T) int { return strings.Compare(id(a), id(b)) })
+	slices.SortStableFunc(out, func(a, b T) int { return cmp.Compare(id(a), id(b)) })
 	return slices.CompactFunc(out, func(a, b T) bool { return id(a) == id(b) })
 }
 
-func warnUnknownStatus(logger log.Logger, server, id, status string) {
+func warnUnknownStatus(logger log.Logger, server string, id vb365.ID, status string) {
 	unknownStatuses.warn(logger, "unknown data retrieval session status; all status series are 0",
 		"status", status, "server", server, "session_id", id)
 }

@@ -45,12 +45,12 @@ func (f fixedGatherer) Gather() ([]*dto.MetricFamily, error) { return f, nil }
 // expiry, and discovery that worked, failed or is off.
 func goldenSnapshots(now time.Time) []*server.Snapshot {
 	mk := func(id, name, status string, ended bool) server.SessionResult {
-		s := &vb365.Session{ID: id, Name: name, RetrievalID: "8a76872b-7f2c-4c50-95f4-92c4d41bc47c",
+		s := &vb365.Session{ID: vb365.ID(id), Name: name, RetrievalID: "8a76872b-7f2c-4c50-95f4-92c4d41bc47c",
 			CreationTime: now.Add(-time.Hour), Progress: 7, ProcessedObjects: 9, Type: "Retrieve", Status: status}
 		if ended {
 			s.EndTime = now.Add(-time.Minute)
 		}
-		return server.SessionResult{ID: id, Session: s}
+		return server.SessionResult{ID: vb365.ID(id), Session: s}
 	}
 	var every []server.SessionResult
 	for i, st := range vb365.Statuses {

@@ -21,6 +21,8 @@ import (
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
 // Defaults applied by Load when a key is absent.
@@ -55,7 +57,7 @@ type ServerConfig struct {
 	MaxConcurrentRequests int               `yaml:"max_concurrent_requests"`
 	MaxRetrievals         int               `yaml:"max_retrievals"`
 	CacheTTL              *Duration         `yaml:"cache_ttl,omitempty"`
-	Sessions              []string          `yaml:"sessions"`
+	Sessions              []vb365.ID        `yaml:"sessions"`
 	Discovery             *DiscoveryConfig  `yaml:"discovery,omitempty"`
 
 	// secret is kept unexported so that marshalling the config (e.g. for a status page)
@@ -457,8 +459,6 @@ func (l *loader) mask(s string) string {
 	return s
 }
 
-var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-
 // checkServer validates a decoded server and fills in its defaults.
 func (l *loader) checkServer(sc *ServerConfig, path string) {
 	required := func(key, v string) bool {
@@ -623,16 +623,16 @@ func (l *loader) items(path, what string, n int) []string {
 	return paths[:n]
 }
 
-// uuids checks and normalises a list of IDs: trimmed, lower-case, each once.
-func (l *loader) uuids(ids []string, path, what string) []string {
-	seen := map[string]string{}
+// uuids checks and normalises a list of IDs: each a UUID, once.
+func (l *loader) uuids(ids []vb365.ID, path, what string) []vb365.ID {
+	seen := map[vb365.ID]string{}
 	paths := l.items(path, "a "+what+" (UUID)", len(ids))
 	for i, raw := range ids {
 		itemPath := paths[i]
-		id := strings.ToLower(strings.TrimSpace(raw))
+		id, err := vb365.ParseID(string(raw))
 		ids[i] = id
-		if !uuidRE.MatchString(id) {
-			l.errorf(itemPath, "%q is not a UUID", raw)
+		if err != nil {
+			l.errorf(itemPath, "%q is not a UUID", string(raw))
 		} else if first, dup := seen[id]; dup {
 			l.errorf(itemPath, "duplicate %s %q (first at line %d)", what, id, l.lineOf(first))
 		} else {

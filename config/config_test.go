@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -514,7 +515,7 @@ func TestLoadExplicitValues(t *testing.T) {
 		{"prod timeout", prod.Timeout, Duration(2500 * time.Millisecond)},
 		{"prod max_concurrent_requests", prod.MaxConcurrentRequests, 1},
 		{"prod cache off", prod.CacheTTLDuration(), time.Duration(0)},
-		{"prod sessions", strings.Join(prod.Sessions, ","), "668f478c-0326-440a-8bdf-58cf39163ea2,8a76872b-7f2c-4c50-95f4-92c4d41bc47c"},
+		{"prod sessions", fmt.Sprint(prod.Sessions), "[668f478c-0326-440a-8bdf-58cf39163ea2 8a76872b-7f2c-4c50-95f4-92c4d41bc47c]"},
 		{"dr url", dr.URL, "http://10.0.0.7:4443"},
 		{"dr api_version", dr.APIVersion, "v7"},
 		{"dr secret keeps spaces", dr.Secret(), "inline pw "},

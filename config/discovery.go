@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
 // Discovery defaults, applied when the discovery block is present but a key is not.
@@ -18,7 +20,7 @@ type DiscoveryConfig struct {
 	// MaxAge keeps sessions created within this long, plus any still Running.
 	MaxAge Duration `yaml:"max_age"`
 	// RetrievalIDs asks the API for the sessions of these retrievals only (dataRetrievalId).
-	RetrievalIDs []string `yaml:"retrieval_ids,omitempty"`
+	RetrievalIDs []vb365.ID `yaml:"retrieval_ids,omitempty"`
 	// NameRegexps keeps only sessions whose name matches one of them (anchored, RE2).
 	NameRegexps []string `yaml:"name_regexps,omitempty"`
 	// MaxSessions caps the discovered sessions per scrape; the oldest beyond it are dropped.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -156,7 +157,7 @@ func TestLoadDiscoveryExplicit(t *testing.T) {
 	if d.MaxAge != Duration(90*time.Minute) || d.MaxSessions != 5 {
 		t.Errorf("max_age %v, max_sessions %d", d.MaxAge, d.MaxSessions)
 	}
-	if got := strings.Join(d.RetrievalIDs, ","); got != "8a76872b-7f2c-4c50-95f4-92c4d41bc47c,c0ffee00-1234-4abc-8def-0123456789ab" {
+	if got := fmt.Sprint(d.RetrievalIDs); got != "[8a76872b-7f2c-4c50-95f4-92c4d41bc47c c0ffee00-1234-4abc-8def-0123456789ab]" {
 		t.Errorf("retrieval_ids = %s (want lower-case, in order)", got)
 	}
 	res := d.Regexps()

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -53,7 +54,7 @@ func TestExampleConfigLoads(t *testing.T) {
 		{"max_concurrent_requests", s.MaxConcurrentRequests, 8},
 		{"max_retrievals", s.MaxRetrievals, 1000},
 		{"cache_ttl", s.CacheTTLDuration(), 10 * time.Minute},
-		{"sessions", strings.Join(s.Sessions, ","), "668f478c-0326-440a-8bdf-58cf39163ea2"},
+		{"sessions", fmt.Sprint(s.Sessions), "[668f478c-0326-440a-8bdf-58cf39163ea2]"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

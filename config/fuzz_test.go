@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
 // fuzzFilePassword is the content of the password_file the seeds refer to. It never occurs in
@@ -79,7 +81,7 @@ func FuzzLoad(f *testing.F) {
 				t.Fatalf("server %q: bad settings accepted: %+v", s.Name, s)
 			}
 			for _, id := range s.Sessions {
-				if !uuidRE.MatchString(id) {
+				if parsed, err := vb365.ParseID(string(id)); err != nil || parsed != id {
 					t.Fatalf("accepted session id %q", id)
 				}
 			}

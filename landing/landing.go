@@ -211,7 +211,8 @@ type serverPage struct {
 }
 
 type retrievalView struct {
-	ID, Name, Type, DataState string
+	ID                    vb365.ID
+	Name, Type, DataState string
 	// Expires is when the data expires, empty for none; ExpiresIn says how long from now.
 	Expires, ExpiresIn string
 	ExpiryClass        string
@@ -223,13 +224,14 @@ type statusCount struct {
 }
 
 type sessionView struct {
-	ID, Name, Type, RetrievalID string
-	Read                        bool
-	Status, StatusClass         string
-	Progress, Objects           int64
-	Duration, Created, Ended    string
-	Cached                      bool
-	Reason, Error               string
+	ID, RetrievalID          vb365.ID
+	Name, Type               string
+	Read                     bool
+	Status, StatusClass      string
+	Progress, Objects        int64
+	Duration, Created, Ended string
+	Cached                   bool
+	Reason, Error            string
 	// WantsLog is true for a session that ended Failed or Warning; LogRead says whether its
 	// log was read, and LogType and LogMessage are the reason the log gives, if any.
 	WantsLog, LogRead   bool

@@ -28,7 +28,7 @@ var (
 )
 
 func session(id, name, status string, created, ended time.Time) *vb365.Session {
-	return &vb365.Session{ID: id, Name: name, RetrievalID: "8a76872b-7f2c-4c50-95f4-92c4d41bc47c", CreationTime: created, EndTime: ended,
+	return &vb365.Session{ID: vb365.ID(id), Name: name, RetrievalID: "8a76872b-7f2c-4c50-95f4-92c4d41bc47c", CreationTime: created, EndTime: ended,
 		Progress: 5, ProcessedObjects: 37, Type: "Retrieve", Status: status}
 }
 

@@ -26,15 +26,15 @@ func sessionOrder(doc *html.Node) []string {
 
 // ended is a session of status that ended an hour before the scrape, with log l.
 func ended(id, status string, l *server.SessionLog) server.SessionResult {
-	return server.SessionResult{ID: id, Session: session(id, "retrieval "+id, status, start.Add(-2*time.Hour), start.Add(-time.Hour)), Log: l}
+	return server.SessionResult{ID: vb365.ID(id), Session: session(id, "retrieval "+id, status, start.Add(-2*time.Hour), start.Add(-time.Hour)), Log: l}
 }
 
 func notRead(id string) server.SessionResult {
-	return server.SessionResult{ID: id, Err: &vb365.APIError{Endpoint: "session", StatusCode: 404, Message: "not found"}}
+	return server.SessionResult{ID: vb365.ID(id), Err: &vb365.APIError{Endpoint: "session", StatusCode: 404, Message: "not found"}}
 }
 
 func running(id string) server.SessionResult {
-	return server.SessionResult{ID: id, Session: session(id, "retrieval "+id, "Running", start.Add(-time.Hour), time.Time{})}
+	return server.SessionResult{ID: vb365.ID(id), Session: session(id, "retrieval "+id, "Running", start.Add(-time.Hour), time.Time{})}
 }
 
 func TestLandingPageSessionOrder(t *testing.T) {
@@ -157,7 +157,7 @@ func retrievalRows(t *testing.T, n *html.Node) []string {
 
 func TestLandingPageRetrievalsByExpiry(t *testing.T) {
 	retrieval := func(id, name, state string, expires time.Time) vb365.Retrieval {
-		return vb365.Retrieval{ID: id, Name: name, Type: "Exchange", DataState: state, ExpirationTime: expires}
+		return vb365.Retrieval{ID: vb365.ID(id), Name: name, Type: "Exchange", DataState: state, ExpirationTime: expires}
 	}
 	snap := &server.Snapshot{Server: "prod", Start: start, Up: true, Retrievals: []vb365.Retrieval{
 		retrieval("r-zulu", "Zulu", "Retrieving", time.Time{}),

@@ -92,7 +92,7 @@ var errListEnough = errors.New("list read stopped")
 // listRead fills the results of the wanted sessions (ID -> index into snap.Sessions) that
 // the session list holds. An error means the list could not be read as far as it needed;
 // the sessions found before it stay filled.
-func (srv *Server) listRead(ctx context.Context, snap *Snapshot, want map[string]int) error {
+func (srv *Server) listRead(ctx context.Context, snap *Snapshot, want map[vb365.ID]int) error {
 	srv.mu.Lock()
 	size := srv.size
 	srv.mu.Unlock()

@@ -30,11 +30,11 @@ func TestFinishedSessionsCachedForTTL(t *testing.T) {
 	}
 	st := srv.sim.Stats()
 	for _, id := range ids[:3] {
-		if n := st.BySession[id]; n != 1 {
+		if n := st.BySession[string(id)]; n != 1 {
 			t.Errorf("finished session %s requested %d times within the TTL, want 1", id, n)
 		}
 	}
-	if n := st.BySession[ids[3]]; n != 3 {
+	if n := st.BySession[string(ids[3])]; n != 3 {
 		t.Errorf("running session requested %d times in 3 scrapes, want 3", n)
 	}
 
@@ -43,7 +43,7 @@ func TestFinishedSessionsCachedForTTL(t *testing.T) {
 	s := snapshot(t, tg)
 	st = srv.sim.Stats()
 	for i, id := range ids {
-		if n := st.BySession[id]; n != 1 {
+		if n := st.BySession[string(id)]; n != 1 {
 			t.Errorf("after the TTL, session %s requested %d times, want 1", id, n)
 		}
 		if s.Sessions[i].Cached {
@@ -62,14 +62,14 @@ func TestRunningSessionReadEveryScrape(t *testing.T) {
 		clk.Add(time.Second)
 	}
 	for _, id := range ids {
-		if n := srv.sim.Stats().BySession[id]; n != 5 {
+		if n := srv.sim.Stats().BySession[string(id)]; n != 5 {
 			t.Errorf("running session %s requested %d times in 5 scrapes, want 5", id, n)
 		}
 	}
 
 	// Once it finishes it is read one last time, then cached.
 	for _, id := range ids {
-		if err := srv.sim.UpdateSession(id, func(s *simulator.Session) {
+		if err := srv.sim.UpdateSession(string(id), func(s *simulator.Session) {
 			s.Status, s.EndTime = simulator.StatusSuccess, clk.Now()
 		}); err != nil {
 			t.Fatal(err)
@@ -85,7 +85,7 @@ func TestRunningSessionReadEveryScrape(t *testing.T) {
 		clk.Add(time.Second)
 	}
 	for _, id := range ids {
-		if n := srv.sim.Stats().BySession[id]; n != 6 {
+		if n := srv.sim.Stats().BySession[string(id)]; n != 6 {
 			t.Errorf("session %s requested %d times, want 5 while running and 1 once finished", id, n)
 		}
 	}
@@ -97,7 +97,7 @@ func TestCacheOffAndUnendedTerminalSessions(t *testing.T) {
 	ids := addSessions(t, srv.sim, clk.Now(), 2, nil)
 	// A terminal status without an end time may still change (VB365 writes the end time
 	// last), so it is not final.
-	if err := srv.sim.UpdateSession(ids[1], func(s *simulator.Session) { s.EndTime = time.Time{} }); err != nil {
+	if err := srv.sim.UpdateSession(string(ids[1]), func(s *simulator.Session) { s.EndTime = time.Time{} }); err != nil {
 		t.Fatal(err)
 	}
 	off := newTarget(t, srv, config.ServerConfig{Sessions: ids[:1], CacheTTL: ttl(0)}, server.Options{Now: clk.Now})
@@ -107,10 +107,10 @@ func TestCacheOffAndUnendedTerminalSessions(t *testing.T) {
 		snapshot(t, on)
 	}
 	st := srv.sim.Stats()
-	if n := st.BySession[ids[0]]; n != 3 {
+	if n := st.BySession[string(ids[0])]; n != 3 {
 		t.Errorf("cache_ttl 0: finished session requested %d times in 3 scrapes, want 3", n)
 	}
-	if n := st.BySession[ids[1]]; n != 3 {
+	if n := st.BySession[string(ids[1])]; n != 3 {
 		t.Errorf("terminal session without end time requested %d times in 3 scrapes, want 3", n)
 	}
 }

@@ -66,7 +66,7 @@ func causes(snap *Snapshot, conds conditions) conditions {
 			g = &group{err: r.Err}
 			groups[reason] = g
 		}
-		g.ids = append(g.ids, r.ID)
+		g.ids = append(g.ids, string(r.ID))
 	}
 	for reason, g := range groups {
 		conds["session: "+reason] = []any{"msg", "sessions not read", "reason", reason, "sessions", len(g.ids),

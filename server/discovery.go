@@ -44,17 +44,17 @@ type selector struct {
 	d          *Discovery
 	now        time.Time
 	max        int
-	retrievals map[string]bool
+	retrievals map[vb365.ID]bool
 	heap       sessionHeap
 	// kept indexes the heap by ID: the first occurrence of a session wins (one that moved
 	// between two pages of the list shows up twice). A repeated session that was already
 	// dropped is counted again; that only happens when the list shifts while it is read.
-	kept    map[string]bool
+	kept    map[vb365.ID]bool
 	dropped int
 }
 
 func (d *Discovery) selector(now time.Time) *selector {
-	sel := &selector{d: d, now: now, max: d.MaxSessions, retrievals: map[string]bool{}, kept: map[string]bool{}}
+	sel := &selector{d: d, now: now, max: d.MaxSessions, retrievals: map[vb365.ID]bool{}, kept: map[vb365.ID]bool{}}
 	if sel.max <= 0 {
 		sel.max = DefaultMaxSessions
 	}
@@ -140,16 +140,16 @@ func (d *Discovery) nameMatches(name string) bool {
 // and one page. listed are the configured sessions (IDs in configured) the list held, so
 // that they can be taken from it instead of being read again: the list is the same answer
 // a GET would give, newer by at most this scrape.
-func (srv *Server) discover(ctx context.Context, d *Discovery, configured []string) (keep []vb365.Session, dropped int, listed map[string]vb365.Session, err error) {
+func (srv *Server) discover(ctx context.Context, d *Discovery, configured []vb365.ID) (keep []vb365.Session, dropped int, listed map[vb365.ID]vb365.Session, err error) {
 	filters := d.RetrievalIDs
 	if len(filters) == 0 {
-		filters = []string{""}
+		filters = []vb365.ID{""}
 	}
-	want := make(map[string]bool, len(configured))
+	want := make(map[vb365.ID]bool, len(configured))
 	for _, id := range configured {
 		want[id] = true
 	}
-	listed = map[string]vb365.Session{}
+	listed = map[vb365.ID]vb365.Session{}
 	sel := d.selector(srv.now())
 	for _, rid := range filters {
 		err := srv.client.ListAllSessions(ctx, rid, 0, 0, func(p *vb365.Page) error {
@@ -175,7 +175,7 @@ func (srv *Server) discoveredPlaceholders(cfg *config.ServerConfig, d *Discovery
 	if d == nil {
 		return nil
 	}
-	configured := make(map[string]bool, len(cfg.Sessions))
+	configured := make(map[vb365.ID]bool, len(cfg.Sessions))
 	for _, id := range cfg.Sessions {
 		configured[id] = true
 	}

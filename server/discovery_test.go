@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -21,7 +22,7 @@ import (
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func sess(id, name, retrieval, status string, createdAgo time.Duration) vb365.Session {
-	s := vb365.Session{ID: id, Name: name, RetrievalID: retrieval, Status: status, Type: "Retrieve",
+	s := vb365.Session{ID: vb365.ID(id), Name: name, RetrievalID: vb365.ID(retrieval), Status: status, Type: "Retrieve",
 		CreationTime: t0.Add(-createdAgo)}
 	if status != vb365.StatusRunning {
 		s.EndTime = s.CreationTime.Add(time.Minute)
@@ -32,7 +33,7 @@ func sess(id, name, retrieval, status string, createdAgo time.Duration) vb365.Se
 func ids(list []vb365.Session) string {
 	out := make([]string, len(list))
 	for i, s := range list {
-		out[i] = s.ID
+		out[i] = string(s.ID)
 	}
 	return strings.Join(out, ",")
 }
@@ -63,7 +64,7 @@ func TestSelect(t *testing.T) {
 			d:    Discovery{MaxAge: 30 * time.Minute},
 			want: "s-old-running"},
 		{name: "retrieval filter",
-			d:    Discovery{MaxAge: 24 * time.Hour, RetrievalIDs: []string{rb}},
+			d:    Discovery{MaxAge: 24 * time.Hour, RetrievalIDs: []vb365.ID{rb}},
 			want: "s-new-failed,s-old-running"},
 		{name: "name regexps: any of them",
 			d:    Discovery{MaxAge: 100 * time.Hour, NameRegexps: []*regexp.Regexp{regexp.MustCompile("^(?:Exchange.*)$"), regexp.MustCompile("^(?:OneDrive)$")}},
@@ -158,10 +159,10 @@ func results(s *Snapshot) string {
 	var out []string
 	for _, r := range s.Sessions {
 		if r.Session == nil {
-			out = append(out, r.ID+"=ERR")
+			out = append(out, string(r.ID)+"=ERR")
 			continue
 		}
-		out = append(out, r.ID+"="+r.Session.Status)
+		out = append(out, string(r.ID)+"="+r.Session.Status)
 	}
 	return strings.Join(out, ",")
 }
@@ -171,7 +172,7 @@ func uuid(n int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
 func TestDiscoveryFollowsNewSessionsAndAgesOut(t *testing.T) {
 	for _, version := range []string{"v6", "v7", "v8"} {
 		t.Run(version, func(t *testing.T) {
-			f := newFixture(t, config.ServerConfig{APIVersion: version, Sessions: []string{uuid(1)}, CacheTTL: ttl(time.Hour),
+			f := newFixture(t, config.ServerConfig{APIVersion: version, Sessions: []vb365.ID{vb365.ID(uuid(1))}, CacheTTL: ttl(time.Hour),
 				Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(24 * time.Hour), MaxSessions: 100}})
 			f.add(t, uuid(1), "configured, also listed", simulator.ReferenceRetrievalID, simulator.StatusSuccess, 48*time.Hour)
 			f.add(t, uuid(2), "recent", simulator.ReferenceRetrievalID, simulator.StatusSuccess, time.Hour)
@@ -214,7 +215,7 @@ func TestDiscoveryFollowsNewSessionsAndAgesOut(t *testing.T) {
 func TestDiscoveryFiltersAgainstSimulator(t *testing.T) {
 	const other = "bbbbbbbb-0000-4000-8000-000000000000"
 	f := newFixture(t, config.ServerConfig{Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(time.Hour), MaxSessions: 100,
-		RetrievalIDs: []string{simulator.ReferenceRetrievalID},
+		RetrievalIDs: []vb365.ID{simulator.ReferenceRetrievalID},
 		NameRegexps:  []string{"Exchange.*"}}})
 	f.add(t, uuid(1), "Exchange nightly", simulator.ReferenceRetrievalID, simulator.StatusFailed, time.Minute)
 	f.add(t, uuid(2), "Teams nightly", simulator.ReferenceRetrievalID, simulator.StatusFailed, time.Minute)
@@ -286,17 +287,17 @@ func TestDiscoveryOffHasNoDiscoveryResult(t *testing.T) {
 // list read a scrape, and a GET only for a configured session the list does not hold.
 func TestDiscoveryListServesConfiguredSessions(t *testing.T) {
 	const missing = "deadbeef-0000-4000-8000-000000000000"
-	var ids []string
+	var ids []vb365.ID
 	for i := range 40 {
-		ids = append(ids, fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
+		ids = append(ids, vb365.ID(uuid(i)))
 	}
-	f := newFixture(t, config.ServerConfig{Sessions: append(append([]string(nil), ids...), missing), Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(time.Hour)}})
+	f := newFixture(t, config.ServerConfig{Sessions: append(slices.Clone(ids), missing), Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(time.Hour)}})
 	for i, id := range ids {
 		status := simulator.StatusSuccess
 		if i%4 == 0 {
 			status = simulator.StatusRunning
 		}
-		f.add(t, id, fmt.Sprint("configured ", i), simulator.ReferenceRetrievalID, status, 48*time.Hour) // older than max_age
+		f.add(t, string(id), fmt.Sprint("configured ", i), simulator.ReferenceRetrievalID, status, 48*time.Hour) // older than max_age
 	}
 	f.add(t, "11111111-0000-4000-8000-000000000000", "fresh", simulator.ReferenceRetrievalID, simulator.StatusFailed, time.Minute)
 	f.sim.ResetStats()
@@ -308,7 +309,7 @@ func TestDiscoveryListServesConfiguredSessions(t *testing.T) {
 	if n := st.ByEndpoint["session"]; n != 1 || st.BySession[missing] != 1 {
 		t.Errorf("session GETs %d (%v), want one, for the session the list lacks", n, st.BySession)
 	}
-	got := map[string]string{}
+	got := map[vb365.ID]string{}
 	for _, r := range s.Sessions {
 		if r.Session != nil {
 			got[r.ID] = r.Session.Status

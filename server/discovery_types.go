@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
 // Discovery selects sessions from the server's session list instead of (and in addition to)
@@ -13,7 +14,7 @@ type Discovery struct {
 	// MaxAge keeps sessions created within this long, plus any still Running.
 	MaxAge time.Duration
 	// RetrievalIDs narrows the list with the API's dataRetrievalId filter; empty lists all.
-	RetrievalIDs []string
+	RetrievalIDs []vb365.ID
 	// NameRegexps keeps only sessions whose name matches one of them; empty keeps all.
 	NameRegexps []*regexp.Regexp
 	// MaxSessions caps the discovered sessions; the rest are dropped with a warning. 0 means

@@ -13,6 +13,7 @@ import (
 	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
 const (
@@ -76,11 +77,11 @@ func sessionID(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d
 func retrievalID(i int) string { return fmt.Sprintf("11111111-0000-4000-8000-%012d", i) }
 
 // addSessions adds n sessions created a minute apart before now; running picks which run.
-func addSessions(t *testing.T, sim *simulator.Simulator, now time.Time, n int, running func(i int) bool) []string {
+func addSessions(t *testing.T, sim *simulator.Simulator, now time.Time, n int, running func(i int) bool) []vb365.ID {
 	t.Helper()
 	statuses := []string{simulator.StatusSuccess, simulator.StatusFailed, simulator.StatusWarning, simulator.StatusStopped, simulator.StatusNotConfigured}
 	types := []string{simulator.TypeRetrieve, simulator.TypeChangeAvailabilityPeriod, simulator.TypeRetrievalRemoving}
-	ids := make([]string, n)
+	ids := make([]vb365.ID, n)
 	for i := range n {
 		created := now.Add(-time.Duration(n-i) * time.Minute)
 		s := simulator.Session{
@@ -94,7 +95,7 @@ func addSessions(t *testing.T, sim *simulator.Simulator, now time.Time, n int, r
 		if err := sim.AddSession(s); err != nil {
 			t.Fatal(err)
 		}
-		ids[i] = s.ID
+		ids[i] = vb365.ID(s.ID)
 	}
 	return ids
 }

@@ -82,7 +82,7 @@ func countedServer(t *testing.T, wrap func(http.Handler) http.Handler) (*simServ
 
 // serverConfig is one server of a config. gen stands for its connection settings: a
 // different gen is a different request timeout, which makes a reload rebuild the server.
-func serverConfig(srv *simServer, name, version string, gen int, ids []string) config.ServerConfig {
+func serverConfig(srv *simServer, name, version string, gen int, ids []vb365.ID) config.ServerConfig {
 	return config.ServerConfig{Name: name, URL: srv.url, APIVersion: version, Username: user,
 		Password: password, TLSConfig: config.TLSConfig{CA: srv.ca}, MaxConcurrentRequests: 2,
 		Timeout: config.Duration(10*time.Second + time.Duration(gen)*time.Millisecond), CacheTTL: ttl(0), Sessions: ids}
@@ -134,9 +134,12 @@ func TestLaterCallerExtendsSharedRead(t *testing.T) {
 		t.Error("the early caller, whose deadline was shorter than the server's latency, got a real answer")
 	}
 	// The simulator counts a request once its answer is sent: wait for the counts to arrive.
-	waitFor(func() bool { st := srv.sim.Stats(); return st.BySession[ids[0]] > 0 && st.BySession[ids[1]] > 0 })
+	waitFor(func() bool {
+		st := srv.sim.Stats()
+		return st.BySession[string(ids[0])] > 0 && st.BySession[string(ids[1])] > 0
+	})
 	for _, id := range ids {
-		if n := srv.sim.Stats().BySession[id]; n != 1 {
+		if n := srv.sim.Stats().BySession[string(id)]; n != 1 {
 			t.Errorf("session %s read %d times, want once (one shared read)", id, n)
 		}
 	}

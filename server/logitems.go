@@ -9,7 +9,7 @@ import (
 // SessionLogItems reads one data retrieval session's log, oldest first, bounded and scrubbed
 // by the client, for tools that show a session's log. It counts as a read, like
 // ListAllSessions, so that Close waits for it before the token is logged out.
-func (srv *Server) SessionLogItems(ctx context.Context, sessionID string) ([]vb365.LogItem, error) {
+func (srv *Server) SessionLogItems(ctx context.Context, sessionID vb365.ID) ([]vb365.LogItem, error) {
 	srv.mu.Lock()
 	srv.reads++
 	srv.mu.Unlock()

@@ -14,7 +14,7 @@ import (
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
-func result(t *testing.T, s *server.Snapshot, id string) server.SessionResult {
+func result(t *testing.T, s *server.Snapshot, id vb365.ID) server.SessionResult {
 	t.Helper()
 	for _, r := range s.Sessions {
 		if r.ID == id {
@@ -33,7 +33,7 @@ func TestLogsGiveTheReasonAndAreReadOnce(t *testing.T) {
 		t.Run(version, func(t *testing.T) {
 			srv := startServer(t, simulator.Options{})
 			srv.sim.LoadDemoData()
-			ids := []string{simulator.DemoFailedID, simulator.DemoWarningID, simulator.ReferenceSessionID, simulator.DemoStoppedID}
+			ids := []vb365.ID{simulator.DemoFailedID, simulator.DemoWarningID, simulator.ReferenceSessionID, simulator.DemoStoppedID}
 			tg := newTarget(t, srv, config.ServerConfig{APIVersion: version, Sessions: ids}, server.Options{})
 			for range 5 {
 				s := snapshot(t, tg)
@@ -48,7 +48,7 @@ func TestLogsGiveTheReasonAndAreReadOnce(t *testing.T) {
 					t.Fatalf("Warning session's log: %+v", warning.Log)
 				}
 				for _, id := range []string{simulator.ReferenceSessionID, simulator.DemoStoppedID} {
-					if l := result(t, s, id).Log; l != nil {
+					if l := result(t, s, vb365.ID(id)).Log; l != nil {
 						t.Errorf("session %s (not Failed or Warning) has a log: %+v", id, l)
 					}
 				}
@@ -68,7 +68,7 @@ func TestBrokenLogLeavesEverythingElse(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			srv := startServer(t, simulator.Options{})
 			srv.sim.LoadDemoData()
-			ids := []string{simulator.DemoFailedID, simulator.DemoWarningID, simulator.ReferenceSessionID}
+			ids := []vb365.ID{simulator.DemoFailedID, simulator.DemoWarningID, simulator.ReferenceSessionID}
 			tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, Timeout: config.Duration(500 * time.Millisecond)}, server.Options{})
 			if err := srv.sim.SetFault(simulator.Fault{Endpoint: "logitems", SessionID: simulator.DemoFailedID, Kind: kind, Bytes: 1 << 20}); err != nil {
 				t.Fatal(err)
@@ -107,8 +107,8 @@ func TestReasonIsCutAndScrubbed(t *testing.T) {
 	if err := srv.sim.SetLogItems(id, []simulator.LogItem{{Type: simulator.LogError, Message: msg, CreationTime: now.Add(-2 * time.Minute)}}); err != nil {
 		t.Fatal(err)
 	}
-	tg := newTarget(t, srv, config.ServerConfig{APIVersion: "v8", Sessions: []string{id}}, server.Options{})
-	l := result(t, snapshot(t, tg), id).Log
+	tg := newTarget(t, srv, config.ServerConfig{APIVersion: "v8", Sessions: []vb365.ID{vb365.ID(id)}}, server.Options{})
+	l := result(t, snapshot(t, tg), vb365.ID(id)).Log
 	if l == nil || l.Reason == nil {
 		t.Fatalf("no reason: %+v", l)
 	}
@@ -126,14 +126,14 @@ func TestReasonIsCutAndScrubbed(t *testing.T) {
 func TestManyLogsAreReadOverSeveralScrapes(t *testing.T) {
 	srv := startServer(t, simulator.Options{})
 	now := time.Now()
-	var ids []string
+	var ids []vb365.ID
 	for i := range 120 {
 		id := sessionID(i)
 		if err := srv.sim.AddSession(simulator.Session{ID: id, Name: fmt.Sprint(i), RetrievalID: retrievalID(1), CreationTime: now.Add(-time.Hour),
 			EndTime: now.Add(-time.Minute), Type: simulator.TypeRetrieve, Status: simulator.StatusFailed}); err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, id)
+		ids = append(ids, vb365.ID(id))
 	}
 	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, CacheTTL: ttl(time.Hour)}, server.Options{})
 	var counts []int64

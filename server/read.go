@@ -61,9 +61,9 @@ func (srv *Server) collect(ctx context.Context) *Snapshot {
 
 // wanted puts the sessions this read is about into snap, configured ones first, and
 // returns the configured sessions that discovery's list held (ID -> session).
-func (srv *Server) wanted(ctx context.Context, cfg *config.ServerConfig, d *Discovery, snap *Snapshot, calls *outcomes, conds conditions) map[string]vb365.Session {
+func (srv *Server) wanted(ctx context.Context, cfg *config.ServerConfig, d *Discovery, snap *Snapshot, calls *outcomes, conds conditions) map[vb365.ID]vb365.Session {
 	snap.Sessions = make([]SessionResult, len(cfg.Sessions))
-	configured := make(map[string]bool, len(cfg.Sessions))
+	configured := make(map[vb365.ID]bool, len(cfg.Sessions))
 	for i, id := range cfg.Sessions {
 		snap.Sessions[i].ID = id
 		configured[id] = true
@@ -113,7 +113,7 @@ func (srv *Server) wanted(ctx context.Context, cfg *config.ServerConfig, d *Disc
 // the rest: from the session list when that costs the server less (see planList), and one
 // GET per session for those still missing, so that a session the list lacks still gets its
 // own answer (a 404 stays that session's).
-func (srv *Server) readSessions(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, listed map[string]vb365.Session, calls *outcomes) {
+func (srv *Server) readSessions(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, listed map[vb365.ID]vb365.Session, calls *outcomes) {
 	var toRead []int
 	ttl := cfg.CacheTTLDuration()
 	srv.mu.Lock()
@@ -132,7 +132,7 @@ func (srv *Server) readSessions(ctx context.Context, cfg *config.ServerConfig, s
 	srv.mu.Unlock()
 
 	if planList(srv.mode, len(toRead), size) {
-		want := make(map[string]int, len(toRead))
+		want := make(map[vb365.ID]int, len(toRead))
 		for _, i := range toRead {
 			want[snap.Sessions[i].ID] = i
 		}
@@ -217,7 +217,7 @@ func summarize(status string, items []vb365.LogItem, scrub func(string) string) 
 func (srv *Server) keep(cfg *config.ServerConfig, snap *Snapshot) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	wanted := make(map[string]bool, len(snap.Sessions))
+	wanted := make(map[vb365.ID]bool, len(snap.Sessions))
 	for _, r := range snap.Sessions {
 		wanted[r.ID] = true
 	}

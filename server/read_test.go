@@ -110,7 +110,7 @@ func TestListAndPerIDReadsGiveIdenticalMetrics(t *testing.T) {
 				ids := addSessions(t, srv.sim, clk.Now(), 60, func(i int) bool { return i%4 == 0 })
 				// Configured but unknown to the server: must be a per-session failure either way.
 				missing := sessionID(999)
-				configured := append([]string{strings.ToUpper(ids[5]), missing}, ids[6:]...)
+				configured := append([]vb365.ID{ids[5], vb365.ID(missing)}, ids[6:]...)
 				configured = append(configured, ids[:5]...)
 
 				texts := map[server.ReadStrategy]string{}

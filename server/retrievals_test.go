@@ -8,10 +8,11 @@ import (
 
 	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
 func TestSnapshotCarriesRetrievals(t *testing.T) {
-	f := newFixture(t, config.ServerConfig{Sessions: []string{simulator.ReferenceSessionID}})
+	f := newFixture(t, config.ServerConfig{Sessions: []vb365.ID{simulator.ReferenceSessionID}})
 	f.sim.LoadDemoData()
 	s := f.snapshot(t)
 	if s.RetrievalsErr != nil {
@@ -31,7 +32,7 @@ func TestSnapshotCarriesRetrievals(t *testing.T) {
 }
 
 func TestRetrievalsFailureKeepsSessions(t *testing.T) {
-	f := newFixture(t, config.ServerConfig{Sessions: []string{simulator.ReferenceSessionID}})
+	f := newFixture(t, config.ServerConfig{Sessions: []vb365.ID{simulator.ReferenceSessionID}})
 	f.sim.LoadDemoData()
 	if err := f.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointRetrievals, Kind: simulator.FaultStatus, Status: 503}); err != nil {
 		t.Fatal(err)
@@ -55,7 +56,7 @@ func TestRetrievalsFailureKeepsSessions(t *testing.T) {
 }
 
 func TestRetrievalsReusedWithinTTL(t *testing.T) {
-	f := newFixture(t, config.ServerConfig{Sessions: []string{simulator.ReferenceSessionID}, CacheTTL: ttl(10 * time.Minute)})
+	f := newFixture(t, config.ServerConfig{Sessions: []vb365.ID{simulator.ReferenceSessionID}, CacheTTL: ttl(10 * time.Minute)})
 	f.sim.LoadDemoData()
 	f.snapshot(t)
 	f.snapshot(t)

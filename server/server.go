@@ -20,7 +20,7 @@ import (
 
 // SessionResult is one configured session in a snapshot.
 type SessionResult struct {
-	ID string
+	ID vb365.ID
 	// Session is nil when the session could not be read.
 	Session *vb365.Session
 	Err     error
@@ -78,9 +78,9 @@ type Server struct {
 	mu        sync.Mutex
 	cfg       *config.ServerConfig
 	discovery *Discovery
-	cache     map[string]cacheEntry
+	cache     map[vb365.ID]cacheEntry
 	// logs are the logs read of finished Failed and Warning sessions, kept while wanted.
-	logs map[string]*SessionLog
+	logs map[vb365.ID]*SessionLog
 	last *Snapshot
 	// conditions logs each problem once when it appears and once when it clears.
 	conditions tracker
@@ -94,7 +94,7 @@ type Server struct {
 	drained sync.Cond
 	// discovered are the sessions the last successful discovery selected: when the list
 	// cannot be read they are reported as not read rather than vanishing.
-	discovered []string
+	discovered []vb365.ID
 	retrievals retrievalsCache
 }
 
@@ -132,8 +132,8 @@ func build(sc *config.ServerConfig, conn connection, o Options) (*Server, error)
 		logger: log.With(o.Logger, "server", sc.Name),
 		now:    o.Now,
 		key:    conn.key(),
-		cache:  map[string]cacheEntry{},
-		logs:   map[string]*SessionLog{},
+		cache:  map[vb365.ID]cacheEntry{},
+		logs:   map[vb365.ID]*SessionLog{},
 	}
 	srv.Update(sc)
 	srv.drained.L = &srv.mu
@@ -204,7 +204,7 @@ func (srv *Server) cleanup() {
 // ListAllSessions pages through the server's whole session list, in the server's order
 // (which the API does not document), for tools that show what a server holds; fn sees each
 // page as it arrives.
-func (srv *Server) ListAllSessions(ctx context.Context, retrievalID string, pageSize int, fn func(*vb365.Page) error) error {
+func (srv *Server) ListAllSessions(ctx context.Context, retrievalID vb365.ID, pageSize int, fn func(*vb365.Page) error) error {
 	srv.mu.Lock()
 	srv.reads++
 	srv.mu.Unlock()

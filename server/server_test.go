@@ -14,6 +14,7 @@ import (
 
 	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
 type syncBuf struct {
@@ -41,7 +42,7 @@ func newSimTarget(t *testing.T, password string, clk *fakeClock) (*Server, *simu
 	logs := &syncBuf{}
 	tg, err := New(&config.ServerConfig{Name: "prod", URL: srv.URL, Username: "u", Password: promconfig.Secret(password),
 		Timeout: config.Duration(5 * time.Second), MaxConcurrentRequests: 4,
-		Sessions: []string{simulator.ReferenceSessionID, simulator.DemoFailedID, simulator.DemoWarningID}},
+		Sessions: []vb365.ID{simulator.ReferenceSessionID, simulator.DemoFailedID, simulator.DemoWarningID}},
 		Options{Logger: log.NewLogfmtLogger(logs), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -38,8 +38,9 @@ type ListOptions struct {
 	Now func() time.Time
 
 	// Parsed from the fields above by Validate.
-	statuses map[string]bool
-	since    time.Duration
+	statuses    map[string]bool
+	since       time.Duration
+	retrievalID vb365.ID
 }
 
 // Validate checks the options that a flag parser cannot check itself, so that a typo is a
@@ -72,6 +73,14 @@ func (o *ListOptions) Validate() error {
 			return fmt.Errorf("--since: %q is not a positive duration such as 24h or 7d", o.Since)
 		}
 		o.since = time.Duration(d)
+	}
+	o.retrievalID = ""
+	if o.RetrievalID != "" {
+		id, err := vb365.ParseID(o.RetrievalID)
+		if err != nil {
+			return fmt.Errorf("--retrieval-id: %w", err)
+		}
+		o.retrievalID = id
 	}
 	if o.Limit < 0 {
 		return fmt.Errorf("--limit: must not be negative")
@@ -125,7 +134,7 @@ func List(ctx context.Context, cfg *config.Config, o ListOptions, stdout, stderr
 	// Veeam documents the list's order only as "its own semantics": the newest sessions may
 	// be on any page, so every page is read (the client bounds their number) and the order
 	// is made here. With --limit, only the newest sessions seen so far are kept.
-	err = remote.ListAllSessions(ctx, o.RetrievalID, 1000, func(p *vb365.Page) error {
+	err = remote.ListAllSessions(ctx, o.retrievalID, 1000, func(p *vb365.Page) error {
 		invalid += len(p.Invalid)
 		for _, s := range p.Sessions {
 			if !cutoff.IsZero() && s.CreationTime.Before(cutoff) {
@@ -261,8 +270,8 @@ func writeSessionsYAML(w io.Writer, srv *config.ServerConfig, sessions []vb365.S
 	if o.Since != "" {
 		filters = append(filters, "--since "+o.Since)
 	}
-	if o.RetrievalID != "" {
-		filters = append(filters, "--retrieval-id "+o.RetrievalID)
+	if o.retrievalID != "" {
+		filters = append(filters, "--retrieval-id "+string(o.retrievalID))
 	}
 	if o.Limit > 0 {
 		filters = append(filters, fmt.Sprintf("--limit %d", o.Limit))
@@ -284,9 +293,9 @@ func writeSessionsYAML(w io.Writer, srv *config.ServerConfig, sessions []vb365.S
 }
 
 type jsonSession struct {
-	ID               string     `json:"id"`
+	ID               vb365.ID   `json:"id"`
 	Name             string     `json:"name"`
-	RetrievalID      string     `json:"retrievalId"`
+	RetrievalID      vb365.ID   `json:"retrievalId"`
 	Type             string     `json:"type"`
 	Status           string     `json:"status"`
 	CreationTime     time.Time  `json:"creationTime"`

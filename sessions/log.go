@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -30,20 +29,19 @@ type LogOptions struct {
 	Output string
 
 	// Parsed from the fields above by Validate.
-	id    string
+	id    vb365.ID
 	types map[string]bool
 }
-
-var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 // Validate checks the session ID and the flags before any request is made: an ID that is not
 // a UUID would otherwise reach the server's URL path, and a typo in --type would silently
 // print nothing.
 func (o *LogOptions) Validate() error {
-	o.id = strings.ToLower(strings.TrimSpace(o.SessionID))
-	if !uuidRE.MatchString(o.id) {
+	id, err := vb365.ParseID(o.SessionID)
+	if err != nil {
 		return fmt.Errorf("session ID %q is not a UUID (such as 2f5e8cf5-7c83-4b0b-8b6e-b1c2e9b1a0d4; `vb365_exporter sessions` lists them)", printable(o.SessionID))
 	}
+	o.id = id
 	o.types = nil
 	if o.Types != "" {
 		o.types = map[string]bool{}
@@ -80,7 +78,7 @@ func Log(ctx context.Context, cfg *config.Config, o LogOptions, stdout io.Writer
 	defer remote.Close()
 	items, err := remote.SessionLogItems(ctx, o.id)
 	if err != nil {
-		return describeError(srv, "cannot read the log of session "+o.id, err)
+		return describeError(srv, "cannot read the log of session "+string(o.id), err)
 	}
 	if o.types != nil {
 		items = slices.DeleteFunc(items, func(it vb365.LogItem) bool { return !o.types[it.Type] })

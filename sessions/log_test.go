@@ -220,7 +220,7 @@ func TestLogOptionsValidate(t *testing.T) {
 		if tc.wantErr == "" {
 			if err != nil {
 				t.Errorf("%+v: %v", tc.o, err)
-			} else if tc.o.id != id {
+			} else if string(tc.o.id) != id {
 				t.Errorf("%+v: ID normalised to %q", tc.o, tc.o.id)
 			}
 			continue
@@ -232,14 +232,16 @@ func TestLogOptionsValidate(t *testing.T) {
 }
 
 func TestListOptionsValidate(t *testing.T) {
-	o := ListOptions{Status: "failed, WARNING", Since: "7d", Limit: 5, Output: "yaml"}
+	o := ListOptions{Status: "failed, WARNING", Since: "7d", Limit: 5, Output: "yaml", RetrievalID: " 8A76872B-7F2C-4C50-95F4-92C4D41BC47C"}
 	if err := o.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if !o.statuses["Failed"] || !o.statuses["Warning"] || len(o.statuses) != 2 || o.since != 7*24*time.Hour {
+	if !o.statuses["Failed"] || !o.statuses["Warning"] || len(o.statuses) != 2 || o.since != 7*24*time.Hour ||
+		o.retrievalID != "8a76872b-7f2c-4c50-95f4-92c4d41bc47c" {
 		t.Errorf("parsed as %+v", o)
 	}
-	for _, bad := range []ListOptions{{Status: "Done"}, {Since: "yesterday"}, {Since: "-1h"}, {Limit: -1}, {Output: "xml"}} {
+	// A retrieval ID that is not a UUID is a typo; the server would answer it with nothing.
+	for _, bad := range []ListOptions{{Status: "Done"}, {Since: "yesterday"}, {Since: "-1h"}, {Limit: -1}, {Output: "xml"}, {RetrievalID: "teams"}} {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}

@@ -140,8 +140,8 @@ func New(o Options) (*Client, error) {
 func (c *Client) APIVersion() string { return c.version }
 
 // GetSession reads one session: GET /vN/DataRetrievalSessions/{id}.
-func (c *Client) GetSession(ctx context.Context, id string) (*Session, error) {
-	body, err := c.get(ctx, "session", "/DataRetrievalSessions/"+url.PathEscape(id), nil, maxSessionBody)
+func (c *Client) GetSession(ctx context.Context, id ID) (*Session, error) {
+	body, err := c.get(ctx, "session", "/DataRetrievalSessions/"+url.PathEscape(string(id)), nil, maxSessionBody)
 	if err != nil {
 		return nil, err
 	}
@@ -149,17 +149,17 @@ func (c *Client) GetSession(ctx context.Context, id string) (*Session, error) {
 	if err != nil {
 		return nil, &DecodeError{Endpoint: "session", Err: c.scrubError(err)}
 	}
-	if !strings.EqualFold(s.ID, id) {
-		// Never file one session's data under another's id.
-		return nil, &DecodeError{Endpoint: "session", Err: &WrongSessionError{Asked: id, Got: c.Scrub(s.ID)}}
-	}
 	c.scrubSession(&s, c.secrets(""))
+	if s.ID != id {
+		// Never file one session's data under another's id.
+		return nil, &DecodeError{Endpoint: "session", Err: &WrongSessionError{Asked: id, Got: s.ID}}
+	}
 	return &s, nil
 }
 
 // ListOptions narrows the session list.
 type ListOptions struct {
-	RetrievalID string
+	RetrievalID ID
 	Offset      int
 	Limit       int
 }
@@ -168,7 +168,7 @@ type ListOptions struct {
 func (c *Client) ListSessions(ctx context.Context, o ListOptions) (*Page, error) {
 	q := url.Values{}
 	if o.RetrievalID != "" {
-		q.Set("dataRetrievalId", o.RetrievalID)
+		q.Set("dataRetrievalId", string(o.RetrievalID))
 	}
 	q.Set("offset", strconv.Itoa(o.Offset))
 	if o.Limit > 0 {

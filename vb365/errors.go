@@ -115,11 +115,11 @@ func (e *RetryLaterError) Error() string {
 // WrongSessionError is an answer about another session than the one asked for. It comes
 // wrapped in a *DecodeError: the server answered, but not usably.
 type WrongSessionError struct {
-	Asked, Got string
+	Asked, Got ID
 }
 
 func (e *WrongSessionError) Error() string {
-	return fmt.Sprintf("answer for session %q, asked for %q", shorten(e.Got, 64), shorten(e.Asked, 64))
+	return fmt.Sprintf("answer for session %q, asked for %q", shorten(string(e.Got), 64), shorten(string(e.Asked), 64))
 }
 
 // RedirectError is a 3xx answer. The client never follows one: a redirect would send the

@@ -67,7 +67,7 @@ func FuzzDecodeSession(f *testing.F) {
 			}
 			return
 		}
-		if s.ID == "" || s.ID != strings.ToLower(s.ID) {
+		if s.ID == "" || string(s.ID) != strings.ToLower(string(s.ID)) {
 			t.Fatalf("decoded id %q: want non-empty lower case", s.ID)
 		}
 		if s.CreationTime.IsZero() {

@@ -24,7 +24,7 @@ const MaxPageLimit = 10000
 // send totalCount; any version may send _links.next; and a page's own limit tells a page
 // that the server cut to its own maximum from the last one. Only without any of these is a
 // page shorter than asked the last one.
-func (c *Client) ListAllSessions(ctx context.Context, retrievalID string, limit, maxPages int, fn func(*Page) error) error {
+func (c *Client) ListAllSessions(ctx context.Context, retrievalID ID, limit, maxPages int, fn func(*Page) error) error {
 	if limit <= 0 || limit > MaxPageLimit {
 		limit = MaxPageLimit
 	}

@@ -58,7 +58,7 @@ func TestDecodeBoundsStrings(t *testing.T) {
 	for _, f := range []struct {
 		name, v string
 		max     int
-	}{{"id", s.ID, maxIDBytes}, {"name", s.Name, MaxNameBytes}, {"retrievalId", s.RetrievalID, maxIDBytes}, {"type", s.Type, MaxEnumBytes}, {"status", s.Status, MaxEnumBytes}} {
+	}{{"id", string(s.ID), maxIDBytes}, {"name", s.Name, MaxNameBytes}, {"retrievalId", string(s.RetrievalID), maxIDBytes}, {"type", s.Type, MaxEnumBytes}, {"status", s.Status, MaxEnumBytes}} {
 		if len(f.v) > f.max || len(f.v) < f.max-3 || !utf8.ValidString(f.v) {
 			t.Errorf("%s: %d bytes (valid UTF-8 %v), want at most %d", f.name, len(f.v), utf8.ValidString(f.v), f.max)
 		}

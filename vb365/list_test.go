@@ -31,7 +31,7 @@ func TestListAllSessionsPages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			seen := map[string]bool{}
+			seen := map[vb365.ID]bool{}
 			pages := 0
 			err = c.ListAllSessions(context.Background(), "", 10, 0, func(p *vb365.Page) error {
 				pages++
@@ -81,7 +81,7 @@ func TestListAllSessionsFollowsCappedPages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			seen := map[string]bool{}
+			seen := map[vb365.ID]bool{}
 			err = c.ListAllSessions(context.Background(), "", 10, 0, func(p *vb365.Page) error {
 				for _, s := range p.Sessions {
 					seen[s.ID] = true

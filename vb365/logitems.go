@@ -165,8 +165,8 @@ func keepNewest(items []LogItem) []LogItem {
 // first. A log longer than the bounds is cut, keeping its newest items, where a session's
 // outcome is: v8 is asked for newest first (orderAsc=false); v6 and v7 document no order,
 // so their items are sorted here whatever order they come in.
-func (c *Client) SessionLogItems(ctx context.Context, sessionID string) ([]LogItem, error) {
-	path := "/DataRetrievalSessions/" + url.PathEscape(sessionID) + "/LogItems"
+func (c *Client) SessionLogItems(ctx context.Context, sessionID ID) ([]LogItem, error) {
+	path := "/DataRetrievalSessions/" + url.PathEscape(string(sessionID)) + "/LogItems"
 	// The scrubber is the client's today; the message is the server's text and may echo
 	// anything, including what we sent it.
 	scrub := func(s string) string { return c.scrub(s, "") }

@@ -87,7 +87,7 @@ func TestSessionLogItemsDemoReasons(t *testing.T) {
 				{simulator.DemoRunningFailedID, vb365.StatusFailed, vb365.LogError, simulator.DemoRunningFailedReason},
 				{simulator.DemoRunningWarningID, vb365.StatusWarning, vb365.LogWarning, simulator.DemoRunningWarningReason},
 			} {
-				items, err := c.SessionLogItems(context.Background(), tc.id)
+				items, err := c.SessionLogItems(context.Background(), vb365.ID(tc.id))
 				if err != nil {
 					t.Fatalf("%s: %v", tc.id, err)
 				}
@@ -140,7 +140,7 @@ func TestSessionLogItemsPagesAndOrder(t *testing.T) {
 			if err := e.sim.SetLogItems(ref.ID, manyItems(2500, ref.CreationTime)); err != nil {
 				t.Fatal(err)
 			}
-			items, err := e.client(t, version).SessionLogItems(context.Background(), ref.ID)
+			items, err := e.client(t, version).SessionLogItems(context.Background(), vb365.ID(ref.ID))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +178,7 @@ func TestSessionLogItemsBounded(t *testing.T) {
 			if err := e.sim.SetLogItems(ref.ID, manyItems(25000, ref.CreationTime)); err != nil {
 				t.Fatal(err)
 			}
-			items, err := e.client(t, version).SessionLogItems(context.Background(), ref.ID)
+			items, err := e.client(t, version).SessionLogItems(context.Background(), vb365.ID(ref.ID))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -210,7 +210,7 @@ func TestSessionLogItemsCutAndScrubbed(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	items, err := e.client(t, "v8").SessionLogItems(context.Background(), ref.ID)
+	items, err := e.client(t, "v8").SessionLogItems(context.Background(), vb365.ID(ref.ID))
 	if err != nil || len(items) != 3 {
 		t.Fatalf("%v, %d items", err, len(items))
 	}
@@ -338,7 +338,7 @@ func TestSessionLogItemsFaults(t *testing.T) {
 			c := e.client(t, "v8")
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
-			items, err := c.SessionLogItems(ctx, id)
+			items, err := c.SessionLogItems(ctx, vb365.ID(id))
 			if !tc.check(err) || items != nil {
 				t.Errorf("got %v, %d items", err, len(items))
 			}

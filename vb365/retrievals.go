@@ -7,14 +7,13 @@ import (
 	"math"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 )
 
 // Retrieval is a data retrieval job (RESTDataRetrievalComposed), reduced to what the
 // exporter shows next to its sessions.
 type Retrieval struct {
-	ID   string
+	ID   ID
 	Name string
 	// Type is Exchange, OneDrive, SharePoint or Teams.
 	Type string
@@ -40,7 +39,7 @@ func (w *wireRetrieval) toRetrieval() (Retrieval, error) {
 		return Retrieval{}, fmt.Errorf("data retrieval has no id")
 	}
 	r := Retrieval{
-		ID:         strings.ToLower(Cut(w.ID, maxIDBytes)),
+		ID:         answerID(w.ID),
 		Name:       Cut(w.Name, MaxNameBytes),
 		Type:       Cut(w.Type, MaxEnumBytes),
 		DataState:  Cut(w.DataState, MaxEnumBytes),
@@ -118,7 +117,7 @@ func (c *Client) ListRetrievals(ctx context.Context, keep int) (list []Retrieval
 	}
 	const limit = MaxPageLimit
 	offset := 0
-	seen := map[string]bool{}
+	seen := map[ID]bool{}
 	for range 1000 {
 		var q url.Values
 		if c.version == "v8" {

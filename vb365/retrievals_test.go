@@ -139,7 +139,7 @@ func TestDecodeRetrievalPage(t *testing.T) {
 				t.Errorf("invalid = %v, want the entry with a bad time", p.Invalid)
 			}
 			for _, r := range p.Retrievals {
-				if r.ID != strings.ToLower(r.ID) {
+				if string(r.ID) != strings.ToLower(string(r.ID)) {
 					t.Errorf("id %s not lower-cased", r.ID)
 				}
 			}

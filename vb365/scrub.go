@@ -75,16 +75,29 @@ func (c *Client) scrubRetrievals(list []Retrieval) {
 	secrets := c.secrets("")
 	for i := range list {
 		r := &list[i]
-		for _, f := range []*string{&r.ID, &r.Name, &r.Type, &r.DataState, &r.LastStatus} {
+		r.ID = scrubID(r.ID, secrets)
+		for _, f := range []*string{&r.Name, &r.Type, &r.DataState, &r.LastStatus} {
 			*f = Scrub(*f, secrets...)
 		}
 	}
 }
 
 func (c *Client) scrubSession(s *Session, secrets []string) {
-	for _, f := range []*string{&s.ID, &s.Name, &s.RetrievalID, &s.Type, &s.Status} {
+	s.ID, s.RetrievalID = scrubID(s.ID, secrets), scrubID(s.RetrievalID, secrets)
+	for _, f := range []*string{&s.Name, &s.Type, &s.Status} {
 		*f = Scrub(*f, secrets...)
 	}
+}
+
+// scrubID masks secrets in an ID. IDs are lower-cased where they are decoded, before the
+// secrets are at hand, so a secret is looked for in lower case too: a password that a
+// server sent back as an ID must not reach a label case-folded.
+func scrubID(id ID, secrets []string) ID {
+	both := make([]string, 0, 2*len(secrets))
+	for _, sec := range secrets {
+		both = append(both, sec, strings.ToLower(sec))
+	}
+	return ID(Scrub(string(id), both...))
 }
 
 func maskSecret(s, secret string) string {

@@ -323,7 +323,7 @@ func TestTokenRenewalPoint(t *testing.T) {
 }
 
 // An answer about another session than the one asked for is an error of its own, not a
-// connection error; ids compare case-insensitively, and the server's id is quoted bounded.
+// connection error; the server's id is read in any case, and quoted bounded.
 func TestAnswerForAnotherSession(t *testing.T) {
 	const other = "00000000-0000-0000-0000-000000000001"
 	f := newFakeAPI()
@@ -337,8 +337,11 @@ func TestAnswerForAnotherSession(t *testing.T) {
 	if got := Reason(err); got != "answer for another session" {
 		t.Errorf("Reason = %q", got)
 	}
-	if _, err := c.GetSession(context.Background(), strings.ToUpper(refID)); err != nil {
-		t.Errorf("an upper-case id is the same session: %v", err)
+	f.mu.Lock()
+	f.sessionBody = strings.Replace(referenceSession, refID, strings.ToUpper(refID), 1)
+	f.mu.Unlock()
+	if s, err := c.GetSession(context.Background(), refID); err != nil || s.ID != refID {
+		t.Errorf("an answer with the id in upper case is the same session: %v", err)
 	}
 
 	f.mu.Lock()
@@ -375,6 +378,36 @@ func TestSessionTextsAreScrubbed(t *testing.T) {
 	if len(p.Sessions) != 1 || p.Sessions[0].Name != "pw <secret> tok <secret>" {
 		t.Errorf("listed sessions = %+v", p.Sessions)
 	}
+}
+
+// IDs are lower-cased as they are decoded, before the secrets are at hand: a password or a
+// token a server sends back as an ID must not reach a label, not even case-folded.
+func TestSessionIDsAreScrubbedInAnyCase(t *testing.T) {
+	f := newFakeAPI()
+	c := newTestClient(t, f, "v8", testPassword, nil)
+	if _, err := c.GetSession(context.Background(), refID); err != nil { // takes a token
+		t.Fatal(err)
+	}
+	session := strings.Replace(referenceSession, `"id": "`+refID+`"`, `"id": "`+testPassword+`"`, 1)
+	session = strings.Replace(session, `"retrievalId": "`, `"retrievalId": "x`+strings.ToUpper(testPassword), 1)
+	if session == referenceSession {
+		t.Fatal("the reference session has no id to replace")
+	}
+	f.mu.Lock()
+	f.sessionBody = `{"offset":0,"limit":1,"results":[` + session + `]}`
+	f.mu.Unlock()
+	p, err := c.ListSessions(context.Background(), ListOptions{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Sessions) != 1 {
+		t.Fatalf("listed sessions = %+v", p.Sessions)
+	}
+	got := p.Sessions[0]
+	if got.ID != "<secret>" || !strings.HasPrefix(string(got.RetrievalID), "x<secret>") {
+		t.Errorf("id %q, retrievalId %q: want the password masked", got.ID, got.RetrievalID)
+	}
+	assertNoSecret(t, strings.ToLower(string(got.ID)+string(got.RetrievalID)), strings.ToLower(testPassword))
 }
 
 // net/http quotes a malformed status line in its error: that text is the server's too.

@@ -38,9 +38,9 @@ func IsTerminal(status string) bool {
 
 // Session is a data retrieval session (RESTDataRetrievalSession).
 type Session struct {
-	ID          string
+	ID          ID
 	Name        string
-	RetrievalID string
+	RetrievalID ID
 	// CreationTime is when the session was created.
 	CreationTime time.Time
 	// EndTime is the zero time while the session has not ended.
@@ -115,9 +115,9 @@ type wireSession struct {
 
 func (w *wireSession) toSession() (Session, error) {
 	s := Session{
-		ID:          strings.ToLower(Cut(w.ID, maxIDBytes)),
+		ID:          answerID(w.ID),
 		Name:        Cut(w.Name, MaxNameBytes),
-		RetrievalID: Cut(w.RetrievalID, maxIDBytes),
+		RetrievalID: answerID(w.RetrievalID),
 		Type:        strings.TrimRight(Cut(w.Type, MaxEnumBytes), ","), // v6's document lists the type with a stray comma
 		Status:      Cut(w.Status, MaxEnumBytes),
 	}

@@ -49,21 +49,22 @@ func (c constCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(durDesc, g, 0.1, c.server)
 	for i := range c.sessions {
 		s := &c.sessions[i]
-		ch <- prometheus.MustNewConstMetric(successDesc, g, 1, c.server, s.ID)
-		ch <- prometheus.MustNewConstMetric(infoDesc, g, 1, c.server, s.ID, s.Name, s.RetrievalID, s.Type)
+		id := string(s.ID)
+		ch <- prometheus.MustNewConstMetric(successDesc, g, 1, c.server, id)
+		ch <- prometheus.MustNewConstMetric(infoDesc, g, 1, c.server, id, s.Name, string(s.RetrievalID), s.Type)
 		for _, st := range vb365.Statuses {
 			v := 0.0
 			if st == s.Status {
 				v = 1
 			}
-			ch <- prometheus.MustNewConstMetric(statusDesc, g, v, c.server, s.ID, st)
+			ch <- prometheus.MustNewConstMetric(statusDesc, g, v, c.server, id, st)
 		}
-		ch <- prometheus.MustNewConstMetric(progressDesc, g, float64(s.Progress), c.server, s.ID)
-		ch <- prometheus.MustNewConstMetric(processedDesc, g, float64(s.ProcessedObjects), c.server, s.ID)
-		ch <- prometheus.MustNewConstMetric(durationDesc, g, s.Duration(c.now).Seconds(), c.server, s.ID)
-		ch <- prometheus.MustNewConstMetric(creationDesc, g, float64(s.CreationTime.UnixNano())/1e9, c.server, s.ID)
+		ch <- prometheus.MustNewConstMetric(progressDesc, g, float64(s.Progress), c.server, id)
+		ch <- prometheus.MustNewConstMetric(processedDesc, g, float64(s.ProcessedObjects), c.server, id)
+		ch <- prometheus.MustNewConstMetric(durationDesc, g, s.Duration(c.now).Seconds(), c.server, id)
+		ch <- prometheus.MustNewConstMetric(creationDesc, g, float64(s.CreationTime.UnixNano())/1e9, c.server, id)
 		if s.Ended() {
-			ch <- prometheus.MustNewConstMetric(endDesc, g, float64(s.EndTime.UnixNano())/1e9, c.server, s.ID)
+			ch <- prometheus.MustNewConstMetric(endDesc, g, float64(s.EndTime.UnixNano())/1e9, c.server, id)
 		}
 	}
 }
@@ -96,7 +97,7 @@ func Sessions(n int, now time.Time, running func(i int) bool) []vb365.Session {
 	for i := range out {
 		created := now.Add(-time.Duration(n-i) * time.Minute)
 		s := vb365.Session{
-			ID: SessionID(i), Name: fmt.Sprintf("Exchange data retrieval %d", i), RetrievalID: RetrievalID(i % 50),
+			ID: vb365.ID(SessionID(i)), Name: fmt.Sprintf("Exchange data retrieval %d", i), RetrievalID: vb365.ID(RetrievalID(i % 50)),
 			CreationTime: created, EndTime: created.Add(220834 * time.Millisecond),
 			Progress: int64(i % 100), ProcessedObjects: int64(37 * i), Type: "Retrieve", Status: statuses[i%len(statuses)],
 		}

@@ -148,7 +148,7 @@ func startSim(dir string, total int, running func(int) bool, latency time.Durati
 	s := simulator.New(simulator.Options{Username: benchUser, Password: benchPassword})
 	now := time.Now()
 	for _, v := range floor.Sessions(total, now, running) {
-		ss := simulator.Session{ID: v.ID, Name: v.Name, RetrievalID: v.RetrievalID, CreationTime: v.CreationTime,
+		ss := simulator.Session{ID: string(v.ID), Name: v.Name, RetrievalID: string(v.RetrievalID), CreationTime: v.CreationTime,
 			EndTime: v.EndTime, Progress: int32(v.Progress), ProcessedObjects: v.ProcessedObjects, Type: v.Type, Status: v.Status}
 		if err := s.AddSession(ss); err != nil {
 			return nil, err
