@@ -4,13 +4,12 @@ package sessions
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 	"unicode"
 
@@ -244,18 +243,12 @@ func formatDuration(s *vb365.Session, now time.Time) string {
 }
 
 func writeSessionsTable(w io.Writer, sessions []vb365.Session, now time.Time) error {
-	if len(sessions) == 0 {
-		_, err := fmt.Fprintln(w, "No data retrieval sessions match.")
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tTYPE\tSTATUS\tCREATED\tENDED\tDURATION\tOBJECTS")
-	for i := range sessions {
-		s := &sessions[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", s.ID, printable(s.Name), printable(s.Type), printable(s.Status),
-			s.CreationTime.Format(cliTimeLayout), formatEnd(s), formatDuration(s, now), s.ProcessedObjects)
-	}
-	return tw.Flush()
+	return writeTable(w, "No data retrieval sessions match.", "ID\tNAME\tTYPE\tSTATUS\tCREATED\tENDED\tDURATION\tOBJECTS",
+		len(sessions), func(i int) []string {
+			s := &sessions[i]
+			return []string{string(s.ID), s.Name, s.Type, s.Status, s.CreationTime.Format(cliTimeLayout),
+				formatEnd(s), formatDuration(s, now), strconv.FormatInt(s.ProcessedObjects, 10)}
+		})
 }
 
 // writeSessionsYAML prints list items indented for a server entry laid out like
@@ -317,7 +310,5 @@ func writeSessionsJSON(w io.Writer, sessions []vb365.Session, now time.Time) err
 			out[i].EndTime = &end
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeJSON(w, out)
 }

@@ -2,12 +2,10 @@ package sessions
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
@@ -90,23 +88,10 @@ func Log(ctx context.Context, cfg *config.Config, o LogOptions, stdout io.Writer
 }
 
 func writeLogTable(w io.Writer, items []vb365.LogItem) error {
-	if len(items) == 0 {
-		_, err := fmt.Fprintln(w, "No log items match.")
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tTYPE\tMESSAGE")
-	for i := range items {
+	return writeTable(w, "No log items match.", "TIME\tTYPE\tMESSAGE", len(items), func(i int) []string {
 		it := &items[i]
-		// A message's own tabs and newlines would break the columns and the one-line rows.
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", it.CreationTime.Format(cliTimeLayout), oneField(it.Type), oneField(it.Message))
-	}
-	return tw.Flush()
-}
-
-// oneField makes an API string one line of printable text, whitespace collapsed.
-func oneField(s string) string {
-	return strings.Join(strings.Fields(printable(s)), " ")
+		return []string{it.CreationTime.Format(cliTimeLayout), it.Type, it.Message}
+	})
 }
 
 // jsonLogItem is one element of `sessions log --output json`; README.md documents the
@@ -130,7 +115,5 @@ func writeLogJSON(w io.Writer, items []vb365.LogItem) error {
 			out[i].EndTime = &end
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeJSON(w, out)
 }
