@@ -45,25 +45,9 @@ type ListOptions struct {
 // Validate checks the options that a flag parser cannot check itself, so that a typo is a
 // usage error before any request is made. List calls it too.
 func (o *ListOptions) Validate() error {
-	o.statuses = nil
-	if o.Status != "" {
-		o.statuses = map[string]bool{}
-		for _, s := range strings.Split(o.Status, ",") {
-			s = strings.TrimSpace(s)
-			if s == "" {
-				continue
-			}
-			canonical := ""
-			for _, known := range vb365.Statuses {
-				if strings.EqualFold(s, known) {
-					canonical = known
-				}
-			}
-			if canonical == "" {
-				return fmt.Errorf("--status: unknown status %q (want %s)", s, strings.Join(vb365.Statuses, ", "))
-			}
-			o.statuses[canonical] = true
-		}
+	var err error
+	if o.statuses, err = parseEnumSet("--status", "status", o.Status, vb365.Statuses); err != nil {
+		return err
 	}
 	o.since = 0
 	if o.Since != "" {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
@@ -40,20 +39,8 @@ func (o *LogOptions) Validate() error {
 		return fmt.Errorf("session ID %q is not a UUID (such as 2f5e8cf5-7c83-4b0b-8b6e-b1c2e9b1a0d4; `vb365_exporter sessions` lists them)", printable(o.SessionID))
 	}
 	o.id = id
-	o.types = nil
-	if o.Types != "" {
-		o.types = map[string]bool{}
-		for _, t := range strings.Split(o.Types, ",") {
-			t = strings.TrimSpace(t)
-			if t == "" {
-				continue
-			}
-			i := slices.IndexFunc(LogTypes, func(known string) bool { return strings.EqualFold(t, known) })
-			if i < 0 {
-				return fmt.Errorf("--type: unknown log item type %q (want %s)", printable(t), strings.Join(LogTypes, ", "))
-			}
-			o.types[LogTypes[i]] = true
-		}
+	if o.types, err = parseEnumSet("--type", "log item type", o.Types, LogTypes); err != nil {
+		return err
 	}
 	switch o.Output {
 	case "", "table", "json":

@@ -4,9 +4,31 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
+
+// parseEnumSet reads a flag's comma-separated list of enum values in any case into a set
+// of their canonical spellings; an empty list is nil, which keeps everything.
+func parseEnumSet(flag, what, list string, known []string) (map[string]bool, error) {
+	if list == "" {
+		return nil, nil
+	}
+	set := map[string]bool{}
+	for _, v := range strings.Split(list, ",") {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		i := slices.IndexFunc(known, func(k string) bool { return strings.EqualFold(v, k) })
+		if i < 0 {
+			return nil, fmt.Errorf("%s: unknown %s %q (want %s)", flag, what, printable(v), strings.Join(known, ", "))
+		}
+		set[known[i]] = true
+	}
+	return set, nil
+}
 
 // writeTable prints n rows as aligned columns under header (tab-separated), or the line
 // none when there are no rows. Every cell is made one line of printable text here, so no
