@@ -30,56 +30,42 @@ func (s *Simulator) loadDemoLogItems() {
 		typ string
 		msg string
 	}
-	logs := map[string]func(start time.Time) []entry{
-		ReferenceSessionID: func(start time.Time) []entry {
-			return []entry{
-				{0, LogSuccess, "Retrieval session started at " + vbTime(start)},
-				{2 * time.Second, LogSuccess, "Retrieving data from Azure Blob Storage Archive tier (Standard priority)"},
-				{40 * time.Second, LogSuccess, "Processing mailbox: Adele Vance (adele.vance@contoso.onmicrosoft.com)"},
-				{-time.Second, LogSuccess, "Processed 37 items (12.4 MB) of 1 mailbox"},
-			}
-		},
-		DemoFailedID: func(start time.Time) []entry {
-			return []entry{
-				{0, LogSuccess, "Retrieval session started at " + vbTime(start)},
-				{3 * time.Second, LogSuccess, "Retrieving data from Azure Blob Storage Archive tier (High priority)"},
-				{20 * time.Second, LogSuccess, "Processing team: Finance (finance@contoso.onmicrosoft.com)"},
-				{time.Minute, LogWarning, "Azure storage account vb365archive is throttling requests (503 ServerBusy: The server is busy.); retrying in 30 sec"},
-				{2 * time.Minute, LogError, "Failed to retrieve item General/Budget 2024.xlsx: This operation is not permitted on an archived blob. (BlobArchived)"},
-				{-10 * time.Second, LogError, DemoFailedReason},
-			}
-		},
-		DemoWarningID: func(start time.Time) []entry {
-			return []entry{
-				{0, LogSuccess, "Availability period change started at " + vbTime(start)},
-				{time.Second, LogSuccess, "Changing availability period of retrieved data to 14 days"},
-				{10 * time.Second, LogWarning, "Azure storage account vb365archive is throttling requests (503 ServerBusy: The server is busy.); retrying in 10 sec"},
-				{-5 * time.Second, LogWarning, DemoWarningReason},
-			}
-		},
-		DemoStoppedID: func(start time.Time) []entry {
-			return []entry{
-				{0, LogSuccess, "Retrieval session started at " + vbTime(start)},
-				{-time.Second, LogStop, "Retrieval session was stopped by user CONTOSO\\backup-admin"},
-			}
-		},
-		DemoRunningFailedID: func(start time.Time) []entry {
-			return []entry{
-				{0, LogSuccess, "Retrieval session started at " + vbTime(start)},
-				{2 * time.Second, LogSuccess, "Retrieving data from Azure Blob Storage Archive tier (High priority)"},
-				{time.Minute, LogRunning, "Processing team: Marketing (marketing@contoso.onmicrosoft.com)"},
-				{-5 * time.Second, LogError, DemoRunningFailedReason},
-			}
-		},
-		DemoRunningWarningID: func(start time.Time) []entry {
-			return []entry{
-				{0, LogSuccess, "Availability period change started at " + vbTime(start)},
-				{30 * time.Second, LogWarning, "Amazon S3 is throttling requests (503 SlowDown: Please reduce your request rate.); retrying in 5 sec"},
-				{-5 * time.Second, LogWarning, DemoRunningWarningReason},
-			}
-		},
+	// Each log opens as VB365's do, with an item saying what started and when.
+	logs := map[string]struct {
+		started string
+		items   []entry
+	}{
+		ReferenceSessionID: {"Retrieval session", []entry{
+			{2 * time.Second, LogSuccess, "Retrieving data from Azure Blob Storage Archive tier (Standard priority)"},
+			{40 * time.Second, LogSuccess, "Processing mailbox: Adele Vance (adele.vance@contoso.onmicrosoft.com)"},
+			{-time.Second, LogSuccess, "Processed 37 items (12.4 MB) of 1 mailbox"},
+		}},
+		DemoFailedID: {"Retrieval session", []entry{
+			{3 * time.Second, LogSuccess, "Retrieving data from Azure Blob Storage Archive tier (High priority)"},
+			{20 * time.Second, LogSuccess, "Processing team: Finance (finance@contoso.onmicrosoft.com)"},
+			{time.Minute, LogWarning, "Azure storage account vb365archive is throttling requests (503 ServerBusy: The server is busy.); retrying in 30 sec"},
+			{2 * time.Minute, LogError, "Failed to retrieve item General/Budget 2024.xlsx: This operation is not permitted on an archived blob. (BlobArchived)"},
+			{-10 * time.Second, LogError, DemoFailedReason},
+		}},
+		DemoWarningID: {"Availability period change", []entry{
+			{time.Second, LogSuccess, "Changing availability period of retrieved data to 14 days"},
+			{10 * time.Second, LogWarning, "Azure storage account vb365archive is throttling requests (503 ServerBusy: The server is busy.); retrying in 10 sec"},
+			{-5 * time.Second, LogWarning, DemoWarningReason},
+		}},
+		DemoStoppedID: {"Retrieval session", []entry{
+			{-time.Second, LogStop, "Retrieval session was stopped by user CONTOSO\\backup-admin"},
+		}},
+		DemoRunningFailedID: {"Retrieval session", []entry{
+			{2 * time.Second, LogSuccess, "Retrieving data from Azure Blob Storage Archive tier (High priority)"},
+			{time.Minute, LogRunning, "Processing team: Marketing (marketing@contoso.onmicrosoft.com)"},
+			{-5 * time.Second, LogError, DemoRunningFailedReason},
+		}},
+		DemoRunningWarningID: {"Availability period change", []entry{
+			{30 * time.Second, LogWarning, "Amazon S3 is throttling requests (503 SlowDown: Please reduce your request rate.); retrying in 5 sec"},
+			{-5 * time.Second, LogWarning, DemoRunningWarningReason},
+		}},
 	}
-	for id, mk := range logs {
+	for id, log := range logs {
 		sess, ok := s.Session(id)
 		if !ok {
 			panic("demo session " + id + " missing") // demo data is fixed; a bug in this package
@@ -88,8 +74,9 @@ func (s *Simulator) loadDemoLogItems() {
 		if end.IsZero() {
 			end = sess.FinishAt
 		}
+		opening := entry{0, LogSuccess, log.started + " started at " + vbTime(sess.CreationTime)}
 		var items []LogItem
-		for _, e := range mk(sess.CreationTime) {
+		for _, e := range append([]entry{opening}, log.items...) {
 			at := sess.CreationTime.Add(e.at)
 			if e.at < 0 {
 				at = end.Add(e.at)
