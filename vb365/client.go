@@ -136,9 +136,6 @@ func New(o Options) (*Client, error) {
 	}, nil
 }
 
-// APIVersion is the version the client speaks.
-func (c *Client) APIVersion() string { return c.version }
-
 // GetSession reads one session: GET /vN/DataRetrievalSessions/{id}.
 func (c *Client) GetSession(ctx context.Context, id ID) (*Session, error) {
 	body, err := c.get(ctx, "session", "/DataRetrievalSessions/"+url.PathEscape(string(id)), nil, maxSessionBody)
@@ -149,7 +146,7 @@ func (c *Client) GetSession(ctx context.Context, id ID) (*Session, error) {
 	if err != nil {
 		return nil, &DecodeError{Endpoint: "session", Err: c.scrubError(err)}
 	}
-	c.scrubSession(&s, c.secrets(""))
+	c.masks().session(&s)
 	if s.ID != id {
 		// Never file one session's data under another's id.
 		return nil, &DecodeError{Endpoint: "session", Err: &WrongSessionError{Asked: id, Got: s.ID}}
@@ -185,7 +182,10 @@ func (c *Client) ListSessions(ctx context.Context, o ListOptions) (*Page, error)
 	for i, e := range p.Invalid {
 		p.Invalid[i] = c.scrubError(e)
 	}
-	c.scrubSessions(p.Sessions)
+	m := c.masks()
+	for i := range p.Sessions {
+		m.session(&p.Sessions[i])
+	}
 	return p, nil
 }
 

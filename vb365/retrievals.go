@@ -133,8 +133,9 @@ func (c *Client) ListRetrievals(ctx context.Context, keep int) (list []Retrieval
 		}
 		invalid += len(p.Invalid)
 		dropped += p.Skipped
-		c.scrubRetrievals(p.Retrievals)
+		m := c.masks()
 		for _, r := range p.Retrievals {
+			m.retrieval(&r)
 			// A retrieval created between two page reads shifts the rest by one; never
 			// report one twice.
 			if !seen[r.ID] {

@@ -61,44 +61,39 @@ func (c *Client) secrets(sent string) []string {
 	return secrets
 }
 
-// scrubSessions masks secrets in the sessions' texts, which become labels and log fields:
-// a server is trusted with its own data only, not with making the exporter publish ours.
-func (c *Client) scrubSessions(list []Session) {
-	secrets := c.secrets("")
-	for i := range list {
-		c.scrubSession(&list[i], secrets)
+// masks are the secrets to mask in one answer, read once for all of its entries: texts are
+// masked of the secrets as they are; IDs, which the decoder lower-cased before the secrets
+// were at hand, of each secret in lower case too, so that a password a server sent back as
+// an ID cannot reach a label case-folded.
+type masks struct{ texts, ids []string }
+
+func (c *Client) masks() masks {
+	texts := c.secrets("")
+	ids := make([]string, 0, 2*len(texts))
+	for _, sec := range texts {
+		ids = append(ids, sec, strings.ToLower(sec))
 	}
+	return masks{texts: texts, ids: ids}
 }
 
-// scrubRetrievals does for data retrievals what scrubSessions does for sessions.
-func (c *Client) scrubRetrievals(list []Retrieval) {
-	secrets := c.secrets("")
-	for i := range list {
-		r := &list[i]
-		r.ID = scrubID(r.ID, secrets)
-		for _, f := range []*string{&r.Name, &r.Type, &r.DataState, &r.LastStatus} {
-			*f = Scrub(*f, secrets...)
-		}
-	}
-}
-
-func (c *Client) scrubSession(s *Session, secrets []string) {
-	s.ID, s.RetrievalID = scrubID(s.ID, secrets), scrubID(s.RetrievalID, secrets)
+// session masks secrets in a session's texts, which become labels and log fields: a server
+// is trusted with its own data only, not with making the exporter publish ours.
+func (m masks) session(s *Session) {
+	s.ID, s.RetrievalID = m.id(s.ID), m.id(s.RetrievalID)
 	for _, f := range []*string{&s.Name, &s.Type, &s.Status} {
-		*f = Scrub(*f, secrets...)
+		*f = Scrub(*f, m.texts...)
 	}
 }
 
-// scrubID masks secrets in an ID. IDs are lower-cased where they are decoded, before the
-// secrets are at hand, so a secret is looked for in lower case too: a password that a
-// server sent back as an ID must not reach a label case-folded.
-func scrubID(id ID, secrets []string) ID {
-	both := make([]string, 0, 2*len(secrets))
-	for _, sec := range secrets {
-		both = append(both, sec, strings.ToLower(sec))
+// retrieval does for a data retrieval what session does for a session.
+func (m masks) retrieval(r *Retrieval) {
+	r.ID = m.id(r.ID)
+	for _, f := range []*string{&r.Name, &r.Type, &r.DataState, &r.LastStatus} {
+		*f = Scrub(*f, m.texts...)
 	}
-	return ID(Scrub(string(id), both...))
 }
+
+func (m masks) id(id ID) ID { return ID(Scrub(string(id), m.ids...)) }
 
 func maskSecret(s, secret string) string {
 	var b strings.Builder
