@@ -262,6 +262,12 @@ func writeSessionsYAML(w io.Writer, srv *config.ServerConfig, sessions []vb365.S
 	b.WriteString("      # Paste under the server's sessions: key (the indent fits config.example.yml).\n")
 	for i := range sessions {
 		s := &sessions[i]
+		if _, err := vb365.ParseID(string(s.ID)); err != nil {
+			// The config takes UUIDs only, and an ID from the server must not add lines or
+			// keys to the config it is pasted into: it is shown, not listed.
+			fmt.Fprintf(&b, "      # not a UUID, cannot be configured: %s\n", printable(string(s.ID)))
+			continue
+		}
 		fmt.Fprintf(&b, "      - %s  # %s (%s, %s, created %s)\n", s.ID, printable(s.Name), printable(s.Type), printable(s.Status),
 			s.CreationTime.Format(cliTimeLayout))
 	}
