@@ -63,6 +63,7 @@ var (
 	lServer, lSessionID, lStatus, lName = "server", "session_id", "status", "name"
 	lRetrievalID, lType, lDataState     = "retrieval_id", "type", "data_state"
 	lLogType, lMessage                  = "log_type", "message"
+	lCollector                          = "collector"
 )
 
 // logTypePairs label the log item counts, in name order.
@@ -142,6 +143,12 @@ func (b *builder) snapshot(s *server.Snapshot, now time.Time, logger log.Logger)
 			b.add(discoverySessionsFamily, float64(d.Sessions), serverPair)
 			b.add(discoveryDroppedFamily, float64(d.Dropped), serverPair)
 		}
+	}
+
+	for _, c := range s.Collectors {
+		name := b.pair(&lCollector, c.Name)
+		b.add(collectorSuccessFamily, boolFloat(c.Err == nil), name, serverPair)
+		b.add(collectorDurationFamily, c.Duration.Seconds(), name, serverPair)
 	}
 }
 

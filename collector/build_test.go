@@ -76,6 +76,8 @@ func goldenSnapshots(now time.Time) []*server.Snapshot {
 			},
 			RetrievalsDropped: 5,
 			Discovery:         &server.DiscoveryResult{Sessions: 3, Dropped: 1},
+			Collectors: []server.CollectorResult{{Name: "data_retrievals", Duration: time.Second / 4},
+				{Name: "logs", Err: errors.New("log not read"), Duration: time.Second / 8}},
 			Sessions: []server.SessionResult{
 				mk("cccccccc-0000-4000-8000-000000000000", "alpha", "Success", true),
 				mk("aaaaaaaa-0000-4000-8000-000000000000", "zulu", "Running", false),

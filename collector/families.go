@@ -62,6 +62,13 @@ var (
 		"Data retrievals the server listed in this scrape beyond max_retrievals; they are not exported. Absent when the data retrievals could not be read or there are none.",
 		[]string{"server"}}
 
+	collectorSuccessFamily = &Family{namespace + "_collector_success",
+		"1 when the collector (a kind the exporter reads, or the session logs) succeeded in this scrape, else 0. A failed collector never takes vb365_up down; the landing page and the log say why.",
+		[]string{"collector", "server"}}
+	collectorDurationFamily = &Family{namespace + "_collector_duration_seconds",
+		"Time the collector spent in this scrape.",
+		[]string{"collector", "server"}}
+
 	discoverySessionsFamily = &Family{namespace + "_discovery_sessions",
 		"Sessions selected by session discovery in this scrape (after the max_sessions guard), including configured ones it also found. Absent when discovery is off or the session list could not be read.",
 		[]string{"server"}}
@@ -76,7 +83,7 @@ var (
 var families = []*Family{upFamily, scrapeDurationFamily, scrapeSuccessFamily, infoFamily, statusFamily,
 	progressFamily, processedFamily, durationFamily, creationFamily, endFamily, reasonFamily, logItemsFamily,
 	retrievalInfoFamily, retrievalLastStatusFamily, retrievalExpirationFamily, retrievalsDroppedFamily,
-	discoverySessionsFamily, discoveryDroppedFamily, discoverySuccessFamily}
+	discoverySessionsFamily, discoveryDroppedFamily, discoverySuccessFamily, collectorSuccessFamily, collectorDurationFamily}
 
 // Families lists every family the collector can serve, for documentation and dashboard tests.
 func Families() []Family {

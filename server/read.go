@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -33,12 +34,19 @@ func (srv *Server) collect(ctx context.Context) *Snapshot {
 	conds := conditions{}
 
 	retrievals := make(chan conditions, 1)
-	go func() { retrievals <- srv.readRetrievals(ctx, cfg, snap, calls) }()
+	var retrievalsTook time.Duration
+	go func() {
+		t := srv.now()
+		c := srv.readRetrievals(ctx, cfg, snap, calls)
+		retrievalsTook = srv.now().Sub(t)
+		retrievals <- c
+	}()
 
 	listed := srv.wanted(ctx, cfg, disc, snap, calls, conds)
 	srv.readSessions(ctx, cfg, snap, listed, calls)
 	srv.readLogs(ctx, cfg, snap, calls)
 	maps.Copy(conds, <-retrievals)
+	snap.Collectors = append(snap.Collectors, CollectorResult{Name: "data_retrievals", Err: snap.RetrievalsErr, Duration: retrievalsTook})
 
 	if !calls.asked {
 		// Everything came from cache: ask the server one cheap question so that `up` still

@@ -60,6 +60,20 @@ type Snapshot struct {
 	RetrievalsErr error
 	// RetrievalsDropped counts the data retrievals beyond MaxRetrievals (see retrievals.go).
 	RetrievalsDropped int
+	// Collectors are the parts of a read that succeed or fail on their own (a kind of
+	// object such as jobs or the license, the session logs), in the order they were read.
+	// A failed collector says so here and never takes Up down.
+	Collectors []CollectorResult
+}
+
+// CollectorResult is how one collector fared in a read.
+type CollectorResult struct {
+	// Name is the collector's name as the collector label shows it: data_retrievals, jobs,
+	// license, repositories, proxies, logs.
+	Name string
+	// Err is why it failed; nil when it succeeded.
+	Err      error
+	Duration time.Duration
 }
 
 // Server is one configured VB365 server.
