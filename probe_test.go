@@ -46,7 +46,13 @@ func get(t *testing.T, url string, header map[string]string) (int, string, http.
 	return resp.StatusCode, string(body), resp.Header
 }
 
-const probeWant = `# HELP vb365_data_retrieval_expiration_timestamp_seconds When the retrieved data stops being available (expirationTime), in Unix seconds; absent when it has no expiration.
+const probeWant = `# HELP vb365_collector_duration_seconds Time the collector spent in this scrape.
+# TYPE vb365_collector_duration_seconds gauge
+vb365_collector_duration_seconds{collector="data_retrievals",server="SERVER"} DURATION
+# HELP vb365_collector_success 1 when the collector (a kind the exporter reads, or the session logs) succeeded in this scrape, else 0. A failed collector never takes vb365_up down; the landing page and the log say why.
+# TYPE vb365_collector_success gauge
+vb365_collector_success{collector="data_retrievals",server="SERVER"} 1
+# HELP vb365_data_retrieval_expiration_timestamp_seconds When the retrieved data stops being available (expirationTime), in Unix seconds; absent when it has no expiration.
 # TYPE vb365_data_retrieval_expiration_timestamp_seconds gauge
 vb365_data_retrieval_expiration_timestamp_seconds{retrieval_id="8a76872b-7f2c-4c50-95f4-92c4d41bc47c",server="SERVER"} 1.644007956e+09
 # HELP vb365_data_retrieval_info Data retrieval job metadata: name, type (Exchange, OneDrive, SharePoint, Teams) and data state (Retrieving, Retrieved, ChangingAvailabilityPeriod, Removing). Always 1. Join on retrieval_id with vb365_data_retrieval_session_info.
@@ -100,7 +106,7 @@ vb365_scrape_duration_seconds{server="SERVER"} DURATION
 vb365_up{server="SERVER"} 1
 `
 
-var durationLine = regexp.MustCompile(`(?m)^(vb365_scrape_duration_seconds\{[^}]*\}) \S+$`)
+var durationLine = regexp.MustCompile(`(?m)^(vb365_(?:scrape|collector)_duration_seconds\{[^}]*\}) \S+$`)
 
 // TestProbeAnswersExactlyOneServer checks that /probe?server=NAME serves that server's
 // metrics, all of them and nothing else: no other server, no exporter self-metrics.

@@ -76,7 +76,8 @@ func ExporterMetrics() (Metrics, error) {
 		// discovery families (docs/discovery.md).
 		Retrievals: []vb365.Retrieval{{ID: "8a76872b-7f2c-4c50-95f4-92c4d41bc47c", Name: "Exchange retrieval",
 			Type: "Exchange", DataState: "Retrieved", LastStatus: vb365.StatusSuccess, ExpirationTime: creation.Add(7 * 24 * time.Hour)}},
-		Discovery: &server.DiscoveryResult{Sessions: 2},
+		Discovery:  &server.DiscoveryResult{Sessions: 2},
+		Collectors: []server.CollectorResult{{Name: "data_retrievals", Duration: time.Second}},
 	}
 	mfs := collector.Build([]*server.Snapshot{snap}, snap.Start.Add(time.Hour), nil)
 	out := Metrics{}
