@@ -11,8 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/dashboards/metriccheck"
 )
 
@@ -57,6 +59,17 @@ func TestRulesUseExporterMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The exporter's own gauges, served beside the collector's, and Prometheus' up.
+	reg := prometheus.NewRegistry()
+	config.NewSafeConfig(reg)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		known[mf.GetName()] = nil
+	}
+	known["up"] = nil
 	rules := loadRules(t)
 	for _, r := range rules {
 		if r.Record != "" {
@@ -132,6 +145,36 @@ func TestRequiredAlerts(t *testing.T) {
 	if got["VB365ServerDown"].For != "5m" || got["VB365SessionScrapeFailing"].For != "15m" {
 		t.Errorf("for: ServerDown %q (want 5m), SessionScrapeFailing %q (want 15m)",
 			got["VB365ServerDown"].For, got["VB365SessionScrapeFailing"].For)
+	}
+}
+
+// The exporter's own alerts (issue 20): each on the series that says it, and the
+// scrape jobs whose up they watch written once, in the recording rule.
+func TestExporterAlerts(t *testing.T) {
+	want := map[string]struct{ sev, metric string }{
+		"VB365ExporterDown":               {"critical", "vb365:exporter_job:info"},
+		"VB365ExporterConfigReloadFailed": {"warning", "vb365_exporter_config_last_reload_successful"},
+		"VB365ExporterDroppingItems":      {"warning", `{__name__=~"vb365_.+_dropped"}`},
+	}
+	rules := loadRules(t)
+	for _, r := range rules {
+		w, ok := want[r.Alert]
+		if !ok {
+			continue
+		}
+		delete(want, r.Alert)
+		if r.Labels["severity"] != w.sev || !strings.Contains(r.Expr, w.metric) || r.For == "" || r.Annotations["summary"] == "" {
+			t.Errorf("%s: severity %q, for %q, expr %q; want severity %s, a for, a summary, and %s", r.Alert, r.Labels["severity"], r.For, r.Expr, w.sev, w.metric)
+		}
+	}
+	for name := range want {
+		t.Errorf("alert %s missing", name)
+	}
+	if b, _ := os.ReadFile(rulesFile); strings.Count(string(b), `"job", "vb365"`) != 1 {
+		t.Errorf("the exporter's job name must be written once, in vb365:exporter_job:info")
+	}
+	if rules[2].Record != "vb365:exporter_job:info" {
+		t.Errorf("rule 2 = %+v, want the job recording rule (set at the top, like the windows)", rules[2])
 	}
 }
 

@@ -133,13 +133,21 @@ func Check(expr string, known Metrics) []error {
 		if !ok {
 			return nil
 		}
-		name := vs.Name
+		name, re := vs.Name, (*labels.Matcher)(nil)
 		for _, m := range vs.LabelMatchers {
 			if m.Name == model.MetricNameLabel {
 				name = m.Value
+				if m.Type == labels.MatchRegexp {
+					re = m
+				}
 			}
 		}
 		lbls, ok := known[name]
+		if re != nil {
+			// A name pattern (every vb365_*_dropped family) must match at least one
+			// metric; its label matchers may use only labels all matches share.
+			ok, lbls = matching(re, known)
+		}
 		if !ok {
 			errs = append(errs, fmt.Errorf("metric %q is not exposed by the exporter (it exposes %s)", name, strings.Join(known.Names(), ", ")))
 			return nil
@@ -158,6 +166,22 @@ func Check(expr string, known Metrics) []error {
 		return nil
 	})
 	return errs
+}
+
+func matching(re *labels.Matcher, known Metrics) (bool, []string) {
+	var common []string
+	n := 0
+	for _, name := range known.Names() {
+		if !re.Matches(name) {
+			continue
+		}
+		if n++; n == 1 {
+			common = slices.Clone(known[name])
+		} else {
+			common = slices.DeleteFunc(common, func(l string) bool { return !slices.Contains(known[name], l) })
+		}
+	}
+	return n > 0, common
 }
 
 // MetricNames returns the metric names selected by expr.

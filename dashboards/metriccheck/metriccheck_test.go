@@ -29,6 +29,9 @@ func TestCheck(t *testing.T) {
 		{`vb365_sessions_total`, `metric "vb365_sessions_total" is not exposed`},
 		{`{__name__="vb365_nope"}`, `metric "vb365_nope" is not exposed`},
 		{`sum(vb365_up`, "does not parse"},
+		{`{__name__=~"vb365_.+_dropped", server="a"}`, ""},
+		{`{__name__=~"vb365_.+_dropped", session_id="a"}`, `no label "session_id"`},
+		{`{__name__=~"vb365_nope_.+"}`, `metric "vb365_nope_.+" is not exposed`},
 	} {
 		errs := Check(tc.expr, known)
 		switch {
