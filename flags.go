@@ -36,6 +36,9 @@ type options struct {
 	sessionsLog sessions.LogOptions
 }
 
+// defaultConfigFile is --config.file's default, named in the sessions command's hint.
+const defaultConfigFile = "config.yml"
+
 const (
 	commandServe       = "serve"
 	commandSessions    = "sessions list"
@@ -54,7 +57,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	showVersion := app.Flag("version", "Show version information and exit.").Bool()
 	// The only flag every command reads; the others belong to the command that uses them, so
 	// that `sessions --help` is not a page of web and scrape settings.
-	app.Flag("config.file", "Path to the configuration file.").Default("config.yml").StringVar(&o.configFile)
+	app.Flag("config.file", "Path to the configuration file.").Default(defaultConfigFile).StringVar(&o.configFile)
 	app.UsageTemplate(usageTemplate)
 	// The exporter is the default command, so every invocation that names no command keeps
 	// working as before commands existed: kingpin accepts the default command's flags
@@ -108,7 +111,8 @@ func addSessionsCommands(app *kingpin.Application, o *options) {
 	list.Flag("status", "Only sessions in these statuses, comma-separated (Stopped, Running, Success, Failed, Warning, NotConfigured).").StringVar(&l.Status)
 	list.Flag("since", "Only sessions created within this long before now, e.g. 24h or 7d. Empty lists all.").StringVar(&l.Since)
 	list.Flag("retrieval-id", "Only sessions of this data retrieval (the API's dataRetrievalId filter).").StringVar(&l.RetrievalID)
-	list.Flag("limit", "Show at most this many sessions (the newest); 0 shows all.").Default("0").IntVar(&l.Limit)
+	list.Flag("limit", fmt.Sprintf("Show at most this many sessions (the newest); 0 shows up to %d.", sessions.MaxListed)).Default("0").IntVar(&l.Limit)
+	list.Flag("timeout", "Give up listing after this long (exit 1).").Default(sessions.DefaultTimeout.String()).DurationVar(&l.Timeout)
 	list.Flag("output", "Output format: table, yaml (a block to paste under a server's sessions:) or json.").
 		Short('o').Default("table").EnumVar(&l.Output, "table", "yaml", "json")
 

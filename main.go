@@ -4,8 +4,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
@@ -64,6 +66,11 @@ func runSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) i
 		prefix = "vb365_exporter sessions log:"
 	}
 	cfg, err := config.Load(opts.configFile)
+	if _, statErr := os.Stat(opts.configFile); err != nil && errors.Is(statErr, fs.ErrNotExist) {
+		// The first thing a new user runs: say what the command needs, not just ENOENT.
+		err = fmt.Errorf("no config file %q (--config.file, default %q): pass --config.file=PATH naming "+
+			"the exporter's config; this command uses its server entries", opts.configFile, defaultConfigFile)
+	}
 	if err == nil {
 		if opts.command == commandSessionsLog {
 			err = sessions.Log(ctx, cfg, opts.sessionsLog, stdout)

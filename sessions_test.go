@@ -289,10 +289,11 @@ func TestSessionsErrors(t *testing.T) {
 		{"unreachable", []string{"--config.file=" + down}, 1, "cannot list sessions: token: connection failed: dial tcp"},
 		{"several servers", []string{"--config.file=" + two}, 1, "the config has 2 servers; pick one with --server (servers: prod, backup)"},
 		{"unknown server", []string{"--config.file=" + two, "--server", "nope"}, 1, `--server "nope" is not in the config (servers: prod, backup)`},
-		{"missing config", []string{"--config.file=" + filepath.Join(dir, "missing.yml")}, 1, "cannot read config file"},
+		{"missing config", []string{"--config.file=" + filepath.Join(dir, "missing.yml")}, 1, `no config file "` + filepath.Join(dir, "missing.yml") + `" (--config.file, default "config.yml"): pass --config.file=PATH`},
 		{"unknown status", []string{"--config.file=" + good, "--status", "Done"}, 2, `--status: unknown status "Done"`},
 		{"bad since", []string{"--config.file=" + good, "--since", "yesterday"}, 2, `--since: "yesterday" is not a positive duration`},
 		{"bad output", []string{"--config.file=" + good, "--output", "xml"}, 2, "xml"},
+		{"bad limit", []string{"--config.file=" + good, "--limit", "10001"}, 2, "--limit: must be 0 to 10000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runCmd(t, append([]string{"sessions"}, tc.args...)...)
@@ -313,6 +314,19 @@ func TestSessionsErrors(t *testing.T) {
 	// --server picks among several.
 	if got := listJSON(t, "--config.file="+two, "--server=backup"); len(got) != len(simulator.DemoSessionIDs()) {
 		t.Errorf("--server backup listed %d sessions", len(got))
+	}
+}
+
+// Without --config.file, in a directory without config.yml (issue 20 point 6), the one
+// line says which flag is needed and what its default is.
+func TestSessionsWithoutConfigFile(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, args := range [][]string{{"sessions"}, {"sessions", "log", "668f478c-0326-440a-8bdf-58cf39163ea2"}} {
+		code, out, errOut := runCmd(t, args...)
+		want := `no config file "config.yml" (--config.file, default "config.yml"): pass --config.file=PATH naming the exporter's config`
+		if code != 1 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and one line containing %q", args, code, out, errOut, want)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@
 package sessions
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,8 +30,10 @@ type ListOptions struct {
 	// Since keeps sessions created within this long before now (24h, 7d); empty keeps all.
 	Since       string
 	RetrievalID string
-	// Limit keeps the newest this many sessions; 0 keeps all.
+	// Limit keeps the newest this many sessions; 0 keeps up to MaxListed.
 	Limit int
+	// Timeout bounds the whole command; 0 is DefaultTimeout.
+	Timeout time.Duration
 	// Output is table, yaml or json.
 	Output string
 	// Now is the clock for Since and running durations; nil is time.Now.
@@ -41,6 +44,12 @@ type ListOptions struct {
 	since       time.Duration
 	retrievalID vb365.ID
 }
+
+// MaxListed bounds what `sessions list` keeps to sort: a server's list may be endless.
+const MaxListed = 10000
+
+// DefaultTimeout is --timeout's default.
+const DefaultTimeout = time.Minute
 
 // Validate checks the options that a flag parser cannot check itself, so that a typo is a
 // usage error before any request is made. List calls it too.
@@ -65,8 +74,11 @@ func (o *ListOptions) Validate() error {
 		}
 		o.retrievalID = id
 	}
-	if o.Limit < 0 {
-		return fmt.Errorf("--limit: must not be negative")
+	if o.Limit < 0 || o.Limit > MaxListed {
+		return fmt.Errorf("--limit: must be 0 to %d", MaxListed)
+	}
+	if o.Timeout < 0 {
+		return fmt.Errorf("--timeout: must not be negative")
 	}
 	switch o.Output {
 	case "", "table", "yaml", "json":
@@ -101,6 +113,9 @@ func List(ctx context.Context, cfg *config.Config, o ListOptions, stdout, stderr
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	timeout := cmp.Or(o.Timeout, DefaultTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	srv, remote, err := connect(cfg, o.Server)
 	if err != nil {
 		return err
@@ -112,33 +127,38 @@ func List(ctx context.Context, cfg *config.Config, o ListOptions, stdout, stderr
 	if o.since > 0 {
 		cutoff = now.Add(-o.since)
 	}
-	var found []vb365.Session
+	kept := newest{limit: cmp.Or(o.Limit, MaxListed)}
 	invalid := 0
 	// Veeam documents the list's order only as "its own semantics": the newest sessions may
 	// be on any page, so every page is read (the client bounds their number) and the order
-	// is made here. With --limit, only the newest sessions seen so far are kept.
+	// is made here, keeping only the newest sessions seen so far.
 	err = remote.ListAllSessions(ctx, o.retrievalID, 1000, func(p *vb365.Page) error {
 		invalid += len(p.Invalid)
 		for _, s := range p.Sessions {
-			if !cutoff.IsZero() && s.CreationTime.Before(cutoff) {
-				continue
+			if (cutoff.IsZero() || !s.CreationTime.Before(cutoff)) && (o.statuses == nil || o.statuses[s.Status]) {
+				kept.add(s)
 			}
-			if o.statuses != nil && !o.statuses[s.Status] {
-				continue
-			}
-			found = append(found, s)
-		}
-		if o.Limit > 0 && len(found) > 2*o.Limit {
-			found = newestFirst(found, o.Limit)
 		}
 		return nil
 	})
-	if err != nil {
-		return describeError(srv, "cannot list sessions", err)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("server %q: the session list did not end within --timeout %s (%d matching sessions read so far); "+
+			"narrow it with --since, --status or --retrieval-id, or raise --timeout", srv.Name, timeout, kept.seen)
 	}
-	found = newestFirst(found, o.Limit)
+	if err != nil {
+		what := "cannot list sessions"
+		if kept.seen > 0 {
+			what += fmt.Sprintf(" (%d matching read, none printed)", kept.seen)
+		}
+		return describeError(srv, what, err)
+	}
+	found := kept.sorted()
 	if invalid > 0 {
 		fmt.Fprintf(stderr, "vb365_exporter sessions: warning: %d session(s) in the list could not be decoded and are not shown\n", invalid)
+	}
+	if o.Limit == 0 && kept.seen > len(found) {
+		fmt.Fprintf(stderr, "vb365_exporter sessions: warning: %d sessions match; only the newest %d are shown (narrow with --since, --status or --retrieval-id)\n",
+			kept.seen, len(found))
 	}
 	switch o.Output {
 	case "yaml":
@@ -149,6 +169,23 @@ func List(ctx context.Context, cfg *config.Config, o ListOptions, stdout, stderr
 		return writeSessionsTable(stdout, found, now)
 	}
 }
+
+// newest keeps the newest limit sessions of those added, in at most twice that space.
+type newest struct {
+	limit int
+	seen  int // sessions added
+	kept  []vb365.Session
+}
+
+func (n *newest) add(s vb365.Session) {
+	n.seen++
+	n.kept = append(n.kept, s)
+	if len(n.kept) >= 2*n.limit {
+		n.kept = newestFirst(n.kept, n.limit)
+	}
+}
+
+func (n *newest) sorted() []vb365.Session { return newestFirst(n.kept, n.limit) }
 
 // newestFirst sorts sessions by creation time, newest first (ties by ID, so the output does
 // not depend on the server's order), and keeps at most limit of them (all when 0).
