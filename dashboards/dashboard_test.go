@@ -85,8 +85,9 @@ func TestExporterMetricsCoverEveryDescriptor(t *testing.T) {
 	if got, want := len(m), len(collector.Families()); got != want {
 		t.Fatalf("collected %d metric families (%v), the collector describes %d", got, m.Names(), want)
 	}
-	if !slices.Equal(m["vb365_data_retrieval_session_status"], []string{"server", "session_id", "status"}) {
-		t.Fatalf("status labels = %v", m["vb365_data_retrieval_session_status"])
+	if st := m["vb365_data_retrieval_session_status"]; !slices.Equal(st.Labels, []string{"server", "session_id", "status"}) ||
+		!slices.Equal(st.States, slices.Sorted(slices.Values(vb365.Statuses))) {
+		t.Fatalf("status labels = %v, states %v", st.Labels, st.States)
 	}
 }
 
@@ -207,8 +208,8 @@ func TestDashboardVariables(t *testing.T) {
 		t.Fatalf("server variable query %q, want label_values(metric, server)", q.Query)
 	}
 	metric, label := strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1])
-	lbls, ok := exporterMetrics(t)[metric]
-	if !ok || label != "server" || !slices.Contains(lbls, label) {
+	m, ok := exporterMetrics(t)[metric]
+	if !ok || label != "server" || !slices.Contains(m.Labels, label) {
 		t.Errorf("server variable reads label %q of %q, which the exporter does not expose", label, metric)
 	}
 }

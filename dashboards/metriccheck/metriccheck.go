@@ -28,8 +28,16 @@ var promql = parser.NewParser(parser.Options{})
 // TargetLabels are attached by Prometheus to every scraped series.
 var TargetLabels = []string{"job", "instance"}
 
-// Metrics maps a metric name to the label names it carries.
-type Metrics map[string][]string
+// Metrics maps a metric name to what it carries.
+type Metrics map[string]Metric
+
+// Metric is one family as the collector serves it.
+type Metric struct {
+	Labels []string // label names, sorted
+	// States are the values of a state set's status label (the collector serves every
+	// one, 0 or 1), so a rule matching a status the metric never takes is caught.
+	States []string
+}
 
 // Names returns the metric names, sorted.
 func (m Metrics) Names() []string {
@@ -83,17 +91,20 @@ func ExporterMetrics() (Metrics, error) {
 	out := Metrics{}
 	for _, mf := range mfs {
 		seen := map[string]bool{}
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
+		var m Metric
+		for _, s := range mf.GetMetric() {
+			for _, lp := range s.GetLabel() {
 				seen[lp.GetName()] = true
+				if lp.GetName() == "status" && !slices.Contains(m.States, lp.GetValue()) {
+					m.States = append(m.States, lp.GetValue())
+				}
 			}
 		}
-		var names []string
 		for n := range seen {
-			names = append(names, n)
+			m.Labels = append(m.Labels, n)
 		}
-		sort.Strings(names)
-		out[mf.GetName()] = names
+		sort.Strings(m.Labels)
+		out[mf.GetName()] = m
 	}
 	return out, nil
 }
@@ -121,7 +132,7 @@ func Expand(expr string, vars map[string]string) string {
 
 // Check parses expr and reports every selector of a metric that is not in
 // known, every label matcher on a label the metric does not have, and every
-// status matcher whose value is not a documented VB365 status.
+// status matcher whose value is not one the metric's state set takes.
 func Check(expr string, known Metrics) []error {
 	ast, err := promql.ParseExpr(expr)
 	if err != nil {
@@ -142,12 +153,13 @@ func Check(expr string, known Metrics) []error {
 				}
 			}
 		}
-		lbls, ok := known[name]
+		metric, ok := known[name]
 		if re != nil {
 			// A name pattern (every vb365_*_dropped family) must match at least one
 			// metric; its label matchers may use only labels all matches share.
-			ok, lbls = matching(re, known)
+			ok, metric = matching(re, known)
 		}
+		lbls := metric.Labels
 		if !ok {
 			errs = append(errs, fmt.Errorf("metric %q is not exposed by the exporter (it exposes %s)", name, strings.Join(known.Names(), ", ")))
 			return nil
@@ -159,8 +171,8 @@ func Check(expr string, known Metrics) []error {
 			if !slices.Contains(lbls, m.Name) && !slices.Contains(TargetLabels, m.Name) {
 				errs = append(errs, fmt.Errorf("metric %q has no label %q (it has %s)", name, m.Name, strings.Join(lbls, ", ")))
 			}
-			if m.Name == "status" && m.Type == labels.MatchEqual && !slices.Contains(vb365.Statuses, m.Value) {
-				errs = append(errs, fmt.Errorf("status %q is not a VB365 session status (%s)", m.Value, strings.Join(vb365.Statuses, ", ")))
+			if m.Name == "status" && m.Type == labels.MatchEqual && !slices.Contains(metric.States, m.Value) {
+				errs = append(errs, fmt.Errorf("status %q is not a state of %s (%s)", m.Value, name, strings.Join(metric.States, ", ")))
 			}
 		}
 		return nil
@@ -168,17 +180,17 @@ func Check(expr string, known Metrics) []error {
 	return errs
 }
 
-func matching(re *labels.Matcher, known Metrics) (bool, []string) {
-	var common []string
+func matching(re *labels.Matcher, known Metrics) (bool, Metric) {
+	var common Metric
 	n := 0
 	for _, name := range known.Names() {
 		if !re.Matches(name) {
 			continue
 		}
 		if n++; n == 1 {
-			common = slices.Clone(known[name])
+			common.Labels = slices.Clone(known[name].Labels)
 		} else {
-			common = slices.DeleteFunc(common, func(l string) bool { return !slices.Contains(known[name], l) })
+			common.Labels = slices.DeleteFunc(common.Labels, func(l string) bool { return !slices.Contains(known[name].Labels, l) })
 		}
 	}
 	return n > 0, common
