@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -27,6 +29,8 @@ type options struct {
 	logLevel       string
 	logFormat      string
 	web            *web.FlagConfig
+	// sdTarget is --web.external-url's host:port, the target /sd lists; empty: the listen address.
+	sdTarget string
 	// baseLogger is the level-filtered logger before ts and caller are added, for slog.
 	baseLogger log.Logger
 	// command is the kingpin command chosen: commandServe (the default), commandSessions
@@ -65,6 +69,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	serve := app.Command(commandServe, "Run the exporter (the default command).").Default()
 	serve.Flag("config.check", "Validate the configuration file, print the result and exit (0 valid, 1 invalid).").BoolVar(&o.configCheck)
 	o.web = kingpinflag.AddFlags(serve, ":9925")
+	externalURL := serve.Flag("web.external-url", "The URL under which Prometheus reaches the exporter (behind a proxy, NAT or DNS name); /sd lists its host and port as the targets. Default: the listen address the request came in on.").String()
 	serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.telemetryPath)
 	serve.Flag("scrape.timeout-offset", "Subtracted from Prometheus' scrape timeout (X-Prometheus-Scrape-Timeout-Seconds), so the answer arrives before Prometheus gives up.").Default("500ms").DurationVar(&o.timeoutOffset)
 	serve.Flag("scrape.default-timeout", "Scrape deadline when the request carries no X-Prometheus-Scrape-Timeout-Seconds header.").Default("10s").DurationVar(&o.defaultTimeout)
@@ -86,6 +91,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	}
 	o.command = cmd
 	switch cmd {
+	case commandServe:
+		o.sdTarget, err = hostPort(*externalURL)
 	case commandSessions:
 		err = o.sessions.Validate()
 	case commandSessionsLog:
@@ -95,6 +102,22 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 		return nil, err
 	}
 	return o, nil
+}
+
+// hostPort is the host:port of an absolute http(s) URL, the port from the scheme when absent.
+func hostPort(raw string) (string, error) {
+	if raw == "" {
+		return "", nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return "", fmt.Errorf("--web.external-url: %q is not an http:// or https:// URL with a host", raw)
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return net.JoinHostPort(u.Hostname(), port), nil
 }
 
 // addSessionsCommands adds `sessions list` (what `sessions` alone runs) and `sessions log`.

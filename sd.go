@@ -13,9 +13,9 @@ type sdTargetGroup struct {
 }
 
 // sdHandler answers /sd with one probe target per configured server, in config order. The
-// target is this exporter as the client reached it (the Host header), so the answer is
-// right behind any name, port mapping or load balancer Prometheus uses; __param_server
-// turns into /probe's server parameter.
+// target is --web.external-url's host:port, else the listen address the request came in
+// on; never a request header, which whoever asks could set to send Prometheus (and the
+// scrapes' basic auth) elsewhere. __param_server turns into /probe's server parameter.
 func (e *exporter) sdHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -23,12 +23,13 @@ func (e *exporter) sdHandler() http.Handler {
 			http.Error(w, "This endpoint requires a GET request.", http.StatusMethodNotAllowed)
 			return
 		}
-		host := r.Host
+		host := e.opts.sdTarget
 		if host == "" {
-			// HTTP/1.0 without a Host header: the address the request came in on.
-			if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-				host = a.String()
+			var listen []string
+			if e.opts.web != nil && e.opts.web.WebListenAddresses != nil {
+				listen = *e.opts.web.WebListenAddresses
 			}
+			host = listenTarget(r, listen)
 		}
 		groups := []sdTargetGroup{}
 		for _, t := range e.pool.Servers() {
@@ -46,4 +47,21 @@ func (e *exporter) sdHandler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(append(body, '\n'))
 	})
+}
+
+// listenTarget is the listen address the request came in on, as configured when it names
+// a host, else the local address of the connection (":9925" names none).
+func listenTarget(r *http.Request, listen []string) string {
+	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return ""
+	}
+	_, port, _ := net.SplitHostPort(local.String())
+	for _, l := range listen {
+		h, p, err := net.SplitHostPort(l)
+		if err == nil && p == port && h != "" && !net.ParseIP(h).IsUnspecified() {
+			return l
+		}
+	}
+	return local.String()
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,11 +27,12 @@ func TestSDAnswerExact(t *testing.T) {
 		t.Errorf("/sd: %d %s %q\nwant 200 application/json %q", code, hdr.Get("Content-Type"), body, want)
 	}
 
-	// The target is the exporter as Prometheus reached it, e.g. through a DNS name.
-	_, body, _ = get(t, exp.url+"/sd", map[string]string{"Host": "vb365-exporter-1.example:9925"})
-	if want := `[{"targets":["vb365-exporter-1.example:9925"],"labels":{"__param_server":"prod","server":"prod"}},` +
-		`{"targets":["vb365-exporter-1.example:9925"],"labels":{"__param_server":"dr site","server":"dr site"}}]` + "\n"; body != want {
-		t.Errorf("/sd behind a name: %q, want %q", body, want)
+	// Whoever asks cannot move the targets (and Prometheus' scrapes, basic auth included)
+	// elsewhere through the Host header (issue 19 point 11).
+	for _, h := range []string{"evil.example:1", "vb365-exporter-1.example:9925"} {
+		if _, body, _ = get(t, exp.url+"/sd", map[string]string{"Host": h}); body != want {
+			t.Errorf("/sd with Host %s: %q, want %q", h, body, want)
+		}
 	}
 
 	if n := sim.sim.Stats().Total - before; n != 0 {
@@ -56,6 +60,36 @@ func TestSDAnswerExact(t *testing.T) {
 	}
 	if code, _, _ := post(t, exp.url+"/sd"); code != http.StatusMethodNotAllowed {
 		t.Errorf("POST /sd: %d, want 405", code)
+	}
+}
+
+// Behind a name, proxy or port mapping, --web.external-url names the target; a listen
+// address on every interface lists the address the request came in on.
+func TestSDTargets(t *testing.T) {
+	sim := fixedSim(t)
+	cfg := writeConfig(t, t.TempDir(), serverSpec{name: "prod", sim: sim})
+	for _, tc := range []struct{ arg, want string }{
+		{"--web.external-url=https://vb365-exporter-1.example/", "vb365-exporter-1.example:443"},
+		{"--web.external-url=http://[2001:db8::1]:8080/vb365", "[2001:db8::1]:8080"},
+	} {
+		exp := startExporter(t, cfg, tc.arg)
+		_, body, _ := get(t, exp.url+"/sd", map[string]string{"Host": "evil.example:1"})
+		if want := `[{"targets":["` + tc.want + `"],"labels":{"__param_server":"prod","server":"prod"}}]` + "\n"; body != want {
+			t.Errorf("%s: /sd %q, want %q", tc.arg, body, want)
+		}
+	}
+	addr := freeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	exp := startExporter(t, cfg, "--web.listen-address=:"+port)
+	_, body, _ := get(t, "http://"+addr+"/sd", map[string]string{"Host": "evil.example:1"})
+	if want := `[{"targets":["` + addr + `"],`; !strings.HasPrefix(body, want) {
+		t.Errorf("listening on :%s: /sd %q, want targets [%s]", port, body, addr)
+	}
+	exp.stop()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--web.external-url=vb365-exporter:9925"}, &out, &errOut); code == 0 ||
+		!strings.Contains(errOut.String(), `--web.external-url: "vb365-exporter:9925" is not an http:// or https:// URL with a host`) {
+		t.Errorf("a URL without scheme: exit %d, %s", code, errOut.String())
 	}
 }
 
