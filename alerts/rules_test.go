@@ -67,13 +67,13 @@ func TestRulesUseExporterMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		known[mf.GetName()] = nil
+		known[mf.GetName()] = metriccheck.Metric{}
 	}
-	known["up"] = nil
+	known["up"] = metriccheck.Metric{}
 	rules := loadRules(t)
 	for _, r := range rules {
 		if r.Record != "" {
-			known[r.Record] = nil
+			known[r.Record] = metriccheck.Metric{}
 		}
 	}
 	for _, r := range rules {
