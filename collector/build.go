@@ -145,6 +145,8 @@ func (b *builder) snapshot(s *server.Snapshot, now time.Time, logger log.Logger)
 		}
 	}
 
+	b.installation(s, now, serverPair)
+
 	for _, c := range s.Collectors {
 		name := b.pair(&lCollector, c.Name)
 		b.add(collectorSuccessFamily, boolFloat(c.Err == nil), name, serverPair)

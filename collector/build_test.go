@@ -67,8 +67,34 @@ func goldenSnapshots(now time.Time) []*server.Snapshot {
 		}
 		every = append(every, r)
 	}
+	cpu, mem := 37.5, 80.0
+	failed := &vb365.JobSession{ID: "5e55i0n0-0000-4000-8000-000000000002", CreationTime: now.Add(-3 * time.Hour), EndTime: now.Add(-2 * time.Hour),
+		Status: vb365.StatusFailed, RetryCount: 2, TransferredBytes: 1 << 30, ProcessedObjects: 1200}
 	return []*server.Snapshot{
 		{Server: "zeta", Up: true, Duration: 2 * time.Second,
+			Jobs: []server.JobResult{
+				{Job: vb365.Job{ID: "j0b00000-0000-4000-8000-000000000002", Name: "Exchange nightly", BackupType: "EntireOrganization",
+					RepositoryID: "4e90a000-0000-4000-8000-000000000001", Enabled: true, LastRun: now.Add(-3 * time.Hour), NextRun: now.Add(21 * time.Hour), LastStatus: "Running"},
+					LastFinished: failed, LastSuccessEnd: now.Add(-26 * time.Hour),
+					Log: &server.SessionLog{Errors: 1, Reason: &vb365.LogItem{Type: vb365.LogError, Message: "Mailbox user7@contoso.example: access denied"}},
+					Running: &vb365.JobSession{ID: "5e55i0n0-0000-4000-8000-000000000003", CreationTime: now.Add(-10 * time.Minute),
+						Status: vb365.StatusRunning, Progress: 42, TransferredBytes: 1 << 20, ProcessingRate: 4096}},
+				{Job: vb365.Job{ID: "j0b00000-0000-4000-8000-000000000001", Name: "SharePoint \xff", BackupType: "SelectedItems"}},
+				{Job: vb365.Job{ID: "j0b00000-0000-4000-8000-000000000003", Name: "Teams", Enabled: true},
+					LastFinished: &vb365.JobSession{ID: "5e55i0n0-0000-4000-8000-000000000004", CreationTime: now.Add(-2 * time.Hour),
+						EndTime: now.Add(-time.Hour), Status: "Paused"}},
+			},
+			JobsDropped: 4, JobSessionsTruncated: 1,
+			License: &vb365.License{Status: "Valid", Type: "Subscription", LicensedTo: "Contoso", Expires: now.Add(30 * 24 * time.Hour), Licensed: 500, Used: 480},
+			Repositories: []vb365.Repository{
+				{ID: "4e90a000-0000-4000-8000-000000000002", Name: "Object storage", OutOfSync: true},
+				{ID: "4e90a000-0000-4000-8000-000000000001", Name: "Local", CapacityBytes: 1 << 40, FreeBytes: 1 << 36},
+			},
+			Proxies: []vb365.Proxy{
+				{ID: "p0000000-0000-4000-8000-000000000002", Host: "proxy2.contoso.example", Status: "Offline", Maintenance: "Enabled", CPU: &cpu, Memory: &mem},
+				{ID: "p0000000-0000-4000-8000-000000000001", Host: "proxy1.contoso.example", Status: "Online"},
+			},
+			ProxiesDropped: 1,
 			Retrievals: []vb365.Retrieval{
 				{ID: "c0ffee00-1234-4abc-8def-0123456789ab", Name: "Teams\xff", Type: "Teams", DataState: "Retrieving"},
 				{ID: "8a76872b-7f2c-4c50-95f4-92c4d41bc47c", Name: "Exchange retrieval", Type: "Exchange", DataState: "Retrieved",

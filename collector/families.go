@@ -62,6 +62,112 @@ var (
 		"Data retrievals the server listed in this scrape beyond max_retrievals; they are not exported. Absent when the data retrievals could not be read or there are none.",
 		[]string{"server"}}
 
+	jobInfoFamily = &Family{namespace + "_job_info",
+		"Backup or copy job metadata: name, backup type (EntireOrganization, SelectedItems) and the ID of its repository. Always 1.",
+		[]string{"backup_type", "job_id", "name", "repository_id", "server"}}
+	jobEnabledFamily = &Family{namespace + "_job_enabled",
+		"1 when the job is enabled (isEnabled), else 0.",
+		[]string{"job_id", "server"}}
+	jobLastRunFamily = &Family{namespace + "_job_last_run_timestamp_seconds",
+		"When the job last ran (lastRun), in Unix seconds; absent when the server gives none.",
+		[]string{"job_id", "server"}}
+	jobNextRunFamily = &Family{namespace + "_job_next_run_timestamp_seconds",
+		"When the job runs next (nextRun), in Unix seconds; absent when the server gives none.",
+		[]string{"job_id", "server"}}
+	jobLastStatusFamily = &Family{namespace + "_job_last_session_status",
+		"Status of the job's latest finished session as a state set: 1 for its status (Stopped, Running, Success, Failed, Warning, NotConfigured, Disconnected, Queued), 0 for the others. Absent when the job has no finished session on record.",
+		[]string{"job_id", "server", "status"}}
+	jobLastEndFamily = &Family{namespace + "_job_last_session_end_timestamp_seconds",
+		"When the job's latest finished session ended, in Unix seconds.",
+		[]string{"job_id", "server"}}
+	jobLastDurationFamily = &Family{namespace + "_job_last_session_duration_seconds",
+		"Duration of the job's latest finished session: endTime - creationTime.",
+		[]string{"job_id", "server"}}
+	jobLastTransferredFamily = &Family{namespace + "_job_last_session_transferred_bytes",
+		"Bytes the job's latest finished session transferred (statistics.transferredDataBytes).",
+		[]string{"job_id", "server"}}
+	jobLastProcessedFamily = &Family{namespace + "_job_last_session_processed_objects",
+		"Objects the job's latest finished session processed (statistics.processedObjects).",
+		[]string{"job_id", "server"}}
+	jobLastRetriesFamily = &Family{namespace + "_job_last_session_retries",
+		"Retries of the job's latest finished session (retryCount).",
+		[]string{"job_id", "server"}}
+	jobReasonFamily = &Family{namespace + "_job_last_session_reason_info",
+		"Why the job's latest finished session ended Failed or Warning: the last log item of type Error (Failed) or Warning (Warning), falling back to the other type; message collapsed, scrubbed and cut at 200 bytes. Always 1; absent when the log has no such item or was not read yet.",
+		[]string{"job_id", "log_type", "message", "server", "session_id"}}
+	jobLastSuccessFamily = &Family{namespace + "_job_last_success_timestamp_seconds",
+		"When the job's latest session that ended Success or Warning ended, in Unix seconds; absent when the server keeps none.",
+		[]string{"job_id", "server"}}
+	jobRunningProgressFamily = &Family{namespace + "_job_running_session_progress",
+		"Progress of the job's running session, in percent; absent when none runs.",
+		[]string{"job_id", "server"}}
+	jobRunningDurationFamily = &Family{namespace + "_job_running_session_duration_seconds",
+		"How long the job's running session has run: now - creationTime; absent when none runs.",
+		[]string{"job_id", "server"}}
+	jobRunningTransferredFamily = &Family{namespace + "_job_running_session_transferred_bytes",
+		"Bytes the job's running session transferred so far; absent when none runs.",
+		[]string{"job_id", "server"}}
+	jobRunningRateFamily = &Family{namespace + "_job_running_session_processing_rate_bytes_per_second",
+		"Processing rate of the job's running session (statistics.processingRateBytesPS); absent when none runs.",
+		[]string{"job_id", "server"}}
+	jobsDroppedFamily = &Family{namespace + "_jobs_dropped",
+		"Jobs the server listed in this scrape beyond max_jobs; they are not exported. Absent when the jobs could not be read.",
+		[]string{"server"}}
+	jobSessionListsTruncatedFamily = &Family{namespace + "_job_session_lists_truncated",
+		"Jobs whose session list was longer than one scrape reads (20,000 sessions); their latest sessions come from the part read. Absent when the jobs could not be read.",
+		[]string{"server"}}
+
+	licenseStatusFamily = &Family{namespace + "_license_status",
+		"Status of the license as a state set: 1 for its status (Valid, Expired), 0 for the other.",
+		[]string{"server", "status"}}
+	licenseInfoFamily = &Family{namespace + "_license_info",
+		"License metadata: type (Subscription, Evaluation, NFR, Rental, Community, ...) and whom it is licensed to. Always 1.",
+		[]string{"licensed_to", "server", "type"}}
+	licenseExpirationFamily = &Family{namespace + "_license_expiration_timestamp_seconds",
+		"When the license expires (expirationDate in v6, licenseExpires from v7 on), in Unix seconds; absent when it has no expiry.",
+		[]string{"server"}}
+	licenseLicensedFamily = &Family{namespace + "_license_licensed_users",
+		"Users the license covers (totalNumber).",
+		[]string{"server"}}
+	licenseUsedFamily = &Family{namespace + "_license_used_users",
+		"Users the license covers that are in use (usedNumber).",
+		[]string{"server"}}
+
+	repositoryInfoFamily = &Family{namespace + "_repository_info",
+		"Backup repository metadata: name. Always 1.",
+		[]string{"name", "repository_id", "server"}}
+	repositoryCapacityFamily = &Family{namespace + "_repository_capacity_bytes",
+		"Capacity of the backup repository (capacityBytes); 0 when the server reports none, as object storage repositories may.",
+		[]string{"repository_id", "server"}}
+	repositoryFreeFamily = &Family{namespace + "_repository_free_bytes",
+		"Free space of the backup repository (freeSpaceBytes); 0 when the server reports none.",
+		[]string{"repository_id", "server"}}
+	repositoryOutOfSyncFamily = &Family{namespace + "_repository_out_of_sync",
+		"1 when the backup repository is out of sync (isOutOfSync), else 0.",
+		[]string{"repository_id", "server"}}
+	repositoriesDroppedFamily = &Family{namespace + "_repositories_dropped",
+		"Backup repositories the server listed beyond the exporter's bound (1000); they are not exported. Absent when they could not be read or there are none.",
+		[]string{"server"}}
+
+	proxyInfoFamily = &Family{namespace + "_proxy_info",
+		"Backup proxy metadata: host name. Always 1.",
+		[]string{"host", "proxy_id", "server"}}
+	proxyStatusFamily = &Family{namespace + "_proxy_status",
+		"Status of the backup proxy as a state set: 1 for its status (Online, Offline), 0 for the other.",
+		[]string{"proxy_id", "server", "status"}}
+	proxyMaintenanceFamily = &Family{namespace + "_proxy_maintenance_mode",
+		"1 when the backup proxy is in maintenance mode or entering it (maintenanceModeState Enabled or Enabling), else 0; absent when the API version does not say (v6, v7).",
+		[]string{"proxy_id", "server"}}
+	proxyCPUFamily = &Family{namespace + "_proxy_cpu_usage_ratio",
+		"CPU usage of the backup proxy, 0 to 1 (cpuUsagePercent / 100); absent when the API version does not say (v6, v7).",
+		[]string{"proxy_id", "server"}}
+	proxyMemoryFamily = &Family{namespace + "_proxy_memory_usage_ratio",
+		"Memory usage of the backup proxy, 0 to 1 (memoryUsagePercent / 100); absent when the API version does not say (v6, v7).",
+		[]string{"proxy_id", "server"}}
+	proxiesDroppedFamily = &Family{namespace + "_proxies_dropped",
+		"Backup proxies the server listed beyond the exporter's bound (1000); they are not exported. Absent when they could not be read or there are none.",
+		[]string{"server"}}
+
 	collectorSuccessFamily = &Family{namespace + "_collector_success",
 		"1 when the collector (a kind the exporter reads, or the session logs) succeeded in this scrape, else 0. A failed collector never takes vb365_up down; the landing page and the log say why.",
 		[]string{"collector", "server"}}
@@ -83,7 +189,14 @@ var (
 var families = []*Family{upFamily, scrapeDurationFamily, scrapeSuccessFamily, infoFamily, statusFamily,
 	progressFamily, processedFamily, durationFamily, creationFamily, endFamily, reasonFamily, logItemsFamily,
 	retrievalInfoFamily, retrievalLastStatusFamily, retrievalExpirationFamily, retrievalsDroppedFamily,
-	discoverySessionsFamily, discoveryDroppedFamily, discoverySuccessFamily, collectorSuccessFamily, collectorDurationFamily}
+	discoverySessionsFamily, discoveryDroppedFamily, discoverySuccessFamily, collectorSuccessFamily, collectorDurationFamily,
+	jobInfoFamily, jobEnabledFamily, jobLastRunFamily, jobNextRunFamily, jobLastStatusFamily, jobLastEndFamily,
+	jobLastDurationFamily, jobLastTransferredFamily, jobLastProcessedFamily, jobLastRetriesFamily, jobReasonFamily,
+	jobLastSuccessFamily, jobRunningProgressFamily, jobRunningDurationFamily, jobRunningTransferredFamily,
+	jobRunningRateFamily, jobsDroppedFamily, jobSessionListsTruncatedFamily,
+	licenseStatusFamily, licenseInfoFamily, licenseExpirationFamily, licenseLicensedFamily, licenseUsedFamily,
+	repositoryInfoFamily, repositoryCapacityFamily, repositoryFreeFamily, repositoryOutOfSyncFamily, repositoriesDroppedFamily,
+	proxyInfoFamily, proxyStatusFamily, proxyMaintenanceFamily, proxyCPUFamily, proxyMemoryFamily, proxiesDroppedFamily}
 
 // Families lists every family the collector can serve, for documentation and dashboard tests.
 func Families() []Family {

@@ -27,7 +27,7 @@ func TestMaxRetrievalsGuardAgainstSimulator(t *testing.T) {
 	var logs bytes.Buffer
 	noCache := config.Duration(0)
 	tgt, err := server.New(&config.ServerConfig{Name: "prod", URL: srv.URL, APIVersion: "v7", Username: "u", Password: "p", CacheTTL: &noCache,
-		MaxRetrievals: 50}, server.Options{Logger: log.NewLogfmtLogger(log.NewSyncWriter(&logs))})
+		MaxRetrievals: 50, Collect: []string{config.CollectDataRetrievals}}, server.Options{Logger: log.NewLogfmtLogger(log.NewSyncWriter(&logs))})
 	if err != nil {
 		t.Fatal(err)
 	}

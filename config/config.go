@@ -59,6 +59,9 @@ type ServerConfig struct {
 	CacheTTL              *Duration         `yaml:"cache_ttl,omitempty"`
 	Sessions              []vb365.ID        `yaml:"sessions"`
 	Discovery             *DiscoveryConfig  `yaml:"discovery,omitempty"`
+	// Collect narrows the kinds read besides sessions (collect.go); nil reads them all.
+	Collect []string `yaml:"collect,omitempty"`
+	MaxJobs int      `yaml:"max_jobs"`
 
 	// secret is kept unexported so that marshalling the config (e.g. for a status page)
 	// can never expose the content of password_file.
@@ -506,6 +509,7 @@ func (l *loader) checkServer(sc *ServerConfig, path string) {
 		}
 		l.checkDiscovery(sc.Discovery, path+".discovery")
 	}
+	l.checkCollect(sc, path)
 }
 
 // orDefault applies the default of a count or duration that is not set (absent or null),

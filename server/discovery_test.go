@@ -124,6 +124,9 @@ func newFixture(t *testing.T, cfg config.ServerConfig) *fixture {
 	if cfg.APIVersion == "" {
 		cfg.APIVersion = "v8"
 	}
+	if cfg.Collect == nil {
+		cfg.Collect = []string{config.CollectDataRetrievals} // the kinds have tests of their own
+	}
 	cfg.MaxConcurrentRequests = 4
 	if cfg.CacheTTL == nil {
 		cfg.CacheTTL = ttl(0) // the tests' default: no cache, unless they ask for one

@@ -111,6 +111,9 @@ func newTarget(t *testing.T, srv *simServer, cfg config.ServerConfig, o server.O
 	if cfg.Name == "" {
 		cfg.Name = "test"
 	}
+	if cfg.Collect == nil {
+		cfg.Collect = []string{config.CollectDataRetrievals} // the kinds have tests of their own
+	}
 	if cfg.MaxConcurrentRequests == 0 {
 		cfg.MaxConcurrentRequests = 4
 	}

@@ -85,7 +85,8 @@ func countedServer(t *testing.T, wrap func(http.Handler) http.Handler) (*simServ
 func serverConfig(srv *simServer, name, version string, gen int, ids []vb365.ID) config.ServerConfig {
 	return config.ServerConfig{Name: name, URL: srv.url, APIVersion: version, Username: user,
 		Password: password, TLSConfig: config.TLSConfig{CA: srv.ca}, MaxConcurrentRequests: 2,
-		Timeout: config.Duration(10*time.Second + time.Duration(gen)*time.Millisecond), CacheTTL: ttl(0), Sessions: ids}
+		Timeout: config.Duration(10*time.Second + time.Duration(gen)*time.Millisecond), CacheTTL: ttl(0), Sessions: ids,
+		Collect: []string{config.CollectDataRetrievals}}
 }
 
 // servers is a whole config of the given servers.

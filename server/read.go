@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net/http"
 	"sync"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -23,7 +22,8 @@ import (
 //  3. once each, the logs of sessions that ended Failed or Warning;
 //  4. up, from every call of the read; then what is final is kept and what changed logged.
 //
-// The data retrievals are read beside all of this (retrievals.go).
+// The kinds of collect: (data retrievals, jobs, ...) are read beside all of this
+// (installation.go).
 func (srv *Server) collect(ctx context.Context) *Snapshot {
 	cfg, disc := srv.config()
 	start := srv.now()
@@ -33,20 +33,12 @@ func (srv *Server) collect(ctx context.Context) *Snapshot {
 	calls := &outcomes{}
 	conds := conditions{}
 
-	retrievals := make(chan conditions, 1)
-	var retrievalsTook time.Duration
-	go func() {
-		t := srv.now()
-		c := srv.readRetrievals(ctx, cfg, snap, calls)
-		retrievalsTook = srv.now().Sub(t)
-		retrievals <- c
-	}()
+	kinds := srv.readKinds(ctx, cfg, snap, calls)
 
 	listed := srv.wanted(ctx, cfg, disc, snap, calls, conds)
 	srv.readSessions(ctx, cfg, snap, listed, calls)
 	srv.readLogs(ctx, cfg, snap, calls)
-	maps.Copy(conds, <-retrievals)
-	snap.Collectors = append(snap.Collectors, CollectorResult{Name: "data_retrievals", Err: snap.RetrievalsErr, Duration: retrievalsTook})
+	maps.Copy(conds, kinds())
 
 	if !calls.asked {
 		// Everything came from cache: ask the server one cheap question so that `up` still

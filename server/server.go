@@ -60,6 +60,16 @@ type Snapshot struct {
 	RetrievalsErr error
 	// RetrievalsDropped counts the data retrievals beyond MaxRetrievals (see retrievals.go).
 	RetrievalsDropped int
+	// The installation's kinds (installation.go, jobs.go), empty when not read: the
+	// collector of each says why. The Dropped counts are what the bounds left out.
+	Jobs                 []JobResult
+	JobsDropped          int
+	JobSessionsTruncated int
+	License              *vb365.License
+	Repositories         []vb365.Repository
+	RepositoriesDropped  int
+	Proxies              []vb365.Proxy
+	ProxiesDropped       int
 	// Collectors are the parts of a read that succeed or fail on their own (a kind of
 	// object such as jobs or the license, the session logs), in the order they were read.
 	// A failed collector says so here and never takes Up down.
@@ -110,6 +120,7 @@ type Server struct {
 	// cannot be read they are reported as not read rather than vanishing.
 	discovered []vb365.ID
 	retrievals retrievalsCache
+	install    installState
 }
 
 type cacheEntry struct {

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -47,6 +49,118 @@ func (c *Client) ListAllSessions(ctx context.Context, retrievalID ID, limit, max
 		}
 	}
 	return fmt.Errorf("list: more than %d pages of %d sessions; stopped", maxPages, limit)
+}
+
+// ListStats is what a list read left out: entries that could not be decoded (Invalid),
+// entries beyond the keep bound (Dropped: counted, not decoded), and whether the list had
+// more pages than the read allows (Truncated).
+type ListStats struct {
+	Invalid, Dropped int
+	Truncated        bool
+}
+
+// listQuery is one list of the API to read.
+type listQuery struct {
+	endpoint, path string
+	query          url.Values
+	// paged asks for pages (offset, limit) and follows them; otherwise the version answers
+	// one bare array, and a page sent instead is read as the whole list.
+	paged bool
+	// limit is the page size (MaxPageLimit when 0); keep bounds the entries decoded (0: all,
+	// when fn keeps only what it needs).
+	limit, keep int
+	// maxPages bounds the pages read: when set, a longer list is Truncated; when 0, more
+	// than 1,000 pages is an error.
+	maxPages int
+}
+
+// listAll is the one reader of "a list of W" from the API: bare arrays and pages, links and
+// totals (morePages), entry-by-entry decoding within ctx (streamList), each answer under the
+// size cap, and the bounds of lq. fn converts an entry with the secrets of its answer; an
+// error makes it Invalid.
+func listAll[W any](ctx context.Context, c *Client, lq listQuery, fn func(*W, masks) error) (ListStats, error) {
+	var st ListStats
+	limit, pages := lq.limit, lq.maxPages
+	if limit <= 0 || limit > MaxPageLimit {
+		limit = MaxPageLimit
+	}
+	if pages <= 0 {
+		pages = 1000
+	}
+	kept, offset := 0, 0
+	for range pages {
+		q, bodyCap := url.Values{}, int64(maxPageBody)
+		maps.Copy(q, lq.query)
+		if lq.paged {
+			q.Set("offset", strconv.Itoa(offset))
+			q.Set("limit", strconv.Itoa(limit))
+			bodyCap = pageBodyCap(limit)
+		}
+		body, err := c.get(ctx, lq.endpoint, lq.path, q, bodyCap)
+		if err != nil {
+			return st, err
+		}
+		m := c.masks()
+		info, err := streamList(ctx, body, listSink[W]{
+			want: func() bool { return lq.keep <= 0 || kept < lq.keep && st.Invalid < lq.keep },
+			each: func(w *W, err error) {
+				if err == nil {
+					err = fn(w, m)
+				}
+				if err != nil {
+					st.Invalid++
+				} else {
+					kept++
+				}
+			},
+		})
+		if err != nil {
+			return st, listError(lq.endpoint, c.scrubError(err))
+		}
+		st.Dropped += info.skipped
+		offset += info.count
+		if !lq.paged || !info.paged || !c.morePages(info.count, limit, offset, info.limit, info.total, info.next) {
+			return st, nil
+		}
+	}
+	if lq.maxPages > 0 {
+		st.Truncated = true
+		return st, nil
+	}
+	return st, fmt.Errorf("%s: more than %d pages of %d; stopped", lq.endpoint, pages, limit)
+}
+
+// listKind reads a kind's list, GET /vN{path}: pages in v8, a bare array before. At most
+// keep (which must be positive) entries are returned; the rest are counted in Dropped.
+func listKind[W, T any](ctx context.Context, c *Client, endpoint, path string, keep int, conv func(*W, masks) (T, error)) ([]T, ListStats, error) {
+	if keep <= 0 {
+		return nil, ListStats{}, errors.New(endpoint + ": keep must be positive")
+	}
+	var out []T
+	st, err := listAll(ctx, c, listQuery{endpoint: endpoint, path: path, paged: c.version == "v8", keep: keep},
+		func(w *W, m masks) error {
+			t, err := conv(w, m)
+			if err == nil {
+				out = append(out, t)
+			}
+			return err
+		})
+	if err != nil {
+		return nil, st, err
+	}
+	return out, st, nil
+}
+
+// getOne reads one object, GET /vN{path}, into w.
+func getOne(ctx context.Context, c *Client, endpoint, path string, w any) error {
+	body, err := c.get(ctx, endpoint, path, nil, maxSessionBody)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, w); err != nil {
+		return &DecodeError{Endpoint: endpoint, Err: c.scrubError(err)}
+	}
+	return nil
 }
 
 // listError keeps the scrape deadline a deadline: it is not the server's malformed answer.

@@ -166,7 +166,11 @@ func keepNewest(items []LogItem) []LogItem {
 // outcome is: v8 is asked for newest first (orderAsc=false); v6 and v7 document no order,
 // so their items are sorted here whatever order they come in.
 func (c *Client) SessionLogItems(ctx context.Context, sessionID ID) ([]LogItem, error) {
-	path := "/DataRetrievalSessions/" + url.PathEscape(string(sessionID)) + "/LogItems"
+	return c.logItems(ctx, "/DataRetrievalSessions/"+url.PathEscape(string(sessionID))+"/LogItems")
+}
+
+// logItems reads the log at path (PageOfRESTLogItem), as SessionLogItems describes.
+func (c *Client) logItems(ctx context.Context, path string) ([]LogItem, error) {
 	// The scrubber is the client's today; the message is the server's text and may echo
 	// anything, including what we sent it.
 	scrub := func(s string) string { return c.scrub(s, "") }

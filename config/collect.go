@@ -1,0 +1,47 @@
+package config
+
+import (
+	"slices"
+	"strings"
+)
+
+// The kinds a server reads besides its sessions (collect:).
+const (
+	CollectDataRetrievals = "data_retrievals"
+	CollectJobs           = "jobs"
+	CollectLicense        = "license"
+	CollectRepositories   = "repositories"
+	CollectProxies        = "proxies"
+)
+
+// CollectKinds lists the kinds collect: may name, in the order they are read.
+var CollectKinds = []string{CollectDataRetrievals, CollectJobs, CollectLicense, CollectRepositories, CollectProxies}
+
+// DefaultMaxJobs is max_jobs when the file sets none.
+const DefaultMaxJobs = 1000
+
+// Collects reports whether the server reads kind: every kind when collect is not set.
+func (s *ServerConfig) Collects(kind string) bool {
+	return s.Collect == nil || slices.Contains(s.Collect, kind)
+}
+
+// checkCollect validates collect and max_jobs. A server that reads nothing at all (no
+// sessions, no discovery, an empty collect) is a mistake; one with only the installation's
+// kinds is not.
+func (l *loader) checkCollect(sc *ServerConfig, path string) {
+	orDefault(l, &sc.MaxJobs, path+".max_jobs", DefaultMaxJobs)
+	paths := l.items(path+".collect", "a kind to collect (a string)", len(sc.Collect))
+	seen := map[string]string{}
+	for i, k := range sc.Collect {
+		if !slices.Contains(CollectKinds, k) {
+			l.errorf(paths[i], "%q is not a kind the exporter collects (allowed: %s)", k, strings.Join(CollectKinds, ", "))
+		} else if first, dup := seen[k]; dup {
+			l.errorf(paths[i], "%q is listed twice (first at line %d)", k, l.lineOf(first))
+		} else {
+			seen[k] = paths[i]
+		}
+	}
+	if sc.Collect != nil && len(sc.Collect) == 0 && len(sc.Sessions) == 0 && sc.Discovery == nil {
+		l.errorf(path+".collect", "is empty and the server has no sessions and no discovery: nothing would be read")
+	}
+}

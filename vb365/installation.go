@@ -1,0 +1,300 @@
+package vb365
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"slices"
+	"time"
+)
+
+// Job and job session statuses add these two to the data retrieval ones.
+const (
+	StatusDisconnected = "Disconnected"
+	StatusQueued       = "Queued"
+)
+
+// JobStatuses lists every documented job and job session status (RESTJobSession.status).
+var JobStatuses = append(slices.Clone(Statuses), StatusDisconnected, StatusQueued)
+
+// Job is a backup or copy job (RESTJob), reduced to what the exporter shows.
+type Job struct {
+	ID           ID
+	Name         string
+	BackupType   string
+	RepositoryID ID
+	// Enabled is isEnabled; a server that omits it is read as enabled, so that a job that
+	// does not run is alerted on rather than ignored.
+	Enabled bool
+	// LastRun and NextRun are zero when the server gives none.
+	LastRun, NextRun time.Time
+	// LastStatus is one of JobStatuses, or empty when not sent.
+	LastStatus string
+}
+
+// JobSession is one run of a job (RESTJobSession).
+type JobSession struct {
+	ID ID
+	// JobID is the job's ID: sent by v8, filled in from the job asked for before.
+	JobID        ID
+	CreationTime time.Time
+	// EndTime is zero while the session has not ended.
+	EndTime time.Time
+	Status  string
+	// Progress is a percentage.
+	Progress   int64
+	RetryCount int64
+	// The statistics: bytes transferred, objects processed, bytes per second.
+	TransferredBytes, ProcessedObjects, ProcessingRate int64
+	Details                                            string
+}
+
+// Finished reports whether the session ended: an end time and a status other than Running
+// or Queued.
+func (s *JobSession) Finished() bool {
+	return !s.EndTime.IsZero() && s.Status != StatusRunning && s.Status != StatusQueued
+}
+
+// Duration is endTime - creationTime, or now - creationTime while the session runs.
+func (s *JobSession) Duration(now time.Time) time.Duration {
+	if s.EndTime.IsZero() {
+		return now.Sub(s.CreationTime)
+	}
+	return s.EndTime.Sub(s.CreationTime)
+}
+
+// License is the installation's license (RESTLicense).
+type License struct {
+	// Status is Valid or Expired.
+	Status, Type, LicensedTo string
+	// Expires is expirationDate (v6) or licenseExpires (v7 on); zero when not sent.
+	Expires time.Time
+	// Licensed and Used are the licensed and used users (totalNumber, usedNumber).
+	Licensed, Used int64
+}
+
+// Repository is a backup repository (RESTBackupRepository). Object storage repositories
+// may report a capacity and free space of 0.
+type Repository struct {
+	ID                       ID
+	Name                     string
+	CapacityBytes, FreeBytes int64
+	OutOfSync                bool
+}
+
+// Proxy is a backup proxy (RESTProxy).
+type Proxy struct {
+	ID   ID
+	Host string
+	// Status is Online or Offline.
+	Status string
+	// Maintenance is maintenanceModeState (Disabled, Enabling, Enabled; v8 only), empty when
+	// not sent.
+	Maintenance string
+	// CPU and Memory are usage percentages (v8 only); nil when not sent.
+	CPU, Memory *float64
+}
+
+type wireJob struct {
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	BackupType   string   `json:"backupType"`
+	RepositoryID string   `json:"repositoryId"`
+	IsEnabled    *bool    `json:"isEnabled"`
+	LastRun      *APITime `json:"lastRun"`
+	NextRun      *APITime `json:"nextRun"`
+	LastStatus   string   `json:"lastStatus"`
+}
+
+type wireJobSession struct {
+	ID           string   `json:"id"`
+	JobID        string   `json:"jobId"`
+	Details      string   `json:"details"`
+	CreationTime *APITime `json:"creationTime"`
+	EndTime      *APITime `json:"endTime"`
+	RetryCount   int64    `json:"retryCount"`
+	Progress     int64    `json:"progress"`
+	Status       string   `json:"status"`
+	Statistics   struct {
+		ProcessingRateBytesPS int64 `json:"processingRateBytesPS"`
+		TransferredDataBytes  int64 `json:"transferredDataBytes"`
+		ProcessedObjects      int64 `json:"processedObjects"`
+	} `json:"statistics"`
+}
+
+type wireLicense struct {
+	Status         string   `json:"status"`
+	Type           string   `json:"type"`
+	LicensedTo     string   `json:"licensedTo"`
+	ExpirationDate *APITime `json:"expirationDate"`
+	LicenseExpires *APITime `json:"licenseExpires"`
+	TotalNumber    int64    `json:"totalNumber"`
+	UsedNumber     int64    `json:"usedNumber"`
+}
+
+type wireRepository struct {
+	ID             string `json:"id"`
+	Name           string `json:"name"`
+	CapacityBytes  *int64 `json:"capacityBytes"`
+	FreeSpaceBytes *int64 `json:"freeSpaceBytes"`
+	IsOutOfSync    bool   `json:"isOutOfSync"`
+}
+
+type wireProxy struct {
+	ID                   string   `json:"id"`
+	HostName             string   `json:"hostName"`
+	Status               string   `json:"status"`
+	MaintenanceModeState string   `json:"maintenanceModeState"`
+	CPUUsagePercent      *float64 `json:"cpuUsagePercent"`
+	MemoryUsagePercent   *float64 `json:"memoryUsagePercent"`
+}
+
+var errNoID = errors.New("entry has no id")
+
+// The conversions below are where a kind's strings from the server are scrubbed and cut
+// (masks.text, masks.id): every kind is declared by its path, its wire type and one of them.
+
+func (w *wireJob) job(m masks) (Job, error) {
+	if w.ID == "" {
+		return Job{}, errNoID
+	}
+	return Job{ID: m.id(answerID(w.ID)), Name: m.text(w.Name, MaxNameBytes), BackupType: m.text(w.BackupType, MaxEnumBytes),
+		RepositoryID: m.id(answerID(w.RepositoryID)), Enabled: w.IsEnabled == nil || *w.IsEnabled,
+		LastRun: w.LastRun.value(), NextRun: w.NextRun.value(), LastStatus: m.text(w.LastStatus, MaxEnumBytes)}, nil
+}
+
+func (w *wireJobSession) session(m masks) (JobSession, error) {
+	if w.ID == "" {
+		return JobSession{}, errNoID
+	}
+	if w.CreationTime.value().IsZero() {
+		return JobSession{}, errors.New("job session has no creationTime")
+	}
+	st := &w.Statistics
+	return JobSession{ID: m.id(answerID(w.ID)), JobID: m.id(answerID(w.JobID)), CreationTime: w.CreationTime.value(),
+		EndTime: w.EndTime.value(), Status: m.text(w.Status, MaxEnumBytes), Progress: w.Progress, RetryCount: w.RetryCount,
+		TransferredBytes: st.TransferredDataBytes, ProcessedObjects: st.ProcessedObjects, ProcessingRate: st.ProcessingRateBytesPS,
+		Details: m.text(w.Details, MaxReasonBytes)}, nil
+}
+
+func (w *wireLicense) license(m masks) License {
+	l := License{Status: m.text(w.Status, MaxEnumBytes), Type: m.text(w.Type, MaxEnumBytes),
+		LicensedTo: m.text(w.LicensedTo, MaxNameBytes), Expires: w.LicenseExpires.value(),
+		Licensed: w.TotalNumber, Used: w.UsedNumber}
+	if l.Expires.IsZero() {
+		l.Expires = w.ExpirationDate.value()
+	}
+	return l
+}
+
+func (w *wireRepository) repository(m masks) (Repository, error) {
+	if w.ID == "" {
+		return Repository{}, errNoID
+	}
+	r := Repository{ID: m.id(answerID(w.ID)), Name: m.text(w.Name, MaxNameBytes), OutOfSync: w.IsOutOfSync}
+	if w.CapacityBytes != nil {
+		r.CapacityBytes = *w.CapacityBytes
+	}
+	if w.FreeSpaceBytes != nil {
+		r.FreeBytes = *w.FreeSpaceBytes
+	}
+	return r, nil
+}
+
+func (w *wireProxy) proxy(m masks) (Proxy, error) {
+	if w.ID == "" {
+		return Proxy{}, errNoID
+	}
+	return Proxy{ID: m.id(answerID(w.ID)), Host: m.text(w.HostName, MaxNameBytes), Status: m.text(w.Status, MaxEnumBytes),
+		Maintenance: m.text(w.MaintenanceModeState, MaxEnumBytes), CPU: w.CPUUsagePercent, Memory: w.MemoryUsagePercent}, nil
+}
+
+// Jobs reads GET /vN/Jobs (see ListStats for the bound keep).
+func (c *Client) Jobs(ctx context.Context, keep int) ([]Job, ListStats, error) {
+	return listKind(ctx, c, "jobs", "/Jobs", keep, (*wireJob).job)
+}
+
+// Repositories reads GET /vN/BackupRepositories.
+func (c *Client) Repositories(ctx context.Context, keep int) ([]Repository, ListStats, error) {
+	return listKind(ctx, c, "repositories", "/BackupRepositories", keep, (*wireRepository).repository)
+}
+
+// Proxies reads GET /vN/Proxies.
+func (c *Client) Proxies(ctx context.Context, keep int) ([]Proxy, ListStats, error) {
+	return listKind(ctx, c, "proxies", "/Proxies", keep, (*wireProxy).proxy)
+}
+
+// License reads GET /vN/License.
+func (c *Client) License(ctx context.Context) (*License, error) {
+	var w wireLicense
+	if err := getOne(ctx, c, "license", "/License", &w); err != nil {
+		return nil, err
+	}
+	l := w.license(c.masks())
+	return &l, nil
+}
+
+// GetJobSession reads one job session: GET /vN/JobSessions/{id}.
+func (c *Client) GetJobSession(ctx context.Context, id ID) (*JobSession, error) {
+	var w wireJobSession
+	if err := getOne(ctx, c, "jobsession", "/JobSessions/"+url.PathEscape(string(id)), &w); err != nil {
+		return nil, err
+	}
+	s, err := w.session(c.masks())
+	if err == nil && s.ID != id {
+		err = &WrongSessionError{Asked: id, Got: s.ID}
+	}
+	if err != nil {
+		return nil, &DecodeError{Endpoint: "jobsession", Err: c.scrubError(err)}
+	}
+	return &s, nil
+}
+
+// jobSessionPage is the page size of job session lists: a job's sessions since the last read
+// are few, and its whole history (a first read) a few pages.
+const jobSessionPage = 1000
+
+// JobSessions streams the sessions of one job to fn, in the server's order: v6 lists them
+// at /Jobs/{id}/JobSessions, v7 and v8 at /JobSessions?jobId=. From v7 on, a non-zero since
+// is sent as endTimeLowerBound, which the documents describe as "created after": a server
+// reading it as "ended after" sends a superset of what is new, so either reading only
+// narrows the list and fn must not rely on it. At most maxPages pages are read; Truncated
+// says when the list was longer. Memory is one page and what fn keeps.
+func (c *Client) JobSessions(ctx context.Context, jobID ID, since time.Time, maxPages int, fn func(JobSession)) (ListStats, error) {
+	lq := listQuery{endpoint: "jobsessions", paged: true, limit: jobSessionPage, maxPages: maxPages}
+	if c.version == "v6" {
+		lq.path = "/Jobs/" + url.PathEscape(string(jobID)) + "/JobSessions"
+	} else {
+		lq.path, lq.query = "/JobSessions", url.Values{"jobId": {string(jobID)}}
+		if !since.IsZero() {
+			lq.query.Set("endTimeLowerBound", since.UTC().Format(time.RFC3339))
+		}
+	}
+	return listAll(ctx, c, lq, func(w *wireJobSession, m masks) error {
+		s, err := w.session(m)
+		if err == nil {
+			if s.JobID == "" {
+				s.JobID = jobID
+			}
+			fn(s)
+		}
+		return err
+	})
+}
+
+// JobSessionLogItems reads a job session's log, GET /vN/JobSessions/{id}/LogItems, as
+// SessionLogItems reads a data retrieval session's.
+func (c *Client) JobSessionLogItems(ctx context.Context, id ID) ([]LogItem, error) {
+	return c.logItems(ctx, "/JobSessions/"+url.PathEscape(string(id))+"/LogItems")
+}
+
+// text is how a kind's string from the server is made safe to show: scrubbed of secrets,
+// then cut to n bytes.
+func (m masks) text(s string, n int) string { return Cut(Scrub(s, m.texts...), n) }
+
+func (t *APITime) value() time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.Time
+}
