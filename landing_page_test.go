@@ -225,7 +225,8 @@ func TestLandingPageReflectsLastScrape(t *testing.T) {
 	checkSessionRows(t, sessionTable(t, serverSection(t, doc, "good")), scraped, sim.sim, ids)
 	checkDemoReasons(t, serverSection(t, doc, "good"))
 	bad := serverSection(t, doc, "bad")
-	if s := domText(bad); !strings.Contains(s, "bad down") || !strings.Contains(s, "authentication failed — authentication failed (check username and password") {
+	if s := domText(bad); !strings.Contains(s, "bad down") || !strings.Contains(s, "authentication failed — token: HTTP 400 Bad Request: Invalid username or password. (check username and password") ||
+		strings.Contains(s, "authentication failed — authentication failed") {
 		t.Errorf("refused server not explained: %s", s)
 	}
 	if r := sessionTable(t, bad)[simulator.ReferenceSessionID]; r.text("Status") != "not read" || !strings.HasPrefix(r.text("Not read because"), "authentication failed") {

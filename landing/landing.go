@@ -272,7 +272,7 @@ func serverView(s Server, now time.Time) serverPage {
 	p.Up = snap.Up
 	if snap.Err != nil {
 		p.Reason = vb365.Reason(snap.Err)
-		p.Error = snap.Err.Error()
+		p.Error = vb365.Detail(snap.Err)
 	}
 	p.Calls = len(snap.Calls)
 	counts := map[string]int{}
@@ -284,7 +284,7 @@ func serverView(s Server, now time.Time) serverPage {
 			sv.Status, sv.StatusClass = "not read", "st-notread"
 			if r.Err != nil {
 				sv.Reason = vb365.Reason(r.Err)
-				sv.Error = r.Err.Error()
+				sv.Error = vb365.Detail(r.Err)
 			} else {
 				sv.Reason = "no answer"
 			}
@@ -334,7 +334,7 @@ func serverView(s Server, now time.Time) serverPage {
 		p.RetrievalsReason = vb365.Reason(err)
 		// A server that was down failed every call alike, and its error is shown above.
 		if snap.Err == nil {
-			p.RetrievalsError = err.Error()
+			p.RetrievalsError = vb365.Detail(err)
 		}
 	}
 	p.RetrievalsDropped = snap.RetrievalsDropped

@@ -264,11 +264,16 @@ func TestLandingPageServerDownAndNotScraped(t *testing.T) {
 		t.Fatalf("%d server sections, want 2", len(sections))
 	}
 	down := text(sections[0])
-	for _, want := range []string{"backup down", "vb365_up 0", "authentication failed — authentication failed (check username and password",
-		"Invalid username or password."} {
+	for _, want := range []string{"backup down", "vb365_up 0",
+		"authentication failed — token: HTTP 400 Bad Request: Invalid username or password. (check username and password"} {
 		if !strings.Contains(down, want) {
 			t.Errorf("down server lacks %q:\n%s", want, down)
 		}
+	}
+	// The reason is said once per place it is shown (issue 20 point 5): the server's
+	// error and the session's row.
+	if n := strings.Count(down, "authentication failed"); n != 2 {
+		t.Errorf("\"authentication failed\" %d times, want once for the server and once for its session:\n%s", n, down)
 	}
 	row := sessionRows(t, sections[0])["668f478c-0326-440a-8bdf-58cf39163ea2"]
 	if got := row.text("Status"); got != "not read" {

@@ -233,6 +233,12 @@ func (c *Client) endpointURL(path string) string {
 // do sends one request under the concurrency limit and the per-request timeout, reads the
 // body through the size cap, and turns non-2xx answers into *APIError.
 func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, limit int64) ([]byte, error) {
+	return c.doType(ctx, endpoint, req, limit, nil)
+}
+
+// doType is do that also sets *ctype to a 2xx answer's Content-Type, for a token answer
+// that is not one (a login page) to say what it is.
+func (c *Client) doType(ctx context.Context, endpoint string, req *http.Request, limit int64, ctype *string) ([]byte, error) {
 	if err := c.waitingForRetryAfter(endpoint); err != nil {
 		return nil, err
 	}
@@ -281,6 +287,9 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 	}
 	if int64(len(body)) > limit {
 		return nil, fmt.Errorf("%s: %w (%d bytes)", endpoint, ErrBodyTooLarge, limit)
+	}
+	if ctype != nil {
+		*ctype = resp.Header.Get("Content-Type")
 	}
 	return body, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -50,8 +51,8 @@ type AuthError struct {
 }
 
 func (e *AuthError) Error() string {
-	return fmt.Sprintf("authentication failed (check username and password; next attempt after %s): %v",
-		e.Until.UTC().Format(time.RFC3339), e.Err)
+	return fmt.Sprintf("authentication failed: %v (check username and password; next attempt after %s)",
+		e.Err, e.Until.UTC().Format(time.RFC3339))
 }
 
 func (e *AuthError) Unwrap() error { return e.Err }
@@ -204,6 +205,17 @@ func Reason(err error) string {
 		return "timeout"
 	}
 	return "connection error"
+}
+
+// Detail is err's text to show after Reason(err), without the reason's words when the text
+// begins with them: "authentication failed — token: HTTP 400 …", not "authentication
+// failed — authentication failed: token: HTTP 400 …".
+func Detail(err error) string {
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, Reason(err)+": "); ok {
+		return rest
+	}
+	return msg
 }
 
 // is reports whether err has an error of type T in its chain.

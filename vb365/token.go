@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -88,7 +89,7 @@ func (c *Client) renew(ctx context.Context, old *token) (string, error) {
 		switch {
 		case errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusBadRequest || apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden):
 			return "", c.backOff(err, true)
-		case errors.As(err, &unusable):
+		case errors.As(err, &unusable), errors.Is(err, ErrBodyTooLarge):
 			// A server that answers tokens the client cannot use will answer the same
 			// at once: asking before every call would only load it.
 			return "", c.backOff(err, false)
@@ -104,6 +105,18 @@ type unusableTokenError struct{ field, problem string }
 
 func (e *unusableTokenError) Error() string { return e.field + ": " + e.problem }
 
+// notToken says what came back instead of a token when it is not JSON (a proxy's or SSO
+// portal's login page): the Content-Type and the first bytes, scrubbed and cut. What looks
+// like JSON is never quoted: it may hold a token the client does not know to mask.
+func (c *Client) notToken(err error, ctype string, body []byte) error {
+	if t := bytes.TrimSpace(body); len(t) == 0 || bytes.ContainsRune([]byte(`{["`), rune(t[0])) {
+		return fmt.Errorf("%w (Content-Type %q, %d bytes)", err, shorten(c.Scrub(ctype), 60), len(body))
+	}
+	start := strings.Join(strings.Fields(strings.ToValidUTF8(string(body[:min(len(body), 1024)]), "")), " ")
+	return fmt.Errorf("%w: Content-Type %q, starting %q: not the API's token answer (a login page or proxy in front of it?)",
+		err, shorten(c.Scrub(ctype), 60), shorten(c.Scrub(start), 80))
+}
+
 // decodeToken reads a token answer. Its errors name the field and never quote a value: the
 // body holds tokens.
 func (c *Client) decodeToken(body []byte) (*token, error) {
@@ -112,7 +125,7 @@ func (c *Client) decodeToken(body []byte) (*token, error) {
 		if json.Valid(body) {
 			return nil, &unusableTokenError{"token answer", "want a JSON object, got " + jsonKind(body)}
 		}
-		return nil, errors.New("token answer is not valid JSON")
+		return nil, &unusableTokenError{"token answer", "not valid JSON"}
 	}
 	str := func(field string, required bool) (string, error) {
 		raw, ok := w[field]
@@ -192,11 +205,12 @@ func (c *Client) requestToken(ctx context.Context, grant string, form url.Values
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	body, err := c.do(ctx, "token", req, maxTokenBody)
+	var ctype string
+	body, err := c.doType(ctx, "token", req, maxTokenBody, &ctype)
 	var tok *token
 	if err == nil {
 		if tok, err = c.decodeToken(body); err != nil {
-			err = &DecodeError{Endpoint: "token", Err: err}
+			err = &DecodeError{Endpoint: "token", Err: c.notToken(err, ctype, body)}
 		}
 	}
 	// An answer the client cannot use is a failure, whatever its status code.

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -493,5 +494,75 @@ func TestListedSessionTextsAreScrubbed(t *testing.T) {
 	})
 	if err != nil || !found {
 		t.Fatalf("listing: found=%v err=%v", found, err)
+	}
+}
+
+// A token endpoint that answers 200 with an HTML login page (a reverse proxy or SSO portal
+// in front of VB365), or with JSON that is no token, is backed off like refused
+// credentials: 40 sessions read in each of six scrapes a minute apart cost a handful of
+// token requests, not some on every scrape (issue 17). The error says what came back,
+// quoting only what is not JSON (JSON may hold a token).
+func TestTokenLoginPageIsBackedOff(t *testing.T) {
+	for _, tc := range []struct {
+		fault simulator.Fault
+		want  string
+	}{
+		{simulator.Fault{Endpoint: simulator.EndpointToken, Kind: simulator.FaultNonJSON, Status: http.StatusOK},
+			`token: malformed answer: token answer: not valid JSON: Content-Type "text/html; charset=utf-8", starting "<!DOCTYPE html> <html><head><title>200 OK</title></head>`},
+		{simulator.Fault{Endpoint: simulator.EndpointToken, Kind: simulator.FaultMalformed},
+			`token: malformed answer: token answer: not valid JSON (Content-Type "application/json; charset=utf-8", `},
+	} {
+		t.Run(tc.fault.Kind, func(t *testing.T) {
+			s := newSimClient(t, 5*time.Second)
+			s.fault(t, tc.fault)
+			for scrape := range 6 {
+				var wg sync.WaitGroup
+				errs := make(chan error, 40)
+				for range 40 {
+					wg.Go(func() {
+						_, err := s.client.GetSession(context.Background(), simulator.ReferenceSessionID)
+						errs <- err
+					})
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					if err == nil || !strings.HasPrefix(err.Error(), tc.want) || !IsClientWide(err) {
+						t.Errorf("scrape %d: err = %v, want a client-wide error starting %q", scrape, err, tc.want)
+						break
+					}
+				}
+				s.clk.Add(time.Minute)
+			}
+			// Backoff 30 s, 1, 2, 4 min: requests at 0, 1, 2 and 4 minutes.
+			if n := s.tokens.Load(); n < 1 || n > 4 {
+				t.Errorf("token requests for 6 scrapes of 40 sessions = %d, want 1..4", n)
+			}
+			s.sim.ClearFaults()
+			s.clk.Add(10 * time.Minute)
+			if _, err := s.client.GetSession(context.Background(), simulator.ReferenceSessionID); err != nil {
+				t.Errorf("after recovery and the backoff: %v", err)
+			}
+		})
+	}
+}
+
+// What a login page says is quoted scrubbed: a page that echoes the form shows no password.
+func TestTokenLoginPageQuotedScrubbed(t *testing.T) {
+	const password = "Pa55-login-page!"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, "<html>\n\n<p>Welcome back, your password %s is\x1b[2J wrong</p>", password)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Options{BaseURL: srv.URL, APIVersion: "v8", Username: testUser,
+		Password: func() string { return password }, HTTPClient: srv.Client(), MaxConcurrent: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetSession(context.Background(), simulator.ReferenceSessionID)
+	if err == nil || strings.Contains(err.Error(), password) || strings.Contains(err.Error(), "\x1b") ||
+		!strings.Contains(err.Error(), `Content-Type "text/html", starting "<html> <p>Welcome back, your password`) {
+		t.Fatalf("err = %v", err)
 	}
 }
