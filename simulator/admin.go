@@ -32,6 +32,7 @@ type adminSession struct {
 type adminFault struct {
 	Endpoint   string `json:"endpoint"`
 	SessionID  string `json:"sessionId"`
+	JobID      string `json:"jobId"`
 	Kind       string `json:"kind"`
 	Latency    string `json:"latency"`
 	Status     int    `json:"status"`
@@ -178,7 +179,7 @@ func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			adminError(w, http.StatusBadRequest, err)
 			return
 		}
-		f := Fault{Endpoint: a.Endpoint, SessionID: a.SessionID, Kind: a.Kind, Status: a.Status, Count: a.Count, Bytes: a.Bytes,
+		f := Fault{Endpoint: a.Endpoint, SessionID: a.SessionID, JobID: a.JobID, Kind: a.Kind, Status: a.Status, Count: a.Count, Bytes: a.Bytes,
 			Location: a.Location, Field: a.Field, Value: a.Value, Entries: a.Entries}
 		if f.Endpoint == "" {
 			f.Endpoint = EndpointAny

@@ -62,10 +62,10 @@ func (c *conformance) check(op string, r response) {
 		c.t.Errorf("%s %s %d: Content-Type %q", c.ver, op, r.status, ct)
 	}
 	body := r.body
-	if r.status == http.StatusOK && (op == "session" || op == "list") {
+	if r.status == http.StatusOK && (op == "session" || op == "list" || op == "jobSession" || op == "jobSessions" || op == "jobSessionsOfJob") {
 		var val any
 		mustJSON(c.t, body, &val)
-		if op == "session" {
+		if op == "session" || op == "jobSession" {
 			c.normalizeEndTime(val.(map[string]any))
 		} else {
 			for _, s := range val.(map[string]any)["results"].([]any) {
@@ -159,7 +159,8 @@ func TestUnknownRoutesAnswerErrorBody(t *testing.T) {
 		{"/v5/token", "v6"},
 		{"/", "v6"},
 		{"/v6/token/logout", "v6"},
-		{"/v8/Jobs", "v8"},
+		{"/v8/Organizations", "v8"},
+		{"/v7/Jobs/00000000-0000-4000-8000-000000000000/JobSessions", "v7"},
 	} {
 		r := e.do(http.MethodPost, tc.path, tok, "", "")
 		if r.status != http.StatusNotFound {

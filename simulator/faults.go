@@ -72,11 +72,16 @@ const DefaultHugeBytes = 64 << 20
 // Fault makes matching requests misbehave. Faults are tried in the order they were set; the
 // first that matches a request applies to it.
 type Fault struct {
-	// Endpoint is token, logout, session, list, retrievals, logitems or * (any).
+	// Endpoint is token, logout, session, list, retrievals, logitems, one of the
+	// installation's (jobs, jobsessions, jobsession, jobsessionlogitems, license,
+	// repositories, proxies) or * (any).
 	Endpoint string
-	// SessionID limits the fault to GET DataRetrievalSessions/{SessionID} (and its
-	// LogItems); empty matches any.
-	SessionID  string
+	// SessionID limits the fault to GET DataRetrievalSessions/{SessionID} or
+	// JobSessions/{SessionID} (and their LogItems); empty matches any.
+	SessionID string
+	// JobID limits the fault to requests about one job: Jobs/{JobID}, JobSessions?jobId=JobID
+	// and v6's Jobs/{JobID}/JobSessions.
+	JobID      string
 	Kind       string
 	Latency    time.Duration
 	Status     int
@@ -102,13 +107,15 @@ func (f *Fault) validate() error {
 	switch f.Endpoint {
 	case EndpointToken, EndpointLogout, EndpointSession, EndpointList, EndpointRetrievals, EndpointLogItems, EndpointAny:
 	default:
-		return fmt.Errorf("unknown fault endpoint %q", f.Endpoint)
+		if !contains(installEndpoints, f.Endpoint) {
+			return fmt.Errorf("unknown fault endpoint %q", f.Endpoint)
+		}
 	}
 	if !contains(faultKinds, f.Kind) {
 		return fmt.Errorf("unknown fault kind %q (want one of %s)", f.Kind, strings.Join(faultKinds, ", "))
 	}
-	if f.SessionID != "" && !isUUID(f.SessionID) {
-		return fmt.Errorf("fault session id %q is not a UUID", f.SessionID)
+	if f.SessionID != "" && !isUUID(f.SessionID) || f.JobID != "" && !isUUID(f.JobID) {
+		return fmt.Errorf("fault session id %q or job id %q is not a UUID", f.SessionID, f.JobID)
 	}
 	if f.Status != 0 && (f.Status < 100 || f.Status > 599) {
 		return fmt.Errorf("fault status %d is not an HTTP status", f.Status)
@@ -144,7 +151,7 @@ func (s *Simulator) SetFault(f Fault) error {
 	if err := f.validate(); err != nil {
 		return err
 	}
-	f.SessionID = normID(f.SessionID)
+	f.SessionID, f.JobID = normID(f.SessionID), normID(f.JobID)
 	f.remaining = f.Count
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -161,19 +168,23 @@ func (s *Simulator) ClearFaults() {
 	s.faultsCleared = make(chan struct{})
 }
 
-func (f *Fault) matches(rt route) bool {
-	if f.Endpoint != EndpointAny && f.Endpoint != rt.endpoint {
+func (f *Fault) matches(rt route, job string) bool {
+	if f.Endpoint != EndpointAny && f.Endpoint != rt.endpoint || f.JobID != "" && f.JobID != job {
 		return false
 	}
-	return f.SessionID == "" || ((rt.endpoint == EndpointSession || rt.endpoint == EndpointLogItems) && f.SessionID == normID(rt.id))
+	switch rt.endpoint {
+	case EndpointSession, EndpointLogItems, EndpointJobSession, EndpointJobSessionLogItems:
+		return f.SessionID == "" || f.SessionID == normID(rt.id)
+	}
+	return f.SessionID == ""
 }
 
 // takeFault returns the fault for this request, using up one of its count.
-func (s *Simulator) takeFault(rt route) (Fault, <-chan struct{}, bool) {
+func (s *Simulator) takeFault(rt route, job string) (Fault, <-chan struct{}, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
-		if !f.matches(rt) {
+		if !f.matches(rt, job) {
 			continue
 		}
 		if f.Count > 0 {
@@ -194,7 +205,7 @@ func neverAnswer() { panic(http.ErrAbortHandler) }
 
 // applyFault reports whether it has dealt with the request.
 func (s *Simulator) applyFault(w http.ResponseWriter, r *http.Request, rt route) bool {
-	f, cleared, ok := s.takeFault(rt)
+	f, cleared, ok := s.takeFault(rt, requestJob(rt, r))
 	if !ok {
 		return false
 	}

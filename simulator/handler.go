@@ -34,6 +34,7 @@ type route struct {
 	endpoint string
 	id       string // path ID for session / retrieval by ID
 	byID     bool
+	jobID    string // the job of v6's Jobs/{id}/JobSessions
 	method   string // the one method the route answers
 }
 
@@ -66,7 +67,9 @@ func parseRoute(p string) (route, bool) {
 			rt.id, rt.byID = rest[1], true
 		}
 	default:
-		rt.endpoint = EndpointUnknown
+		if !parseInstallRoute(&rt, rest) {
+			rt.endpoint, rt.method = EndpointUnknown, ""
+		}
 	}
 	return rt, true
 }
@@ -109,8 +112,11 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.stats.Total++
 		s.stats.ByEndpoint[rt.endpoint]++
 		s.stats.ByStatus[rec.status]++
-		if rt.endpoint == EndpointSession {
+		if rt.endpoint == EndpointSession || rt.endpoint == EndpointJobSession {
 			s.stats.BySession[normID(rt.id)]++
+		}
+		if job := requestJob(rt, r); job != "" && rt.endpoint == EndpointJobSessions {
+			s.stats.ByJob[job]++
 		}
 		s.mu.Unlock()
 	}()
@@ -161,6 +167,8 @@ func (s *Simulator) dispatch(rec http.ResponseWriter, r *http.Request, rt route)
 		} else {
 			s.serveRetrievals(rec, r, rt.ver, now)
 		}
+	default:
+		s.serveInstall(rec, r, rt, now)
 	}
 }
 

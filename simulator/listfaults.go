@@ -25,21 +25,22 @@ const (
 func (s *Simulator) applyListFault(w http.ResponseWriter, r *http.Request, rt route, f Fault) bool {
 	switch f.Kind {
 	case FaultPageCap:
-		paged := rt.endpoint == EndpointList || rt.endpoint == EndpointRetrievals && !rt.byID && rt.ver == "v8"
+		_, huge := hugeEntries[rt.endpoint]
+		paged := rt.endpoint == EndpointList || rt.endpoint == EndpointJobSessions || huge && !rt.byID && rt.ver == "v8"
 		if !paged {
 			return false
 		}
 		s.pageCapped(w, r, rt, orDefault(f.Entries, DefaultPageCap))
 	case FaultEndless:
-		if rt.endpoint != EndpointList {
+		if rt.endpoint != EndpointList && rt.endpoint != EndpointJobSessions {
 			return false
 		}
 		s.endlessPage(w, r, rt, orDefault(f.Entries, DefaultEndlessPage), int(orDefault(f.Bytes, DefaultEndlessName)))
 	case FaultHugeList:
-		if rt.endpoint != EndpointRetrievals || rt.byID {
+		if _, ok := hugeEntries[rt.endpoint]; !ok || rt.byID {
 			return false
 		}
-		hugeRetrievals(w, r, rt, orDefault(f.Entries, DefaultHugeList))
+		hugeList(w, r, rt, orDefault(f.Entries, DefaultHugeList))
 	case FaultLongEnum:
 		s.longEnums(w, r, rt, int(orDefault(f.Bytes, DefaultLongEnumBytes)))
 	}
@@ -78,7 +79,8 @@ func (s *Simulator) pageCapped(w http.ResponseWriter, r *http.Request, rt route,
 	writeJSON(w, buf.code, body)
 }
 
-// endlessPage answers every page full of new sessions and promises more.
+// endlessPage answers every page full of new sessions (data retrieval or job sessions, with
+// names or details nameBytes long) and promises more.
 func (s *Simulator) endlessPage(w http.ResponseWriter, r *http.Request, rt route, perPage, nameBytes int) {
 	offset, limit, err := paging(r.URL.Query())
 	if err != nil {
@@ -87,24 +89,39 @@ func (s *Simulator) endlessPage(w http.ResponseWriter, r *http.Request, rt route
 	}
 	n := min(limit, perPage)
 	now := s.opts.Now()
+	base, job := "/"+rt.ver+"/DataRetrievalSessions", normID(requestJob(rt, r))
+	if rt.endpoint == EndpointJobSessions {
+		base = "/" + rt.ver + "/JobSessions"
+		if rt.jobID != "" {
+			base = "/v6/Jobs/" + job + "/JobSessions"
+		}
+		if !isUUID(job) {
+			job = "eeeeeeee-0000-4000-8000-000000000000"
+		}
+	}
 	results := make([]object, 0, n)
+	s.mu.Lock()
 	for i := range n {
 		k := offset + i
-		name := fmt.Sprintf("endless %016d ", k)
-		sess := Session{
-			ID: fmt.Sprintf("eeeeeeee-0000-4000-8000-%012d", k), Name: name + strings.Repeat("N", max(0, nameBytes-len(name))),
-			RetrievalID: ReferenceRetrievalID, CreationTime: now, EndTime: now,
-			Type: TypeRetrieve, Status: StatusSuccess,
+		id, name := fmt.Sprintf("eeeeeeee-0000-4000-8000-%012d", k), fmt.Sprintf("endless %016d ", k)
+		name += strings.Repeat("N", max(0, nameBytes-len(name)))
+		if rt.endpoint == EndpointJobSessions {
+			js := JobSession{ID: id, JobID: job, Details: name, CreationTime: now, EndTime: now, Status: StatusSuccess}
+			results = append(results, s.jobSessionJSON(rt.ver, &js))
+			continue
 		}
+		sess := Session{ID: id, Name: name, RetrievalID: ReferenceRetrievalID, CreationTime: now, EndTime: now,
+			Type: TypeRetrieve, Status: StatusSuccess}
 		results = append(results, s.sessionJSON(rt.ver, &sess))
 	}
+	s.mu.Unlock()
 	more := offset + limit + 1 // always more than this page reaches
 	page := object{
 		{"offset", offset},
 		{"limit", limit},
 		{"setId", randomUUID()},
 		{"results", results},
-		{"_links", pageLinks("/"+rt.ver+"/DataRetrievalSessions", r.URL.Query(), offset, n, more)},
+		{"_links", pageLinks(base, r.URL.Query(), offset, n, more)},
 	}
 	if rt.ver != "v8" {
 		page = append(page, field{"totalCount", more})
@@ -112,8 +129,18 @@ func (s *Simulator) endlessPage(w http.ResponseWriter, r *http.Request, rt route
 	writeJSON(w, http.StatusOK, encodeJSON(page))
 }
 
-// hugeRetrievals answers n small retrievals, written as they are made.
-func hugeRetrievals(w http.ResponseWriter, r *http.Request, rt route, n int) {
+// hugeEntries are the lists a hugelist fault can make huge: their path and one small entry.
+var hugeEntries = map[string]struct{ path, entry string }{
+	EndpointRetrievals:   {"DataRetrievals", `{"id":"dddddddd-0000-4000-8000-%012d","name":"retrieval %d","type":"Exchange","dataState":"Retrieved","lastStatus":"Success"}`},
+	EndpointJobs:         {"Jobs", `{"id":"dddddddd-0000-4000-8000-%012d","name":"job %d","isEnabled":true,"lastStatus":"Success"}`},
+	EndpointRepositories: {"BackupRepositories", `{"id":"dddddddd-0000-4000-8000-%012d","name":"repository %d","capacityBytes":1099511627776,"freeSpaceBytes":549755813888,"isOutOfSync":false}`},
+	EndpointProxies:      {"Proxies", `{"id":"dddddddd-0000-4000-8000-%012d","hostName":"proxy%d","status":"Online"}`},
+}
+
+// hugeList answers n small entries of the list, written as they are made: a bare array on
+// v6/v7, pages on v8.
+func hugeList(w http.ResponseWriter, r *http.Request, rt route, n int) {
+	kind := hugeEntries[rt.endpoint]
 	from, to := 0, n
 	var q url.Values
 	if rt.ver == "v8" {
@@ -131,7 +158,7 @@ func hugeRetrievals(w http.ResponseWriter, r *http.Request, rt route, n int) {
 	if rt.ver == "v8" {
 		_, limit, _ := paging(q)
 		fmt.Fprintf(&buf, `{"offset":%d,"limit":%d,"setId":%q,"_links":%s,"results":[`, from, limit, randomUUID(),
-			encodeJSON(pageLinks("/v8/DataRetrievals", q, from, limit, n)))
+			encodeJSON(pageLinks("/v8/"+kind.path, q, from, limit, n)))
 	} else {
 		buf.WriteByte('[')
 	}
@@ -139,7 +166,7 @@ func hugeRetrievals(w http.ResponseWriter, r *http.Request, rt route, n int) {
 		if i > from {
 			buf.WriteByte(',')
 		}
-		fmt.Fprintf(&buf, `{"id":"dddddddd-0000-4000-8000-%012d","name":"retrieval %d","type":"Exchange","dataState":"Retrieved","lastStatus":"Success"}`, i, i)
+		fmt.Fprintf(&buf, kind.entry, i, i)
 		if buf.Len() > 64<<10 {
 			if _, err := w.Write(buf.Bytes()); err != nil {
 				return
@@ -155,8 +182,9 @@ func hugeRetrievals(w http.ResponseWriter, r *http.Request, rt route, n int) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// enumKeys are the fields of sessions and retrievals whose values are enums.
-var enumKeys = map[string]bool{"status": true, "type": true, "dataState": true, "lastStatus": true}
+// enumKeys are the fields of the answers whose values are enums.
+var enumKeys = map[string]bool{"status": true, "type": true, "dataState": true, "lastStatus": true, "jobType": true,
+	"backupType": true, "bottleneck": true, "jobSessionConfigType": true, "maintenanceModeState": true, "operatingSystem": true}
 
 // longEnums sends the real answer with every enum value replaced by a fresh random one.
 func (s *Simulator) longEnums(w http.ResponseWriter, r *http.Request, rt route, n int) {

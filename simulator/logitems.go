@@ -41,28 +41,12 @@ type LogItem struct {
 // SetLogItems replaces the log of a session. The log lives as long as the session: removing
 // or replacing the session drops it.
 func (s *Simulator) SetLogItems(sessionID string, items []LogItem) error {
-	log := make([]LogItem, len(items))
-	for i, it := range items {
-		if it.ID == "" {
-			it.ID = randomUUID()
-		}
-		if !isUUID(it.ID) {
-			return fmt.Errorf("log item id %q is not a UUID", it.ID)
-		}
-		if err := oneOf("log item type", it.Type, logTypes); err != nil {
-			return err
-		}
-		if it.CreationTime.IsZero() {
-			return fmt.Errorf("log item %d has no creation time", i)
-		}
-		if it.EndTime.IsZero() {
-			it.EndTime = it.CreationTime
-		}
-		if it.USN == 0 {
-			it.USN = int64(i + 1)
-		}
-		it.ID = normID(it.ID)
-		log[i] = it
+	log, err := completeLog(items)
+	if err != nil {
+		return err
+	}
+	if log == nil {
+		log = []LogItem{}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -87,8 +71,8 @@ func (s *Simulator) LogItems(sessionID string) ([]LogItem, bool) {
 
 // logItemJSON follows each version's RESTLogItem: v8 has type and message; v6 and v7 only a
 // title, which Veeam documents as "status and short description" and writes as
-// "[Success] Job started at ...".
-func logItemJSON(ver, sessionID string, it *LogItem) object {
+// "[Success] Job started at ...". base is the session's path, owner its link name.
+func logItemJSON(ver, base, owner string, it *LogItem) object {
 	o := object{{"id", it.ID}, {"usn", it.USN}}
 	if ver == "v8" {
 		o = append(o, field{"type", it.Type}, field{"message", it.Message})
@@ -98,18 +82,34 @@ func logItemJSON(ver, sessionID string, it *LogItem) object {
 	return append(o,
 		field{"creationTime", formatTime(it.CreationTime)},
 		field{"endTime", formatTime(it.EndTime)},
-		field{"_links", links(
-			"self", "/"+ver+"/DataRetrievalSessions/"+sessionID+"/LogItems/"+it.ID,
-			"dataRetrievalSession", "/"+ver+"/DataRetrievalSessions/"+sessionID,
-		)},
+		field{"_links", links("self", base+"/LogItems/"+it.ID, owner, base)},
 	)
 }
 
 // serveLogItems answers GET /vN/DataRetrievalSessions/{id}/LogItems?offset=&limit=[&orderAsc=].
-// v8 orders by creation time (then usn) as orderAsc says, ascending by default. v6 and v7
-// document no order; the simulator serves them newest first so that a client relying on an
-// order it was not promised is caught.
 func (s *Simulator) serveLogItems(w http.ResponseWriter, r *http.Request, rt route, now time.Time) {
+	s.serveLog(w, r, rt, now, logKind{"DataRetrievalSessions", "dataRetrievalSession", "Data retrieval session", false},
+		func(id string) ([]LogItem, bool) {
+			sess, ok := s.sessions[id]
+			if !ok {
+				return nil, false
+			}
+			return sess.log, true
+		})
+}
+
+// logKind says whose log is served: the collection's path, the owner's link name and what
+// a 404 calls it, and whether v8 documents the type filter.
+type logKind struct {
+	path, owner, name string
+	typeFilter        bool
+}
+
+// serveLog answers a session's LogItems. v8 orders by creation time (then usn) as orderAsc
+// says, ascending by default. v6 and v7 document no order; the simulator serves them newest
+// first so that a client relying on an order it was not promised is caught. lookup runs
+// under the simulator's lock.
+func (s *Simulator) serveLog(w http.ResponseWriter, r *http.Request, rt route, now time.Time, kind logKind, lookup func(id string) ([]LogItem, bool)) {
 	if !isUUID(rt.id) {
 		writeError(w, rt.ver, http.StatusBadRequest, codeValidation, fmt.Sprintf("The value '%s' is not valid for sessionId.", rt.id))
 		return
@@ -120,7 +120,7 @@ func (s *Simulator) serveLogItems(w http.ResponseWriter, r *http.Request, rt rou
 		writeError(w, rt.ver, http.StatusBadRequest, codeValidation, err.Error())
 		return
 	}
-	asc := rt.ver == "v8"
+	asc, typ := rt.ver == "v8", ""
 	if v := q.Get("orderAsc"); v != "" && rt.ver == "v8" {
 		// ASP.NET binds booleans as bool.TryParse does (true/false in any case); v6 and v7
 		// ignore the parameter they do not know.
@@ -134,20 +134,24 @@ func (s *Simulator) serveLogItems(w http.ResponseWriter, r *http.Request, rt rou
 			return
 		}
 	}
+	if v := q.Get("type"); v != "" && rt.ver == "v8" && kind.typeFilter {
+		if typ = enumValue(v, logTypes); typ == "" {
+			writeError(w, rt.ver, http.StatusBadRequest, codeValidation, fmt.Sprintf("The value '%s' is not valid for type.", v))
+			return
+		}
+	}
 	id := normID(rt.id)
 	s.mu.Lock()
-	sess, ok := s.sessions[id]
+	log, ok := lookup(id)
 	var items []LogItem
-	if ok {
-		for _, it := range sess.log {
-			if !it.CreationTime.After(now) {
-				items = append(items, it)
-			}
+	for _, it := range log {
+		if !it.CreationTime.After(now) && (typ == "" || it.Type == typ) {
+			items = append(items, it)
 		}
 	}
 	s.mu.Unlock()
 	if !ok {
-		writeError(w, rt.ver, http.StatusNotFound, codeNotFound, fmt.Sprintf("Data retrieval session with ID %s was not found.", id))
+		writeError(w, rt.ver, http.StatusNotFound, codeNotFound, fmt.Sprintf("%s with ID %s was not found.", kind.name, id))
 		return
 	}
 	sort.SliceStable(items, func(i, j int) bool {
@@ -157,22 +161,34 @@ func (s *Simulator) serveLogItems(w http.ResponseWriter, r *http.Request, rt rou
 		}
 		return (a.USN < b.USN) == asc
 	})
+	base := "/" + rt.ver + "/" + kind.path + "/" + id
 	from, to := window(len(items), offset, limit)
 	results := make([]object, 0, to-from)
 	for i := from; i < to; i++ {
-		results = append(results, logItemJSON(rt.ver, id, &items[i]))
+		results = append(results, logItemJSON(rt.ver, base, kind.owner, &items[i]))
 	}
 	page := object{
 		{"offset", offset},
 		{"limit", limit},
 		{"setId", randomUUID()},
 		{"results", results},
-		{"_links", pageLinks("/"+rt.ver+"/DataRetrievalSessions/"+id+"/LogItems", q, offset, limit, len(items))},
+		{"_links", pageLinks(base+"/LogItems", q, offset, limit, len(items))},
 	}
 	if rt.ver != "v8" {
 		page = append(page, field{"totalCount", len(items)})
 	}
 	writeJSON(w, http.StatusOK, encodeJSON(page))
+}
+
+// enumValue is the documented spelling of v, which ASP.NET binds case-insensitively; "" if
+// it is none of them.
+func enumValue(v string, allowed []string) string {
+	for _, a := range allowed {
+		if strings.EqualFold(a, v) {
+			return a
+		}
+	}
+	return ""
 }
 
 // adminLogItem is the admin API's log item: RESTLogItem's v8 field names.

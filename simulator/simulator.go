@@ -50,6 +50,7 @@ type Simulator struct {
 	mu         sync.Mutex
 	sessions   map[string]*Session
 	retrievals map[string]*DataRetrieval
+	inst       installation
 	access     map[string]tokenInfo
 	refresh    map[string]tokenInfo
 	faults     []*Fault
@@ -72,14 +73,22 @@ type Stats struct {
 	// ByStatus is keyed by HTTP status; 0 counts requests answered without a status
 	// (stall, reset).
 	ByStatus map[int]int64
-	// BySession counts GET DataRetrievalSessions/{id} requests by lower-case session ID.
-	BySession    map[string]int64
+	// BySession counts GET DataRetrievalSessions/{id} and JobSessions/{id} requests by
+	// lower-case session ID.
+	BySession map[string]int64
+	// ByJob counts job session list requests for one job (v7/v8 ?jobId=, v6
+	// Jobs/{id}/JobSessions) by lower-case job ID.
+	ByJob        map[string]int64
 	TokensIssued int64
 }
 
+func newStats() Stats {
+	return Stats{ByEndpoint: map[string]int64{}, ByStatus: map[int]int64{}, BySession: map[string]int64{}, ByJob: map[string]int64{}}
+}
+
 func (st Stats) clone() Stats {
-	c := Stats{Total: st.Total, TokensIssued: st.TokensIssued,
-		ByEndpoint: map[string]int64{}, ByStatus: map[int]int64{}, BySession: map[string]int64{}}
+	c := newStats()
+	c.Total, c.TokensIssued = st.Total, st.TokensIssued
 	for k, v := range st.ByEndpoint {
 		c.ByEndpoint[k] = v
 	}
@@ -88,6 +97,9 @@ func (st Stats) clone() Stats {
 	}
 	for k, v := range st.BySession {
 		c.BySession[k] = v
+	}
+	for k, v := range st.ByJob {
+		c.ByJob[k] = v
 	}
 	return c
 }
@@ -112,10 +124,11 @@ func New(opts Options) *Simulator {
 		opts:          opts,
 		sessions:      map[string]*Session{},
 		retrievals:    map[string]*DataRetrieval{},
+		inst:          newInstallation(),
 		access:        map[string]tokenInfo{},
 		refresh:       map[string]tokenInfo{},
 		faultsCleared: make(chan struct{}),
-		stats:         Stats{ByEndpoint: map[string]int64{}, ByStatus: map[int]int64{}, BySession: map[string]int64{}},
+		stats:         newStats(),
 	}
 }
 
@@ -213,7 +226,7 @@ func (s *Simulator) Stats() Stats {
 func (s *Simulator) ResetStats() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stats = Stats{ByEndpoint: map[string]int64{}, ByStatus: map[int]int64{}, BySession: map[string]int64{}}
+	s.stats = newStats()
 }
 
 // sortedSessions returns advanced copies, newest creation time first, ties by ID so paging is stable.

@@ -78,27 +78,11 @@ type Session struct {
 
 // advance brings a planned Running session up to now. It is idempotent for a given now.
 func (s *Session) advance(now time.Time) {
-	if s.Status != StatusRunning {
-		return
-	}
-	from := s.advancedAt
-	if from.IsZero() {
-		from = s.CreationTime
-	}
-	to := now
-	finished := !s.FinishAt.IsZero() && !now.Before(s.FinishAt)
-	if finished {
-		to = s.FinishAt
-	}
-	if elapsed := to.Sub(from).Seconds(); elapsed > 0 {
+	elapsed, to, finished := planStep(s.Status, s.CreationTime, s.advancedAt, s.FinishAt, now)
+	if elapsed > 0 {
 		// Fractions carry over, or frequent reads of a slow session would never see it move.
-		s.progressFrac += s.ProgressPerSecond * elapsed
-		s.objectsFrac += s.ObjectsPerSecond * elapsed
-		p, o := math.Floor(s.progressFrac), math.Floor(s.objectsFrac)
-		s.progressFrac -= p
-		s.objectsFrac -= o
-		s.Progress = addClamped32(s.Progress, p)
-		s.ProcessedObjects = addClamped64(s.ProcessedObjects, o)
+		s.Progress = addClamped32(s.Progress, grow(&s.progressFrac, s.ProgressPerSecond, elapsed))
+		s.ProcessedObjects = addClamped64(s.ProcessedObjects, grow(&s.objectsFrac, s.ObjectsPerSecond, elapsed))
 		s.advancedAt = to
 	}
 	if finished {

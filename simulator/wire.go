@@ -62,14 +62,50 @@ func writeValue(buf *bytes.Buffer, v any) {
 }
 
 // writeScalar does not escape <, > and & because Newtonsoft.Json, which VB365 uses, does not
-// either; clients must handle such names themselves.
+// either; clients must handle such names themselves. The common types are written directly:
+// a json.Encoder per value made large lists slow to serve.
 func writeScalar(buf *bytes.Buffer, v any) {
+	var b []byte
+	switch x := v.(type) {
+	case nil:
+		buf.WriteString("null")
+		return
+	case bool:
+		b = strconv.AppendBool(buf.AvailableBuffer(), x)
+	case int:
+		b = strconv.AppendInt(buf.AvailableBuffer(), int64(x), 10)
+	case int32:
+		b = strconv.AppendInt(buf.AvailableBuffer(), int64(x), 10)
+	case int64:
+		b = strconv.AppendInt(buf.AvailableBuffer(), x, 10)
+	case string:
+		if plainString(x) {
+			buf.WriteByte('"')
+			buf.WriteString(x)
+			buf.WriteByte('"')
+			return
+		}
+	}
+	if b != nil {
+		buf.Write(b)
+		return
+	}
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		panic(err) // only scalars built by this package reach here
 	}
 	buf.Truncate(buf.Len() - 1) // Encode appends a newline
+}
+
+// plainString is a string JSON writes as it is: printable ASCII without quote or backslash.
+func plainString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func nullable(s string) any {
