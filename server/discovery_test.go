@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-kit/log"
+
 	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
@@ -410,5 +412,38 @@ func TestDiscoveryFollowsCappedPages(t *testing.T) {
 				t.Errorf("discovery %+v with %d sessions, want all 25", s.Discovery, len(s.Sessions))
 			}
 		})
+	}
+}
+
+// "Previously discovered sessions" are spoken of only when there were some (issue 20
+// point 4): not when discovery fails on the first scrape.
+func TestDiscoveryFailureMentionsPreviousOnlyWhenThere(t *testing.T) {
+	for _, first := range []bool{true, false} {
+		clk := &clock{now: t0}
+		sim := simulator.New(simulator.Options{Username: "u", Password: "p", Now: clk.Now})
+		srv := httptest.NewServer(sim)
+		t.Cleanup(srv.Close)
+		logs := &syncBuf{}
+		tgt, err := New(&config.ServerConfig{Name: "prod", URL: srv.URL, Username: "u", Password: "p", APIVersion: "v8",
+			MaxConcurrentRequests: 4, CacheTTL: ttl(0), Collect: []string{config.CollectDataRetrievals},
+			Discovery: &config.DiscoveryConfig{MaxAge: config.Duration(24 * time.Hour), MaxSessions: 10}},
+			Options{Now: clk.Now, Logger: log.NewLogfmtLogger(logs)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(tgt.Close)
+		f := &fixture{sim: sim, clock: clk, tgt: tgt}
+		f.add(t, uuid(1), "failed run", simulator.ReferenceRetrievalID, simulator.StatusFailed, time.Minute)
+		if !first {
+			f.snapshot(t)
+		}
+		if err := sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointList, Kind: simulator.FaultStatus, Status: 500}); err != nil {
+			t.Fatal(err)
+		}
+		f.snapshot(t)
+		out := logs.String()
+		if !strings.Contains(out, `msg="session discovery failed`) || strings.Contains(out, "previously discovered") != !first {
+			t.Errorf("discovery failing on the first scrape %v; the log says:\n%s", first, out)
+		}
 	}
 }

@@ -82,13 +82,17 @@ func (srv *Server) wanted(ctx context.Context, cfg *config.ServerConfig, d *Disc
 	if err != nil {
 		// The sessions of the last discovery turn into scrape_success 0 rather than
 		// vanishing, which would resolve the alerts on them.
+		before := len(snap.Sessions)
 		for _, id := range srv.discovered {
 			if !configured[id] {
 				snap.Sessions = append(snap.Sessions, SessionResult{ID: id, Err: err})
 			}
 		}
-		conds["discovery: "+vb365.Reason(err)] = []any{"msg", "session discovery failed; previously discovered sessions are reported as not read",
-			"reason", vb365.Reason(err), "err", err}
+		msg := "session discovery failed"
+		if len(snap.Sessions) > before { // a first scrape has nothing discovered before
+			msg += "; previously discovered sessions are reported as not read"
+		}
+		conds["discovery: "+vb365.Reason(err)] = []any{"msg", msg, "reason", vb365.Reason(err), "err", err}
 		conds["discovery: dropping"] = nil // not read: as it was
 		return nil
 	}
