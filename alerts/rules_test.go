@@ -91,6 +91,13 @@ func TestRequiredAlerts(t *testing.T) {
 		"VB365ServerDown":                  "critical",
 		"VB365SessionScrapeFailing":        "warning",
 		"VB365DataRetrievalExpiringSoon":   "warning",
+		"VB365JobFailed":                   "critical",
+		"VB365JobWarning":                  "warning",
+		"VB365JobNotSucceededRecently":     "warning",
+		"VB365LicenseExpiringSoon":         "warning",
+		"VB365LicenseUsersNearLimit":       "warning",
+		"VB365RepositoryAlmostFull":        "warning",
+		"VB365ProxyOffline":                "warning",
 	}
 	got := map[string]rule{}
 	for _, r := range loadRules(t) {
@@ -142,6 +149,40 @@ func TestRequiredAlerts(t *testing.T) {
 			}
 		}
 	}
+	// A job alert names the job; the two on its last session quote the reason the same way.
+	for _, name := range []string{"VB365JobFailed", "VB365JobWarning", "VB365JobNotSucceededRecently"} {
+		r := got[name]
+		if !strings.Contains(r.Expr, "group_left(name)") || !strings.Contains(r.Expr, "vb365_job_info") ||
+			!strings.Contains(r.Annotations["summary"], "$labels.name") {
+			t.Errorf("%s: must join vb365_job_info and name the job in its summary", name)
+		}
+	}
+	for _, name := range []string{"VB365JobFailed", "VB365JobWarning"} {
+		r := got[name]
+		if !strings.Contains(r.Expr, "vb365_job_last_session_reason_info") ||
+			!strings.Contains(r.Expr, "group_left(session_id, log_type, message)") ||
+			!strings.Contains(r.Annotations["description"], "$labels.message") {
+			t.Errorf("%s: must join vb365_job_last_session_reason_info and quote its message", name)
+		}
+		// The identity is the job: a session ID or reason label would make every failed
+		// run, and every reason read late, a new page.
+		for _, l := range []string{"session_id", "message", "log_type"} {
+			if v, ok := r.Labels[l]; !ok || v != "" {
+				t.Errorf("%s: label %s must be set to \"\"", name, l)
+			}
+		}
+		// A running session must not resolve it: only the last finished session counts.
+		if strings.Contains(r.Expr, "running") {
+			t.Errorf("%s: must not depend on the running session", name)
+		}
+	}
+	if r := got["VB365JobNotSucceededRecently"]; !strings.Contains(r.Expr, "unless on(job, instance, server, job_id)") ||
+		!strings.Contains(r.Expr, "vb365_job_enabled == 1") {
+		t.Error("VB365JobNotSucceededRecently: enabled jobs only, including those with no success on record (unless ... last_success)")
+	}
+	if r := got["VB365RepositoryAlmostFull"]; !strings.Contains(r.Expr, "vb365_repository_capacity_bytes > 0") {
+		t.Error("VB365RepositoryAlmostFull: a repository reporting capacity 0 must never fire")
+	}
 	if got["VB365ServerDown"].For != "5m" || got["VB365SessionScrapeFailing"].For != "15m" {
 		t.Errorf("for: ServerDown %q (want 5m), SessionScrapeFailing %q (want 15m)",
 			got["VB365ServerDown"].For, got["VB365SessionScrapeFailing"].For)
@@ -178,7 +219,7 @@ func TestExporterAlerts(t *testing.T) {
 	}
 }
 
-// Each 24h window must be written once: in the recording rule its alerts read.
+// Each window and threshold must be written once: in the recording rule its alerts read.
 func TestAlertWindowWrittenOnce(t *testing.T) {
 	b, err := os.ReadFile(rulesFile)
 	if err != nil {
@@ -187,16 +228,28 @@ func TestAlertWindowWrittenOnce(t *testing.T) {
 	if n := len(regexp.MustCompile(`\b86400\b`).FindAll(b, -1)); n != 4 {
 		t.Errorf("86400 appears %d times, want four: per window, its header comment and its recording rule", n)
 	}
+	for _, v := range []string{"93600", "2592000", "0.95", "0.10"} {
+		if n := strings.Count(string(b), v); n != 2 {
+			t.Errorf("%s appears %d times, want twice: its header comment and its recording rule", v, n)
+		}
+	}
 	rules := loadRules(t)
-	for i, w := range []struct {
+	// Rules run in order: every window's recording rule comes before the first alert.
+	firstAlert := slices.IndexFunc(rules, func(r rule) bool { return r.Alert != "" })
+	for _, w := range []struct {
 		record string
 		alerts []string
 	}{
 		{"vb365:data_retrieval_session_alert_window:seconds", []string{"VB365DataRetrievalSessionFailed", "VB365DataRetrievalSessionWarning"}},
 		{"vb365:data_retrieval_expiry_window:seconds", []string{"VB365DataRetrievalExpiringSoon"}},
+		{"vb365:job_success_window:seconds", []string{"VB365JobNotSucceededRecently"}},
+		{"vb365:license_expiry_window:seconds", []string{"VB365LicenseExpiringSoon"}},
+		{"vb365:license_users_threshold:ratio", []string{"VB365LicenseUsersNearLimit"}},
+		{"vb365:repository_free_threshold:ratio", []string{"VB365RepositoryAlmostFull"}},
 	} {
-		if rules[i].Record != w.record || strings.TrimSpace(rules[i].Expr) != "vector(86400)" {
-			t.Errorf("rule %d = %+v, want the window recording rule %s (rules run in order)", i, rules[i], w.record)
+		i := slices.IndexFunc(rules, func(r rule) bool { return r.Record == w.record })
+		if i < 0 || i > firstAlert || !strings.HasPrefix(strings.TrimSpace(rules[i].Expr), "vector(") {
+			t.Errorf("want the window recording rule %s = vector(...) before the first alert (rules run in order); found at %d", w.record, i)
 		}
 		for _, r := range rules {
 			if slices.Contains(w.alerts, r.Alert) && !strings.Contains(r.Expr, w.record) {
