@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -67,15 +68,81 @@ func load(t *testing.T) *Dashboard {
 	return d
 }
 
-// The embedded copy is what the tests check; it must be the file users get.
+// each runs check on every shipped dashboard, as a subtest named after its file.
+func each(t *testing.T, check func(t *testing.T, d *Dashboard)) {
+	t.Helper()
+	names := Names()
+	if len(names) < 2 {
+		t.Fatalf("dashboards %v, want the data retrieval and the installation dashboard", names)
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			d, err := LoadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, d)
+		})
+	}
+}
+
+// The embedded copies are what the tests check; they must be the files users get,
+// all of them.
 func TestEmbeddedMatchesFile(t *testing.T) {
-	b, err := os.ReadFile(FileName)
+	onDisk, err := filepath.Glob("*.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(b, JSON) {
-		t.Fatal("embedded dashboard differs from the file on disk")
+	if !slices.Equal(onDisk, Names()) || !slices.Contains(onDisk, FileName) || !slices.Contains(onDisk, InstallationFileName) {
+		t.Fatalf("embedded %v, on disk %v", Names(), onDisk)
 	}
+	for _, name := range onDisk {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, _ := Files.ReadFile(name); !bytes.Equal(b, e) {
+			t.Errorf("embedded %s differs from the file on disk", name)
+		}
+	}
+	if e, _ := Files.ReadFile(FileName); !bytes.Equal(e, JSON) {
+		t.Error("JSON is not the data retrieval dashboard")
+	}
+}
+
+// Each dashboard links to every other one in its header, keeping the time range and
+// the server selection, so a user moves between them without choosing again.
+func TestDashboardsLinkEachOther(t *testing.T) {
+	uids := map[string]string{}
+	for _, name := range Names() {
+		d, err := LoadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other, dup := uids[d.UID]; dup {
+			t.Errorf("%s and %s share uid %q", other, name, d.UID)
+		}
+		uids[d.UID] = name
+	}
+	each(t, func(t *testing.T, d *Dashboard) {
+		for uid := range uids {
+			if uid == d.UID {
+				continue
+			}
+			found := false
+			for _, l := range d.Links {
+				if l.Type == "link" && l.URL == "/d/"+uid {
+					found = true
+					if !l.IncludeVars || !l.KeepTime || l.Title == "" {
+						t.Errorf("link to %s: %+v, want a title, includeVars and keepTime", uid, l)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no link to dashboard %s (%s); links %+v", uid, uids[uid], d.Links)
+			}
+		}
+	})
 }
 
 // The snapshot used to collect metrics must make the collector emit every
@@ -91,8 +158,9 @@ func TestExporterMetricsCoverEveryDescriptor(t *testing.T) {
 	}
 }
 
-func TestDashboardIsValid(t *testing.T) {
-	d := load(t)
+func TestDashboardIsValid(t *testing.T) { each(t, checkValid) }
+
+func checkValid(t *testing.T, d *Dashboard) {
 	if d.UID == "" || d.Title == "" {
 		t.Errorf("uid %q and title %q must be set for file provisioning", d.UID, d.Title)
 	}
@@ -170,8 +238,9 @@ func TestDashboardIsValid(t *testing.T) {
 	}
 }
 
-func TestDashboardVariables(t *testing.T) {
-	d := load(t)
+func TestDashboardVariables(t *testing.T) { each(t, checkVariables) }
+
+func checkVariables(t *testing.T, d *Dashboard) {
 	byName := map[string]Variable{}
 	for _, v := range d.Templating.List {
 		byName[v.Name] = v
@@ -218,15 +287,17 @@ func TestDashboardVariables(t *testing.T) {
 // and select only metrics and labels that the real collector emits.
 func TestDashboardQueriesUseExporterMetrics(t *testing.T) {
 	known := exporterMetrics(t)
-	qs := load(t).Queries()
-	if len(qs) == 0 {
-		t.Fatal("no queries")
-	}
-	for _, q := range qs {
-		for _, err := range metriccheck.Check(metriccheck.Expand(q.Expr, vars), known) {
-			t.Errorf("panel %q query %s: %v\n%s", q.Panel, q.RefID, err, q.Expr)
+	each(t, func(t *testing.T, d *Dashboard) {
+		qs := d.Queries()
+		if len(qs) == 0 {
+			t.Fatal("no queries")
 		}
-	}
+		for _, q := range qs {
+			for _, err := range metriccheck.Check(metriccheck.Expand(q.Expr, vars), known) {
+				t.Errorf("panel %q query %s: %v\n%s", q.Panel, q.RefID, err, q.Expr)
+			}
+		}
+	})
 }
 
 // The issue asks for specific content; a refactoring that drops a part of it
@@ -347,13 +418,27 @@ func checkExpiryPanel(t *testing.T, tables []Panel) {
 }
 
 // The checks above must catch a panel that queries a metric the exporter does
-// not expose; this renames one in a copy of the dashboard to prove it.
+// not expose; this renames one in a copy of each dashboard to prove it.
 func TestRenamedMetricIsCaught(t *testing.T) {
-	const from, to = "vb365_data_retrieval_session_processed_objects", "vb365_data_retrieval_session_processed_items"
-	if !bytes.Contains(JSON, []byte(from)) {
+	for name, from := range map[string]string{
+		FileName:             "vb365_data_retrieval_session_processed_objects",
+		InstallationFileName: "vb365_job_last_session_transferred_bytes",
+	} {
+		t.Run(name, func(t *testing.T) {
+			b, err := Files.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRenameCaught(t, b, from, from+"_renamed")
+		})
+	}
+}
+
+func checkRenameCaught(t *testing.T, b []byte, from, to string) {
+	if !bytes.Contains(b, []byte(from)) {
 		t.Fatalf("dashboard does not use %s", from)
 	}
-	d, err := Parse(bytes.ReplaceAll(JSON, []byte(from), []byte(to)))
+	d, err := Parse(bytes.ReplaceAll(b, []byte(from), []byte(to)))
 	if err != nil {
 		t.Fatal(err)
 	}

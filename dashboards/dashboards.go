@@ -1,21 +1,48 @@
-// Package dashboards ships the Grafana dashboard for vb365_exporter. The JSON
-// file is the source of truth (users import or provision it as is); this
-// package embeds it so the unit and end-to-end tests read exactly that file.
+// Package dashboards ships the Grafana dashboards for vb365_exporter. The JSON
+// files are the source of truth (users import or provision them as they are);
+// this package embeds them so the unit and end-to-end tests read exactly those files.
 package dashboards
 
 import (
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 )
 
-// FileName is the dashboard's file name inside dashboards/.
-const FileName = "vb365-data-retrieval-sessions.json"
+// File names inside dashboards/: the data retrieval dashboard and the installation one.
+const (
+	FileName             = "vb365-data-retrieval-sessions.json"
+	InstallationFileName = "vb365-installation.json"
+)
 
 // JSON is the content of dashboards/vb365-data-retrieval-sessions.json.
 //
 //go:embed vb365-data-retrieval-sessions.json
 var JSON []byte
+
+// Files holds every dashboard, dashboards/*.json.
+//
+//go:embed *.json
+var Files embed.FS
+
+// Names lists the shipped dashboards' file names, sorted.
+func Names() []string {
+	names, err := fs.Glob(Files, "*.json")
+	if err != nil {
+		panic(err) // only for a malformed pattern
+	}
+	return names
+}
+
+// LoadFile parses the shipped dashboard of that file name.
+func LoadFile(name string) (*Dashboard, error) {
+	b, err := Files.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(b)
+}
 
 // Dashboard is the part of Grafana's dashboard model the tests look at.
 type Dashboard struct {
@@ -23,6 +50,7 @@ type Dashboard struct {
 	Title         string  `json:"title"`
 	SchemaVersion int     `json:"schemaVersion"`
 	Panels        []Panel `json:"panels"`
+	Links         []Link  `json:"links"`
 	Templating    struct {
 		List []Variable `json:"list"`
 	} `json:"templating"`
@@ -54,6 +82,15 @@ type Target struct {
 	Format       string         `json:"format"`
 	LegendFormat string         `json:"legendFormat"`
 	Datasource   *DatasourceRef `json:"datasource"`
+}
+
+// Link is a dashboard link in the dashboard's header.
+type Link struct {
+	Title       string `json:"title"`
+	Type        string `json:"type"`
+	URL         string `json:"url"`
+	IncludeVars bool   `json:"includeVars"`
+	KeepTime    bool   `json:"keepTime"`
 }
 
 // DatasourceRef points a panel, query or variable at a data source.

@@ -12,7 +12,7 @@ rules-check:
 	$(PROMTOOL) check rules alerts/*.rules.yml
 	$(PROMTOOL) test rules alerts/*_test.yml
 
-# Type-checks the dashboard JSON against Grafana's own @grafana/schema types.
+# Type-checks every dashboard JSON (dashboards/*.json) against Grafana's own @grafana/schema types.
 dashboard-check:
 	cd dashboards/schema-check && $(NPM) ci --no-audit --no-fund && $(NPM) run --silent check
 
