@@ -84,7 +84,23 @@ func ExporterMetrics() (Metrics, error) {
 		// discovery families (docs/discovery.md).
 		Retrievals: []vb365.Retrieval{{ID: "8a76872b-7f2c-4c50-95f4-92c4d41bc47c", Name: "Exchange retrieval",
 			Type: "Exchange", DataState: "Retrieved", LastStatus: vb365.StatusSuccess, ExpirationTime: creation.Add(7 * 24 * time.Hour)}},
-		Discovery:  &server.DiscoveryResult{Sessions: 2},
+		Discovery: &server.DiscoveryResult{Sessions: 2},
+		// The installation: a job whose last session failed (with its reason) while the next
+		// runs, a license, a repository and a v8 proxy (maintenance mode, CPU and memory).
+		Jobs: []server.JobResult{{
+			Job: vb365.Job{ID: "0b000000-0000-4000-8000-000000000001", Name: "Exchange daily", BackupType: "EntireOrganization",
+				RepositoryID: "4e000000-0000-4000-8000-000000000001", Enabled: true, LastRun: creation, NextRun: creation.Add(24 * time.Hour)},
+			LastFinished: &vb365.JobSession{ID: "5e000000-0000-4000-8000-000000000001", CreationTime: creation,
+				EndTime: creation.Add(time.Minute), Status: vb365.StatusFailed, TransferredBytes: 1 << 20, ProcessedObjects: 3},
+			Running:        &vb365.JobSession{ID: "5e000000-0000-4000-8000-000000000002", CreationTime: creation, Status: vb365.StatusRunning, Progress: 40},
+			LastSuccessEnd: creation.Add(-24 * time.Hour),
+			Log:            &server.SessionLog{Errors: 1, Reason: &vb365.LogItem{Type: vb365.LogError, Message: "Mailbox not found"}},
+		}},
+		License: &vb365.License{Status: "Valid", Type: "Subscription", LicensedTo: "Contoso", Expires: creation.Add(30 * 24 * time.Hour),
+			Licensed: 100, Used: 96},
+		Repositories: []vb365.Repository{{ID: "4e000000-0000-4000-8000-000000000001", Name: "Primary", CapacityBytes: 1 << 40, FreeBytes: 1 << 36}},
+		Proxies: []vb365.Proxy{{ID: "9a000000-0000-4000-8000-000000000001", Host: "proxy01", Status: "Offline", Maintenance: "Disabled",
+			CPU: new(12.5), Memory: new(40.0)}},
 		Collectors: []server.CollectorResult{{Name: "data_retrievals", Duration: time.Second}},
 	}
 	mfs := collector.Build([]*server.Snapshot{snap}, snap.Start.Add(time.Hour), nil)
