@@ -126,10 +126,14 @@ func (srv *Server) readJobs(ctx context.Context, cfg *config.ServerConfig, snap 
 	srv.mu.Lock()
 	srv.install.jobs = kept // jobs no longer listed are forgotten
 	srv.mu.Unlock()
+	conds, _ := kindProblems(config.CollectJobs, nil, st, maxJobs(cfg))
 	if len(failed) > 0 {
 		err = fmt.Errorf("sessions of %d jobs not read (e.g. job %s): %w", len(failed), failed[0], err)
+		if !vb365.IsClientWide(err) {
+			conds["jobs: sessions: "+vb365.Reason(err)] = []any{"msg", "sessions of some jobs not read; what earlier scrapes read of them is shown",
+				"reason", vb365.Reason(err), "jobs", len(failed), "err", err}
+		}
 	}
-	conds, err := kindProblems(config.CollectJobs, err, st, maxJobs(cfg))
 	if snap.JobSessionsTruncated > 0 {
 		conds["jobs: session lists cut"] = []any{"msg", fmt.Sprintf("some jobs have more sessions than one scrape reads (%d pages of %d); their latest sessions are taken from the part read (see vb365_job_session_lists_truncated)", maxJobSessionPages, 1000),
 			"jobs", snap.JobSessionsTruncated}
