@@ -13,7 +13,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/vb365-exporter/vb365_exporter/config"
 	"github.com/vb365-exporter/vb365_exporter/sessions"
 	"github.com/vb365-exporter/vb365_exporter/winsvc"
 )
@@ -50,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	opts.baseLogger = base
 	if opts.configCheck {
-		return checkConfig(opts.configFile, stdout, stderr)
+		return checkConfig(ctx, opts.configFile, stdout, stderr)
 	}
 	if opts.command == commandSessions || opts.command == commandSessionsLog {
 		return runSessions(ctx, opts, stdout, stderr)
@@ -65,7 +64,7 @@ func runSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) i
 	if opts.command == commandSessionsLog {
 		prefix = "vb365_exporter sessions log:"
 	}
-	cfg, err := config.Load(opts.configFile)
+	cfg, err := loadConfig(ctx, opts.configFile)
 	if _, statErr := os.Stat(opts.configFile); err != nil && errors.Is(statErr, fs.ErrNotExist) {
 		// The first thing a new user runs: say what the command needs, not just ENOENT.
 		err = fmt.Errorf("no config file %q (--config.file, default %q): pass --config.file=PATH naming "+

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,7 +40,9 @@ type exporter struct {
 	registry *prometheus.Registry
 	safe     *config.SafeConfig
 	pool     *server.Pool
-	reloadMu sync.Mutex
+	loadMu   sync.Mutex // one reload at a time, in the order asked
+	reloadMu sync.Mutex // a reload's swap against shutdown
+	closed   bool
 }
 
 func newExporter(opts *options, logger log.Logger) *exporter {
@@ -61,9 +64,17 @@ func newExporter(opts *options, logger log.Logger) *exporter {
 // reload loads the config file and swaps it in only when the file and every server built
 // from it are good; otherwise the running config stays.
 func (e *exporter) reload() error {
+	e.loadMu.Lock()
+	defer e.loadMu.Unlock()
+	// Read outside reloadMu, which shutdown takes: a read that blocks (a config path that is
+	// a FIFO without a writer) must not keep SIGTERM from ending the process.
+	cfg, err := config.Load(e.opts.configFile)
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
-	return e.safe.ReloadConfig(e.opts.configFile, e.logger, e.pool.Apply)
+	if e.closed {
+		return errors.New("shutting down")
+	}
+	return e.safe.Set(e.opts.configFile, cfg, err, e.logger, e.pool.Apply)
 }
 
 // close ends every server at shutdown, after the scrapes in flight: their idle connections
@@ -72,6 +83,7 @@ func (e *exporter) reload() error {
 func (e *exporter) close() {
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
+	e.closed = true
 	e.pool.Close()
 }
 
@@ -145,7 +157,9 @@ func (e *exporter) routes() *http.ServeMux {
 			return
 		}
 		if err := e.reload(); err != nil {
-			http.Error(w, fmt.Sprintf("failed to reload config: %s", err), http.StatusInternalServerError)
+			// The problems go to the log only: whoever can POST here must learn neither what
+			// the file holds nor where it is.
+			http.Error(w, "Config reload failed; the running configuration stays. The exporter's log says why.", http.StatusInternalServerError)
 			return
 		}
 		fmt.Fprintln(w, "Config reloaded")
@@ -190,9 +204,19 @@ func serve(ctx context.Context, opts *options, logger log.Logger) int {
 	level.Info(logger).Log("msg", "build context", "build_context", version.BuildContext())
 	e := newExporter(opts, logger)
 	defer e.close()
-	if err := e.reload(); err != nil {
-		level.Error(logger).Log("msg", "cannot load config", "file", opts.configFile, "err", err)
-		return 1
+	// The first load runs beside the wait for a signal, so that SIGTERM ends the process
+	// whatever the load waits on.
+	loaded := make(chan error, 1)
+	go func() { loaded <- e.reload() }()
+	select {
+	case err := <-loaded:
+		if err != nil { // logged with its problems by SafeConfig
+			level.Error(logger).Log("msg", "The exporter cannot start without a valid config file; exiting", "file", opts.configFile)
+			return 1
+		}
+	case <-ctx.Done():
+		level.Info(logger).Log("msg", "stopped while loading the config file")
+		return 0
 	}
 	mux := e.routes()
 
@@ -231,21 +255,50 @@ func serve(ctx context.Context, opts *options, logger log.Logger) int {
 	return 0
 }
 
-// checkConfig is --config.check: load everything a start would load, and say what is wrong.
-// Load's error lists every problem, one `file:line: key: problem` per line, so it is
-// printed as it is, then its lines are counted.
-func checkConfig(path string, stdout, stderr io.Writer) int {
-	cfg, err := config.Load(path)
+// checkConfig is --config.check: load everything a start would load, and say what is wrong
+// or, per server, what it will read. Load's error lists every problem, one
+// `file:line: key: problem` per line, so it is printed as it is, then its lines are counted.
+func checkConfig(ctx context.Context, path string, stdout, stderr io.Writer) int {
+	cfg, err := loadConfig(ctx, path)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n%s: FAILED: %d problem(s)\n", err, path, strings.Count(err.Error(), "\n")+1)
 		return 1
 	}
 	n := 0
 	for _, s := range cfg.Servers {
+		discovery := "off"
+		if s.Discovery != nil {
+			discovery = "on"
+		}
+		kinds := "nothing else"
+		if collected := slices.DeleteFunc(slices.Clone(config.CollectKinds), func(k string) bool { return !s.Collects(k) }); len(collected) > 0 {
+			kinds = strings.Join(collected, ", ")
+		}
+		fmt.Fprintf(stdout, "%s: server %q: %d session(s), discovery %s, collects %s\n", path, s.Name, len(s.Sessions), discovery, kinds)
 		n += len(s.Sessions)
 	}
 	fmt.Fprintf(stdout, "%s: SUCCESS: %d server(s), %d session(s)\n", path, len(cfg.Servers), n)
 	return 0
+}
+
+// loadConfig is config.Load that gives up when ctx ends: a config path that blocks (a FIFO
+// without a writer) must not keep SIGTERM from ending the command.
+func loadConfig(ctx context.Context, path string) (*config.Config, error) {
+	type result struct {
+		cfg *config.Config
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		cfg, err := config.Load(path)
+		done <- result{cfg, err}
+	}()
+	select {
+	case r := <-done:
+		return r.cfg, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("stopped while reading the config file %s", path)
+	}
 }
 
 // slogger bridges to exporter-toolkit, which logs through *slog.Logger, so that its lines

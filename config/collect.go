@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -30,18 +31,18 @@ func (s *ServerConfig) Collects(kind string) bool {
 // kinds is not.
 func (l *loader) checkCollect(sc *ServerConfig, path string) {
 	orDefault(l, &sc.MaxJobs, path+".max_jobs", DefaultMaxJobs)
-	paths := l.items(path+".collect", "a kind to collect (a string)", len(sc.Collect))
+	paths := l.lists[path+".collect"]
 	seen := map[string]string{}
 	for i, k := range sc.Collect {
 		if !slices.Contains(CollectKinds, k) {
-			l.errorf(paths[i], "%q is not a kind the exporter collects (allowed: %s)", k, strings.Join(CollectKinds, ", "))
+			l.add(l.lineOf(paths[i]), paths[i], "must be one of "+strings.Join(CollectKinds, ", "))
 		} else if first, dup := seen[k]; dup {
-			l.errorf(paths[i], "%q is listed twice (first at line %d)", k, l.lineOf(first))
+			l.add(l.lineOf(paths[i]), paths[i], fmt.Sprintf("is listed twice (first at line %d)", l.lineOf(first)))
 		} else {
 			seen[k] = paths[i]
 		}
 	}
 	if sc.Collect != nil && len(sc.Collect) == 0 && len(sc.Sessions) == 0 && sc.Discovery == nil {
-		l.errorf(path+".collect", "is empty and the server has no sessions and no discovery: nothing would be read")
+		l.add(l.lineOf(path+".collect"), path+".collect", "is empty and the server has no sessions and no discovery: nothing would be read")
 	}
 }

@@ -3,6 +3,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -98,86 +100,71 @@ func (c *Config) Server(name string) (*ServerConfig, bool) {
 	return nil, false
 }
 
-// Duration is a model.Duration whose decoding errors name their line and do not stop the
-// decoder (model.Duration's do), so that one run reports every mistake in the file.
+// Duration is a model.Duration that rejects negative values and whose messages do not
+// quote the value: the line and key point at it.
 type Duration model.Duration
 
 func (d Duration) String() string { return model.Duration(d).String() }
 
-// UnmarshalYAML accepts what model.Duration accepts, except negative values. Its messages
-// do not quote the value, which Load could then not mask if it were a password: the line
-// and key point at it.
+// UnmarshalYAML accepts what model.Duration accepts, except negative values.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	var s string
 	if err := n.Decode(&s); err != nil {
-		return err
-	}
-	bad := func(msg string) error {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", n.Line, msg)}}
+		return valueError("must be a duration such as 30s, 5m or 1h")
 	}
 	if strings.HasPrefix(strings.TrimSpace(s), "-") {
-		return bad("must not be negative")
+		return valueError("must not be negative")
 	}
 	v, err := model.ParseDuration(s)
 	if err != nil {
-		return bad("must be a duration such as 30s, 5m or 1h")
+		return valueError("must be a duration such as 30s, 5m or 1h")
 	}
 	*d = Duration(v)
 	return nil
 }
 
-// TLSConfig is promconfig.TLSConfig without its UnmarshalYAML, which validates and fails on
-// an unknown TLS version by stopping the decoder; Load checks both with file:line and key.
-// Convert it to use promconfig's functions: (*promconfig.TLSConfig)(&s.TLSConfig).
+// TLSConfig is promconfig.TLSConfig, decoded by Load key by key so that each problem has its
+// line. Convert it to use promconfig's functions: (*promconfig.TLSConfig)(&s.TLSConfig).
 type TLSConfig promconfig.TLSConfig
 
-const tlsVersionAbort = "tls_config: unknown TLS version"
-
-func (t *TLSConfig) UnmarshalYAML(unmarshal func(any) error) error {
-	type tlsConfig TLSConfig // named so that type errors say "a mapping"; see describe
-	err := unmarshal((*tlsConfig)(t))
-	var te *yaml.TypeError
-	if err == nil || errors.As(err, &te) {
-		return err
-	}
-	// A TypeError is collected while any other error would end decoding; Load reports
-	// an unknown TLS version itself, with its line, and drops this duplicate.
-	return &yaml.TypeError{Errors: []string{"tls_config: " + err.Error()}}
-}
+// Bounds on the files Load reads, checked before reading: a FIFO would block the read, and
+// /dev/zero or a huge file would take the memory.
+const (
+	maxConfigSize       = 16 << 20 // far above 10,000 session IDs per server
+	maxPasswordFileSize = 64 << 10
+	maxTLSFileSize      = 1 << 20
+)
 
 // problem is one mistake in the file: `file:line: key: problem`, so that operators can
-// jump straight to it.
+// jump straight to it. No value of the file is ever part of it (the file may not be a
+// config at all, or hold a password in the wrong place), only the keys the structs know
+// and, for an unknown key, at most maxKeyShown characters of it.
 type problem struct {
-	line int
-	text string
-}
-
-// entry is one key or list item of the file: where it is and what it holds.
-type entry struct {
-	path string
-	line int
-	key  *yaml.Node // nil for list items
-	val  *yaml.Node
+	line      int
+	path, msg string
+	key       string // an unknown key, shown by render
+	unknown   bool
 }
 
 type loader struct {
 	file, dir string
-	entries   []entry
-	byPath    map[string]int
+	at        map[string]pos      // every key and list item written, by path
+	lists     map[string][]string // the paths of the items decoded from each list
 	secrets   []string
 	problems  []problem
 	failed    map[string]bool
+	budget    int // nodes decode may still visit: aliases must not expand without end
 }
 
-// Load reads, strictly decodes, applies defaults to and validates the file at path, and
-// reads every password_file and TLS file. The error lists every problem found, one per
-// line, each naming the file, the line and the key, and never contains a password.
+// Load reads, decodes, applies defaults to and validates the file at path, and reads every
+// password_file and TLS file. The error lists every problem found, one per line, each naming
+// the file, the line, the key and what is expected there.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readConfig(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read config file: %w", err)
+		return nil, err
 	}
-	l := &loader{file: path, dir: filepath.Dir(path), byPath: map[string]int{}, failed: map[string]bool{}}
+	l := &loader{file: path, dir: filepath.Dir(path), at: map[string]pos{}, lists: map[string][]string{}, failed: map[string]bool{}}
 	cfg := l.load(data)
 	if len(l.problems) == 0 {
 		return cfg, nil
@@ -185,9 +172,27 @@ func Load(path string) (*Config, error) {
 	sort.SliceStable(l.problems, func(i, j int) bool { return l.problems[i].line < l.problems[j].line })
 	lines := make([]string, len(l.problems))
 	for i, p := range l.problems {
-		lines[i] = p.text
+		lines[i] = l.render(p)
 	}
 	return nil, errors.New(strings.Join(lines, "\n"))
+}
+
+// readConfig reads at most maxConfigSize bytes. It does not insist on a regular file, so
+// that a config can come from a pipe; a read that blocks does not hold up SIGTERM.
+func readConfig(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read config file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read config file: %w", err)
+	}
+	if len(data) > maxConfigSize {
+		return nil, fmt.Errorf("cannot read config file %s: larger than %d MiB", path, maxConfigSize>>20)
+	}
+	return data, nil
 }
 
 func (l *loader) load(data []byte) *Config {
@@ -204,90 +209,36 @@ func (l *loader) load(data []byte) *Config {
 		l.syntaxError(data, err)
 		return nil
 	}
-	l.walk(&doc, "")
-
 	cfg := &Config{}
-	dec = yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	err := dec.Decode(cfg)
-	l.collectSecrets(cfg)
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		for _, msg := range te.Errors {
-			l.decodeError(msg)
-		}
-	} else if err != nil && !errors.Is(err, io.EOF) {
-		l.errorf("", "%s", err)
+	if len(doc.Content) > 0 {
+		l.budget = 400_000 + 10*countNodes(&doc)
+		l.decode(doc.Content[0], reflect.ValueOf(cfg).Elem(), "", 0)
 	}
-
 	if len(cfg.Servers) == 0 && len(l.problems) == 0 {
-		l.errorf("servers", "no servers configured")
+		l.add(l.lineOf("servers"), "servers", "no servers configured")
 	}
 	names := map[string]string{}
-	for i, path := range l.items("servers", "a server (a mapping)", len(cfg.Servers)) {
+	for i, path := range l.lists["servers"] {
 		l.checkServer(&cfg.Servers[i], path)
 		if first, dup := names[cfg.Servers[i].Name]; dup && cfg.Servers[i].Name != "" {
-			l.errorf(path+".name", "duplicate server name %q (first defined at line %d)", cfg.Servers[i].Name, l.lineOf(first))
+			l.add(l.lineOf(path+".name"), path+".name", fmt.Sprintf("duplicate server name (first defined at line %d)", l.lineOf(first)))
 		}
 		names[cfg.Servers[i].Name] = path + ".name"
 	}
 	return cfg
 }
 
-// walk records where every key and list item is, by path, so that a check made on the
-// decoded structs can name its line. Aliases are not followed: a problem under one is
-// reported at the alias.
-func (l *loader) walk(n *yaml.Node, path string) {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			l.addEntry(path, nil, c)
-		}
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			l.addEntry(strings.TrimPrefix(path+"."+n.Content[i].Value, "."), n.Content[i], n.Content[i+1])
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			l.addEntry(fmt.Sprintf("%s[%d]", path, i), nil, c)
-		}
-	}
+// written reports whether path has a value in the file (not absent, not null).
+func (l *loader) written(path string) bool {
+	p, ok := l.at[path]
+	return ok && !p.null
 }
 
-func (l *loader) addEntry(path string, k, v *yaml.Node) {
-	if _, ok := l.byPath[path]; !ok {
-		l.byPath[path] = len(l.entries)
-	}
-	e := entry{path: path, line: v.Line, key: k, val: v}
-	if k != nil {
-		e.line = k.Line
-	}
-	l.entries = append(l.entries, e)
-	l.walk(v, path)
-}
-
-// value returns the node written at path, nil when it is absent or null.
-func (l *loader) value(path string) *yaml.Node {
-	i, ok := l.byPath[path]
-	if !ok {
-		return nil
-	}
-	v := l.entries[i].val
-	for v.Kind == yaml.AliasNode {
-		v = v.Alias
-	}
-	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
-		return nil
-	}
-	return v
-}
-
-// lineOf returns the line of path or, when it is not written (a missing key, a value
-// reached through an alias), of its closest written parent.
+// lineOf returns the line of path or, when it is not written, of its closest written parent.
 func (l *loader) lineOf(path string) int {
 	for {
-		if i, ok := l.byPath[path]; ok {
-			return l.entries[i].line
+		if p, ok := l.at[path]; ok {
+			return p.line
 		}
 		cut := strings.LastIndexAny(path, ".[")
 		if cut < 0 {
@@ -297,169 +248,84 @@ func (l *loader) lineOf(path string) int {
 	}
 }
 
-// add records a problem at an explicit line; errorf at the line of path. Only the first
-// problem of a path is kept: a value that failed to decode is not also "missing".
+// add records a problem. Only the first problem of a path is kept: a value that failed to
+// decode is not also "missing".
 func (l *loader) add(line int, path, msg string) {
 	if l.failed[path] && path != "" {
 		return
 	}
 	l.failed[path] = true
+	l.problems = append(l.problems, problem{line: line, path: path, msg: msg})
+}
+
+// render writes a problem as one line. An unknown key is masked before it is cut, so that
+// no piece of a password survives as a key.
+func (l *loader) render(p problem) string {
 	text := l.file
-	if line > 0 {
-		text += ":" + strconv.Itoa(line)
+	if p.line > 0 {
+		text += ":" + strconv.Itoa(p.line)
 	}
-	if path != "" {
-		text += ": " + path
+	if p.path != "" {
+		text += ": " + p.path
 	}
-	// One line per problem, even when a key or a value yaml quotes holds a line break.
-	text = strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(text + ": " + msg)
-	l.problems = append(l.problems, problem{line: line, text: text})
-}
-
-func (l *loader) errorf(path, format string, args ...any) {
-	// Values are echoed to make messages actionable; a password pasted into the wrong
-	// field must still not leak, so every known secret is masked in them. Only the echoed
-	// values are masked, not our own wording, which a very short password would mangle.
-	for i, a := range args {
-		switch v := a.(type) {
-		case string:
-			args[i] = l.mask(v)
-		case error:
-			args[i] = l.mask(v.Error())
+	msg := p.msg
+	if p.unknown {
+		key := p.key
+		for _, sec := range l.secrets {
+			key = strings.ReplaceAll(key, sec, "<secret>")
+		}
+		if shown := showKey(key); shown != "" {
+			msg = "unknown key " + shown + msg
+		} else {
+			msg = "unknown key (not shown: not a plain name)" + msg
 		}
 	}
-	l.add(l.lineOf(path), path, fmt.Sprintf(format, args...))
+	return text + ": " + msg
 }
 
-var (
-	yamlLineRE     = regexp.MustCompile(`(?s)^(?:yaml: )?line (\d+): (.*)$`)
-	unknownFieldRE = regexp.MustCompile(`(?s)^field (.*) not found in type \S+$`)
-	duplicateKeyRE = regexp.MustCompile(`(?s)^mapping key (".*") already defined at line (\d+)$`)
-	cannotDecodeRE = regexp.MustCompile(`(?s)^cannot unmarshal (\S+) .*into (\S+)$`)
-	tabIndentRE    = regexp.MustCompile(`^ *\t`)
-)
-
-// decodeError turns one of yaml's "line N: ..." messages into a problem naming its key.
-// The key is that of the entry on the line the message is about: the key it names, or the
-// value of the YAML type it could not decode; the deepest one when several match.
-func (l *loader) decodeError(msg string) {
-	m := yamlLineRE.FindStringSubmatch(msg)
-	if m == nil {
-		if !strings.HasPrefix(msg, tlsVersionAbort) {
-			l.errorf("", "%s", msg)
-		}
-		return
-	}
-	line, _ := strconv.Atoi(m[1])
-	msg = m[2]
-	at := func(match func(e *entry) bool) (path string) {
-		for i := range l.entries {
-			if match(&l.entries[i]) {
-				path = l.entries[i].path
-			}
-		}
-		return path
-	}
-	key := func(name string) func(e *entry) bool {
-		return func(e *entry) bool { return e.key != nil && e.key.Line == line && e.key.Value == name }
-	}
-	// Paths are masked too: an unknown key may be a password pasted one line too high.
-	if k := unknownFieldRE.FindStringSubmatch(msg); k != nil {
-		l.add(line, l.mask(at(key(k[1]))), "unknown key")
-	} else if k := duplicateKeyRE.FindStringSubmatch(msg); k != nil {
-		name, _ := strconv.Unquote(k[1])
-		path := at(key(name))
-		l.add(line, l.mask(path), "key is repeated (first at line "+k[2]+")")
-		l.failed[strings.TrimSuffix(path, "."+name)] = true // yaml leaves the mapping out
-	} else if k := cannotDecodeRE.FindStringSubmatch(msg); k != nil {
-		path := at(func(e *entry) bool { return e.val.Line == line && e.val.ShortTag() == k[1] })
-		l.add(line, l.mask(path), "must be "+describe(k[2], path))
-	} else { // Duration's own messages, about a scalar
-		path := at(func(e *entry) bool { return e.val.Line == line && e.val.Kind == yaml.ScalarNode })
-		l.add(line, l.mask(path), l.mask(msg))
-	}
-}
-
-// describe says what a Go type yaml could not decode into takes, without echoing the
-// value: yaml quotes it cut short, which masking could not recognise as a password.
-func describe(goType, path string) string {
-	switch {
-	case path == "":
-		return "a mapping with a servers key"
-	case strings.HasPrefix(goType, "[]"):
-		return "a list"
-	case goType == "bool":
-		return "true or false"
-	case goType == "int":
-		return "an integer"
-	case strings.HasSuffix(goType, "Config"), strings.HasSuffix(goType, "tlsConfig"):
-		return "a mapping"
-	}
-	return "a string" // string, and promconfig.Secret's "config.plain"
-}
-
-// syntaxError reports a YAML syntax error at the line that is wrong. yaml names the line
-// where the enclosing block starts (a bad indent three lines further down gets "line 1"), so
-// the shortest prefix of the file that fails the same way is searched for: it ends at the
-// culprit. Bisection keeps that to a few parses, however long the file.
+// syntaxError reports a YAML syntax error. There is no node tree to take the line from, and
+// yaml names the line where the enclosing block starts (a bad indent three lines further
+// down gets "line 1"), so the shortest prefix of the file that fails the same way is
+// searched for: it ends at the culprit. Bisection keeps that to a few parses.
 func (l *loader) syntaxError(data []byte, err error) {
-	line, msg := splitLine(err)
+	msg := syntaxMessage(err)
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	fails := func(n int) bool {
 		dec := yaml.NewDecoder(bytes.NewReader(bytes.Join(lines[:n], nil)))
 		for {
 			var node yaml.Node
 			if err := dec.Decode(&node); err != nil {
-				_, m := splitLine(err)
-				return !errors.Is(err, io.EOF) && m == msg
+				return !errors.Is(err, io.EOF) && syntaxMessage(err) == msg
 			}
 		}
 	}
-	if lo, hi := max(line, 1)-1, len(lines); lo+1 < hi {
-		for lo+1 < hi {
-			if mid := (lo + hi) / 2; fails(mid) {
-				hi = mid
-			} else {
-				lo = mid
-			}
+	lo, hi := 0, len(lines)
+	for lo+1 < hi {
+		if mid := (lo + hi) / 2; fails(mid) {
+			hi = mid
+		} else {
+			lo = mid
 		}
-		line = hi
 	}
-	if line > 0 && line <= len(lines) && tabIndentRE.Match(lines[line-1]) {
+	if t := bytes.TrimLeft(lines[hi-1], " "); len(t) > 0 && t[0] == '\t' {
 		msg = "a tab in the indentation (YAML indents with spaces only)"
 	}
-	l.add(line, "", "invalid YAML: "+msg)
+	l.add(hi, "", "invalid YAML: "+msg)
 }
 
-func splitLine(err error) (int, string) {
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return line, m[2]
-	}
-	return 0, strings.TrimPrefix(err.Error(), "yaml: ")
-}
-
-// collectSecrets gathers every password the file refers to, before any check, so that
-// every error can be scrubbed of them.
-func (l *loader) collectSecrets(cfg *Config) {
-	for _, s := range cfg.Servers {
-		l.secrets = append(l.secrets, string(s.Password), string(s.TLSConfig.Key))
-		if s.PasswordFile != "" {
-			if b, err := os.ReadFile(promconfig.JoinDir(l.dir, s.PasswordFile)); err == nil {
-				l.secrets = append(l.secrets, trimNewline(string(b)))
-			}
+// syntaxMessage is yaml's description of a syntax error without its "yaml: line N:" prefix.
+// Its texts are fixed, except those about an anchor, which quote the anchor's name.
+func syntaxMessage(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if _, m, ok := strings.Cut(rest, ": "); ok {
+			msg = m
 		}
 	}
-	l.secrets = slices.DeleteFunc(l.secrets, func(s string) bool { return s == "" })
-	// Longest first, so that a password containing another one is masked whole.
-	sort.Slice(l.secrets, func(i, j int) bool { return len(l.secrets[i]) > len(l.secrets[j]) })
-}
-
-func (l *loader) mask(s string) string {
-	for _, sec := range l.secrets {
-		s = strings.ReplaceAll(s, sec, "<secret>")
+	if strings.Contains(msg, "anchor") {
+		return "an alias (*name) refers to an anchor (&name) not defined before it"
 	}
-	return s
+	return msg
 }
 
 // checkServer validates a decoded server and fills in its defaults.
@@ -468,18 +334,18 @@ func (l *loader) checkServer(sc *ServerConfig, path string) {
 		if v != "" {
 			return true
 		}
-		if l.value(path+"."+key) == nil {
-			l.errorf(path+"."+key, "is required")
+		if !l.written(path + "." + key) {
+			l.add(l.lineOf(path+"."+key), path+"."+key, "is required")
 		} else {
-			l.errorf(path+"."+key, "must not be empty")
+			l.add(l.lineOf(path+"."+key), path+"."+key, "must not be empty")
 		}
 		return false
 	}
 	if required("name", sc.Name) && (!model.LabelValue(sc.Name).IsValid() || !utf8.ValidString(sc.Name)) {
-		l.errorf(path+".name", "is not a valid label value")
+		l.add(l.lineOf(path+".name"), path+".name", "is not a valid label value")
 	}
 	if required("url", sc.URL) {
-		if norm, msg := validateURL(sc.URL, l.mask); msg != "" {
+		if norm, msg := validateURL(sc.URL); msg != "" {
 			l.add(l.lineOf(path+".url"), path+".url", msg)
 		} else {
 			sc.URL = norm
@@ -489,7 +355,7 @@ func (l *loader) checkServer(sc *ServerConfig, path string) {
 	if sc.APIVersion == "" {
 		sc.APIVersion = DefaultAPIVersion
 	} else if !slices.Contains(APIVersions, sc.APIVersion) {
-		l.errorf(path+".api_version", "%q is not supported (allowed: %s)", sc.APIVersion, strings.Join(APIVersions, ", "))
+		l.add(l.lineOf(path+".api_version"), path+".api_version", "must be one of "+strings.Join(APIVersions, ", "))
 	}
 	orDefault(l, &sc.Timeout, path+".timeout", DefaultTimeout)
 	orDefault(l, &sc.MaxConcurrentRequests, path+".max_concurrent_requests", DefaultMaxConcurrentRequests)
@@ -501,7 +367,7 @@ func (l *loader) checkServer(sc *ServerConfig, path string) {
 	l.resolvePassword(sc, path)
 	l.checkTLS(&sc.TLSConfig, path+".tls_config")
 	sc.Sessions = l.uuids(sc.Sessions, path+".sessions", "session ID")
-	if _, written := l.byPath[path+".discovery"]; written || sc.Discovery != nil {
+	if _, written := l.at[path+".discovery"]; written || sc.Discovery != nil {
 		// A present but empty block (`discovery:`) turns discovery on with defaults:
 		// writing the key is the intent.
 		if sc.Discovery == nil {
@@ -515,50 +381,99 @@ func (l *loader) checkServer(sc *ServerConfig, path string) {
 // orDefault applies the default of a count or duration that is not set (absent or null),
 // or checks it: a zero written in the file is a mistake.
 func orDefault[T int | Duration](l *loader, v *T, path string, def T) {
-	if *v == 0 && l.value(path) == nil {
+	if *v == 0 && !l.written(path) {
 		*v = def
-	} else if *v <= 0 {
-		l.errorf(path, "must be greater than 0")
+	} else if *v <= 0 && !l.failed[path] {
+		l.add(l.lineOf(path), path, "must be greater than 0")
 	}
 }
 
+// resolvePassword reads password_file once, bounded, and keeps every password for masking.
 func (l *loader) resolvePassword(sc *ServerConfig, path string) {
+	pfPath := path + ".password_file"
+	var fromFile, msg string
+	if sc.PasswordFile != "" {
+		sc.PasswordFile = promconfig.JoinDir(l.dir, sc.PasswordFile)
+		var b []byte
+		b, msg = readFile(sc.PasswordFile, maxPasswordFileSize)
+		fromFile = trimNewline(string(b))
+	}
 	switch {
 	case sc.Password != "" && sc.PasswordFile != "":
-		later := path + ".password_file"
+		later := pfPath
 		if l.lineOf(path+".password") > l.lineOf(later) {
 			later = path + ".password"
 		}
-		l.errorf(later, "password and password_file are mutually exclusive")
-		return
+		l.add(l.lineOf(later), later, "password and password_file are mutually exclusive")
 	case sc.Password != "":
 		sc.secret = string(sc.Password)
-		return
 	case sc.PasswordFile == "":
-		if !l.failed[path+".password"] && !l.failed[path+".password_file"] {
-			l.errorf(path+".password", "one of password or password_file is required")
+		if !l.failed[path+".password"] && !l.failed[pfPath] {
+			l.add(l.lineOf(path+".password"), path+".password", "one of password or password_file is required")
 		}
-		return
+	case msg != "":
+		l.add(l.lineOf(pfPath), pfPath, msg)
+	case fromFile == "":
+		l.add(l.lineOf(pfPath), pfPath, "the file is empty")
+	default:
+		sc.secret = fromFile
 	}
-	pfPath := path + ".password_file"
-	sc.PasswordFile = promconfig.JoinDir(l.dir, sc.PasswordFile)
-	b, err := os.ReadFile(sc.PasswordFile)
-	if err != nil {
-		l.errorf(pfPath, "cannot read password file %q: %s", sc.PasswordFile, reason(err))
-		return
-	}
-	if sc.secret = trimNewline(string(b)); sc.secret == "" {
-		l.errorf(pfPath, "password file %q is empty", sc.PasswordFile)
-	}
+	// Longest first, so that a password containing another one is masked whole.
+	l.secrets = append(l.secrets, fromFile, string(sc.Password), string(sc.TLSConfig.Key))
+	l.secrets = slices.DeleteFunc(l.secrets, func(s string) bool { return s == "" })
+	sort.Slice(l.secrets, func(i, j int) bool { return len(l.secrets[i]) > len(l.secrets[j]) })
 }
 
-// reason drops the path from an fs.PathError, which the message already names.
+// readFile reads a regular file (after symlinks) of at most max bytes, checked before the
+// read: a FIFO would block it, and /dev/zero or a huge file would take the memory. The
+// problem, if any, names neither the path nor the content: the key's line points at it.
+func readFile(path string, max int64) ([]byte, string) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, "cannot read the file: " + reason(err)
+	}
+	if !fi.Mode().IsRegular() {
+		kind := "a special file"
+		switch m := fi.Mode(); {
+		case m.IsDir():
+			kind = "a directory"
+		case m&fs.ModeNamedPipe != 0:
+			kind = "a named pipe (FIFO)"
+		case m&fs.ModeDevice != 0:
+			kind = "a device"
+		case m&fs.ModeSocket != 0:
+			kind = "a socket"
+		}
+		return nil, "must be a regular file, not " + kind
+	}
+	tooBig := fmt.Sprintf("must be a file of at most %d KiB", max>>10)
+	if fi.Size() > max {
+		return nil, tooBig
+	}
+	// Swapped for a FIFO since the Stat, the file could still block Open: SIGTERM still
+	// ends the process (see serve), and nothing more is read than max.
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "cannot read the file: " + reason(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, "cannot read the file: " + reason(err)
+	}
+	if int64(len(b)) > max {
+		return nil, tooBig
+	}
+	return b, ""
+}
+
+// reason drops the path from an fs.PathError: a problem names no value.
 func reason(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err.Error()
 	}
-	return err.Error()
+	return "an I/O error"
 }
 
 // trimNewline drops the single line ending editors and `echo` append, keeping any other
@@ -571,74 +486,66 @@ func trimNewline(s string) string {
 }
 
 // checkTLS checks what promconfig would only find when the first scrape builds the client:
-// the TLS versions, that each file is readable, and that together they make a TLS config.
+// that each file is a readable regular file of PEM and that together they make a TLS config.
 func (l *loader) checkTLS(t *TLSConfig, path string) {
-	ok := true
-	for _, key := range []string{"min_version", "max_version"} {
-		if v := l.value(path + "." + key); v != nil && v.Kind == yaml.ScalarNode {
-			if _, known := promconfig.TLSVersions[v.Value]; !known {
-				l.errorf(path+"."+key, "unknown TLS version: %s", v.Value)
-				ok = false
-			}
-		}
-	}
 	pt := (*promconfig.TLSConfig)(t)
 	pt.SetDirectory(l.dir)
-	if err := pt.Validate(); err != nil { // promconfig's wording, nothing to mask
+	if err := pt.Validate(); err != nil { // promconfig's fixed wording, which names keys only
 		l.add(l.lineOf(path), path, err.Error())
 		return
 	}
-	for _, f := range []struct{ key, file string }{{"ca_file", t.CAFile}, {"cert_file", t.CertFile}, {"key_file", t.KeyFile}} {
-		if f.file == "" {
-			continue
-		}
-		if _, err := os.ReadFile(f.file); err != nil {
-			l.errorf(path+"."+f.key, "cannot read %q: %s", f.file, reason(err))
+	ok := true
+	for _, ref := range []struct{ key, v string }{{"ca_ref", t.CARef}, {"cert_ref", t.CertRef}, {"key_ref", t.KeyRef}} {
+		if ref.v != "" {
+			l.add(l.lineOf(path+"."+ref.key), path+"."+ref.key, "is not supported (there is no secret manager); use the _file key")
 			ok = false
 		}
 	}
-	if ok {
-		if _, err := promconfig.NewTLSConfig(pt); err != nil {
-			l.errorf(path, "%s", err)
+	pem := map[string][]byte{"ca": []byte(t.CA), "cert": []byte(t.Cert), "key": []byte(t.Key)}
+	for _, f := range []struct{ key, file string }{{"ca", t.CAFile}, {"cert", t.CertFile}, {"key", t.KeyFile}} {
+		if f.file == "" {
+			continue
+		}
+		b, msg := readFile(f.file, maxTLSFileSize)
+		if msg != "" {
+			l.add(l.lineOf(path+"."+f.key+"_file"), path+"."+f.key+"_file", msg)
+			ok = false
+		}
+		pem[f.key] = b
+	}
+	if !ok {
+		return
+	}
+	if len(pem["ca"]) > 0 && !x509.NewCertPool().AppendCertsFromPEM(pem["ca"]) {
+		key := path + ".ca"
+		if t.CAFile != "" {
+			key += "_file"
+		}
+		l.add(l.lineOf(key), key, "must hold a CA certificate in PEM")
+		return
+	}
+	if len(pem["cert"]) > 0 {
+		if _, err := tls.X509KeyPair(pem["cert"], pem["key"]); err != nil {
+			l.add(l.lineOf(path), path, "the client certificate and key must be a matching pair in PEM")
+			return
 		}
 	}
-}
-
-// items reports the null items of the list at path, which yaml drops while decoding as it
-// drops those it could not decode, and returns the paths of the n others, in order.
-func (l *loader) items(path, what string, n int) []string {
-	var paths []string
-	for i := 0; ; i++ {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		j, ok := l.byPath[p]
-		if !ok {
-			break
-		}
-		if l.entries[j].val.ShortTag() == "!!null" {
-			l.add(l.lineOf(p), p, "must be "+what)
-		} else if !l.failed[p] { // yaml dropped it too, and said why
-
-			paths = append(paths, p)
-		}
+	if _, err := promconfig.NewTLSConfig(pt); err != nil {
+		l.add(l.lineOf(path), path, "cannot be used as a TLS configuration (max_version below min_version?)")
 	}
-	for len(paths) < n { // items reached through an alias
-		paths = append(paths, fmt.Sprintf("%s[%d]", path, len(paths)))
-	}
-	return paths[:n]
 }
 
 // uuids checks and normalises a list of IDs: each a UUID, once.
 func (l *loader) uuids(ids []vb365.ID, path, what string) []vb365.ID {
 	seen := map[vb365.ID]string{}
-	paths := l.items(path, "a "+what+" (UUID)", len(ids))
 	for i, raw := range ids {
-		itemPath := paths[i]
+		itemPath := l.lists[path][i]
 		id, err := vb365.ParseID(string(raw))
 		ids[i] = id
 		if err != nil {
-			l.errorf(itemPath, "%q is not a UUID", string(raw))
+			l.add(l.lineOf(itemPath), itemPath, "must be a UUID (such as 668f478c-0326-440a-8bdf-58cf39163ea2)")
 		} else if first, dup := seen[id]; dup {
-			l.errorf(itemPath, "duplicate %s %q (first at line %d)", what, id, l.lineOf(first))
+			l.add(l.lineOf(itemPath), itemPath, fmt.Sprintf("duplicate %s (first at line %d)", what, l.lineOf(first)))
 		} else {
 			seen[id] = itemPath
 		}
@@ -647,34 +554,26 @@ func (l *loader) uuids(ids []vb365.ID, path, what string) []vb365.ID {
 }
 
 // validateURL checks that raw is just the API's base and returns it as scheme://host[:port],
-// or a problem description with echoed values passed through mask. The value is not echoed
-// at all when it carries user information, since that is a credential.
-func validateURL(raw string, mask func(string) string) (norm, problem string) {
+// or what is wrong with it, without the value.
+func validateURL(raw string) (norm, problem string) {
 	u, err := url.Parse(raw)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return "", "is not a valid URL: " + mask(err.Error())
-	}
-	if u.User != nil {
-		return "", "must not contain user information; use username and password_file"
-	}
-	q := strconv.Quote(mask(raw))
 	switch {
+	case err != nil:
+		return "", "is not a valid URL; expected scheme://host[:port]"
+	case u.User != nil:
+		return "", "must not contain user information; use username and password_file"
 	case u.Scheme == "" || u.Opaque != "":
-		return "", q + " must start with http:// or https://"
+		return "", "must start with http:// or https://"
 	case u.Scheme != "http" && u.Scheme != "https":
-		return "", q + " has scheme " + strconv.Quote(mask(u.Scheme)) + "; only http and https are allowed"
+		return "", "has a scheme other than http and https"
 	case u.Hostname() == "":
-		return "", q + " has no host"
+		return "", "has no host"
 	case u.Path != "" && u.Path != "/":
-		return "", q + " must not have a path (the API version is set by api_version)"
+		return "", "must not have a path (the API version is set by api_version)"
 	case u.RawQuery != "" || u.ForceQuery:
-		return "", q + " must not have a query"
+		return "", "must not have a query"
 	case u.Fragment != "":
-		return "", q + " must not have a fragment"
+		return "", "must not have a fragment"
 	}
 	return u.Scheme + "://" + u.Host, ""
 }

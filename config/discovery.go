@@ -2,7 +2,7 @@ package config
 
 import (
 	"regexp"
-	"strings"
+	"regexp/syntax"
 	"time"
 
 	"github.com/vb365-exporter/vb365_exporter/vb365"
@@ -51,15 +51,18 @@ func (l *loader) checkDiscovery(d *DiscoveryConfig, path string) {
 	orDefault(l, &d.MaxAge, path+".max_age", DefaultDiscoveryMaxAge)
 	orDefault(l, &d.MaxSessions, path+".max_sessions", DefaultDiscoveryMaxSessions)
 	d.RetrievalIDs = l.uuids(d.RetrievalIDs, path+".retrieval_ids", "retrieval ID")
-	paths := l.items(path+".name_regexps", "a regular expression (a string)", len(d.NameRegexps))
 	for i, re := range d.NameRegexps {
-		itemPath := paths[i]
+		itemPath := l.lists[path+".name_regexps"][i]
 		// Anchored like every regex in Prometheus' own configuration, so that users' habits
 		// carry over: "Exchange.*" means "starts with Exchange". The bare expression is
-		// compiled first so that an error quotes the user's text, not the anchoring wrapper.
+		// compiled first so that the error is about the user's text, not the wrapper; only
+		// its kind is told, since the expression is a value.
 		if _, err := regexp.Compile(re); err != nil {
-			msg := strings.TrimPrefix(err.Error(), "error parsing regexp: ")
-			l.errorf(itemPath, "%q is not a valid regular expression: %s", re, msg)
+			msg := "must be a regular expression (RE2)"
+			if se, ok := err.(*syntax.Error); ok {
+				msg += ": " + string(se.Code)
+			}
+			l.add(l.lineOf(itemPath), itemPath, msg)
 			continue
 		}
 		d.compiled = append(d.compiled, regexp.MustCompile("^(?:"+re+")$"))

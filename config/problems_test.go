@@ -28,11 +28,11 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		t.Fatal("Load accepted five mistakes")
 	}
 	want := []string{
-		`config.yml:4: servers[0].password_file: cannot read password file "missing-pw": no such file or directory`,
-		`config.yml:5: servers[0].url: "vb365.example.local:4443" must start with http:// or https://`,
-		`config.yml:6: servers[0].pasword: unknown key`,
-		`config.yml:8: servers[0].tls_config.ca_file: cannot read "missing-ca.pem": no such file or directory`,
-		`config.yml:9: servers[0].sessions[0]: "not-a-uuid" is not a UUID`,
+		`config.yml:4: servers[0].password_file: cannot read the file: no such file or directory`,
+		`config.yml:5: servers[0].url: must start with http:// or https://`,
+		`config.yml:6: servers[0]: unknown key "pasword"; expected one of: ` + strings.Join(serverKeys(), ", "),
+		`config.yml:8: servers[0].tls_config.ca_file: cannot read the file: no such file or directory`,
+		`config.yml:9: servers[0].sessions[0]: must be a UUID (such as 668f478c-0326-440a-8bdf-58cf39163ea2)`,
 	}
 	dir := filepath.Dir(path)
 	got := strings.ReplaceAll(relErr(err, dir), dir, "DIR")
@@ -73,17 +73,17 @@ func TestLoadDecodeErrorsDoNotHideOthers(t *testing.T) {
 	}
 	want := []string{
 		`config.yml:7: servers[0].tls_config.insecure_skip_verify: must be true or false`,
-		`config.yml:8: servers[0].tls_config.min_version: unknown TLS version: TLS14`,
+		`config.yml:8: servers[0].tls_config.min_version: must be one of TLS10, TLS11, TLS12, TLS13`,
 		`config.yml:9: servers[0].timeout: must be a duration such as 30s, 5m or 1h`,
 		`config.yml:10: servers[0].cache_ttl: must not be negative`,
 		`config.yml:11: servers[0].max_concurrent_requests: must be an integer`,
 		`config.yml:12: servers[0].max_retrievals: must be greater than 0`,
-		`config.yml:13: servers[0].api_version: "v9" is not supported (allowed: v6, v7, v8)`,
-		`config.yml:14: servers[1].name: duplicate server name "a" (first defined at line 2)`,
+		`config.yml:13: servers[0].api_version: must be one of v6, v7, v8`,
+		`config.yml:14: servers[1].name: duplicate server name (first defined at line 2)`,
 		`config.yml:16: servers[1].username: must not be empty`,
 		`config.yml:19: servers[1].discovery.max_age: must be a duration such as 30s, 5m or 1h`,
 		`config.yml:20: servers[1].discovery.retrieval_ids[0]: must be a retrieval ID (UUID)`,
-		`config.yml:20: servers[1].discovery.retrieval_ids[1]: "nope" is not a UUID`,
+		`config.yml:20: servers[1].discovery.retrieval_ids[1]: must be a UUID (such as 668f478c-0326-440a-8bdf-58cf39163ea2)`,
 	}
 	if got := relErr(err, filepath.Dir(path)); got != strings.Join(want, "\n") {
 		t.Errorf("got:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
@@ -132,14 +132,14 @@ func TestLoadChecksTLSFiles(t *testing.T) {
 		want  string
 	}{
 		"ca_file missing": {"      ca_file: ca.pem\n", nil,
-			`config.yml:7: servers[0].tls_config.ca_file: cannot read "ca.pem": no such file or directory`},
+			`config.yml:7: servers[0].tls_config.ca_file: cannot read the file: no such file or directory`},
 		"ca_file not PEM": {"      ca_file: ca.pem\n", map[string]string{"ca.pem": "not a certificate"},
-			`config.yml:6: servers[0].tls_config: unable to use specified CA cert file ca.pem`},
+			`config.yml:7: servers[0].tls_config.ca_file: must hold a CA certificate in PEM`},
 		"cert_file and key_file missing": {"      cert_file: c.pem\n      key_file: k.pem\n", nil,
-			`config.yml:7: servers[0].tls_config.cert_file: cannot read "c.pem": no such file or directory` + "\n" +
-				`config.yml:8: servers[0].tls_config.key_file: cannot read "k.pem": no such file or directory`},
+			`config.yml:7: servers[0].tls_config.cert_file: cannot read the file: no such file or directory` + "\n" +
+				`config.yml:8: servers[0].tls_config.key_file: cannot read the file: no such file or directory`},
 		"key_file a directory": {"      cert_file: c.pem\n      key_file: .\n", map[string]string{"c.pem": "x"},
-			`config.yml:8: servers[0].tls_config.key_file: cannot read "DIR": is a directory`},
+			`config.yml:8: servers[0].tls_config.key_file: must be a regular file, not a directory`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := writeConfig(t, validServer+"    tls_config:\n"+c.tls)
@@ -206,13 +206,61 @@ func TestLoadDroppedListItems(t *testing.T) {
 	want := []string{
 		`config.yml:2: servers[0]: must be a mapping`,
 		`config.yml:3: servers[1]: must be a server (a mapping)`,
+		`config.yml:4: servers[2].url: is required`,
+		`config.yml:4: servers[2].username: is required`,
+		`config.yml:4: servers[2].password: one of password or password_file is required`,
 		`config.yml:5: servers[2].name: key is repeated (first at line 4)`,
-		`config.yml:7: servers[3].url: "ftp://h" has scheme "ftp"; only http and https are allowed`,
+		`config.yml:7: servers[3].url: has a scheme other than http and https`,
 		`config.yml:11: servers[3].sessions[0]: must be a string`,
 		`config.yml:12: servers[3].sessions[1]: must be a session ID (UUID)`,
-		`config.yml:13: servers[3].sessions[2]: "nope" is not a UUID`,
+		`config.yml:13: servers[3].sessions[2]: must be a UUID (such as 668f478c-0326-440a-8bdf-58cf39163ea2)`,
 	}
 	if got := relErr(err, filepath.Dir(path)); got != strings.Join(want, "\n") {
 		t.Errorf("got:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
+// TestUnknownKeyIsCut: an unknown key is quoted to at most 40 characters, whatever its length.
+func TestUnknownKeyIsCut(t *testing.T) {
+	key := strings.Repeat("k", 200)
+	path := writeConfig(t, validServer+"    "+key+": 1\n")
+	_, err := Load(path)
+	if err == nil {
+		t.Fatal("Load accepted an unknown key")
+	}
+	want := `config.yml:6: servers[0]: unknown key "` + strings.Repeat("k", 40) + `"…; expected one of: `
+	if got := relErr(err, filepath.Dir(path)); !strings.HasPrefix(got, want) || strings.Contains(got, strings.Repeat("k", 41)) {
+		t.Errorf("got  %s\nwant %s...", got, want)
+	}
+}
+
+// TestProblemsNeverQuoteAValue: a value is never part of a problem, whatever the key: the
+// line and key point at it.
+func TestProblemsNeverQuoteAValue(t *testing.T) {
+	const v = "Zz9-value-that-is-not-to-be-shown"
+	head := "servers:\n  - name: a\n    url: https://h\n    username: u\n    password: p\n"
+	for name, yml := range map[string]string{
+		"url":                        "servers:\n  - name: a\n    url: ftp://" + v + "\n    username: u\n    password: p\n",
+		"api_version":                head + "    api_version: " + v + "\n",
+		"timeout":                    head + "    timeout: " + v + "\n",
+		"max_requests":               head + "    max_concurrent_requests: " + v + "\n",
+		"session":                    head + "    sessions: [" + v + "]\n",
+		"regexp":                     head + "    discovery:\n      name_regexps: ['(" + v + "']\n",
+		"tls version":                head + "    tls_config:\n      min_version: " + v + "\n",
+		"ca_file":                    head + "    tls_config:\n      ca_file: " + v + "\n",
+		"bool":                       head + "    tls_config:\n      insecure_skip_verify: " + v + "\n",
+		"server name":                head + "  - name: a\n    url: https://h\n    username: " + v + "\n    password: p\n",
+		"anchor":                     head + "    username: *" + v + "\n",
+		"key with a value-like name": head + "    " + v + ":x: 1\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(writeConfig(t, yml))
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			if strings.Contains(err.Error(), "value-that") {
+				t.Errorf("the error quotes the value: %s", err)
+			}
+		})
 	}
 }

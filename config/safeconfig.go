@@ -43,10 +43,16 @@ func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
 // derives from the config (API clients, TLS settings) before the swap, so a config that
 // parses but cannot be used is rejected the same way.
 func (sc *SafeConfig) ReloadConfig(path string, logger log.Logger, apply ...func(*Config) error) error {
+	cfg, err := Load(path)
+	return sc.Set(path, cfg, err, logger, apply...)
+}
+
+// Set is ReloadConfig for a config the caller loaded itself (cfg and err from Load), so that
+// it can read the file outside its own locks.
+func (sc *SafeConfig) Set(path string, cfg *Config, err error, logger log.Logger, apply ...func(*Config) error) error {
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
-	cfg, err := Load(path)
 	for _, fn := range apply {
 		if err != nil {
 			break
@@ -55,7 +61,11 @@ func (sc *SafeConfig) ReloadConfig(path string, logger log.Logger, apply ...func
 	}
 	if err != nil {
 		sc.reloadSuccess.Set(0)
-		level.Error(logger).Log("msg", "Error loading config, keeping the previous one", "err", err)
+		msg := "Error loading config, keeping the previous one"
+		if sc.Get() == nil { // the first load: there is no previous one to keep
+			msg = "Error loading config"
+		}
+		level.Error(logger).Log("msg", msg, "err", err)
 		return err
 	}
 	sc.mu.Lock()
