@@ -63,6 +63,12 @@ cat <<MSG
   and end Success, Failed and Warning within four minutes. List the sessions as a user would:
     ./vb365_exporter sessions --config.file=$dir/config.yml
 
+  The installation: seven backup jobs of Contoso, Fabrikam and Northwind (one Failed with its
+  reason, one Warning, one running for 18 more minutes, one without success for four days, a
+  copy job, a disabled one, one never run), a license at 96 % of its users, a repository with
+  7 % free, an object storage repository reporting capacity 0, one proxy offline and one in
+  maintenance.
+
   Press Ctrl-C to stop.
 MSG
 wait -n "${pids[@]}"

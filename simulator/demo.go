@@ -52,7 +52,9 @@ func ReferenceSession() Session {
 
 // LoadDemoData adds the reference session, a session in every status, three running sessions
 // that finish Success, Failed and Warning within four minutes of now, three data
-// retrievals they belong to, and logs for the Failed, Warning, Stopped and reference sessions.
+// retrievals they belong to, and logs for the Failed, Warning, Stopped and reference sessions;
+// and an installation (demo_install.go): seven jobs of three organizations with a week of
+// sessions, a license near its user limit, repositories and proxies in every state.
 // `make demo` shows them to people who run VB365, so names, types and durations are ones they would see on a server: a Retrieve session is named after
 // what it retrieves and runs for minutes, an availability change or a removal takes
 // seconds. Data that only tests need (markup in names, odd values) is added by those tests.
@@ -108,4 +110,5 @@ func (s *Simulator) LoadDemoData() {
 		}
 	}
 	s.loadDemoLogItems()
+	s.loadDemoInstallation(now)
 }

@@ -203,17 +203,16 @@ func (g *generated) session(i, k int, withLog bool) JobSession {
 	}
 	org := genOrgs[i%len(genOrgs)]
 	log := []LogItem{{Type: LogSuccess, Message: "Job started at " + vbTime(created), CreationTime: created}}
+	// A log ends with its reason, the last Error or Warning, or says the job finished.
 	end := LogItem{Type: LogSuccess, Message: "Job finished at " + vbTime(js.EndTime), CreationTime: js.EndTime}
 	if reason >= 0 {
 		rs := genReasons[reason]
 		js.Status, js.Details = rs.status, genDetails[rs.status]
 		typ := map[string]string{StatusFailed: LogError, StatusWarning: LogWarning}[rs.status]
-		log = append(log, LogItem{Type: typ, Message: fmt.Sprintf(rs.msg, org), CreationTime: created.Add(took / 2)})
-		end.Type, end.Message = typ, "Job finished with "+map[string]string{LogError: "error", LogWarning: "warning"}[typ]+" at "+vbTime(js.EndTime)
+		end = LogItem{Type: typ, Message: fmt.Sprintf(rs.msg, org), CreationTime: js.EndTime}
 	}
 	if r == 0 && g.runningEvery > 0 && i%g.runningEvery == 0 {
 		g.running(&js, created)
-		log = log[:1]
 		end = LogItem{Type: LogSuccess, Message: "Job finished at " + vbTime(js.FinishAt), CreationTime: js.FinishAt}
 	}
 	for n, it := range append(log, end) {

@@ -86,6 +86,15 @@ func TestInstallationSchemaConformance(t *testing.T) {
 				tok := e.login(ver).AccessToken
 				c.check("license", e.get(p+"/License", tok)) // the Community license of a server without one
 				addTestInstallation(t, e.sim, e.clock.Now())
+				e.sim.LoadDemoData()
+				for _, id := range []string{DemoJobFailedID, DemoJobWarningID, DemoJobRunningID, DemoJobStaleID, DemoJobCopyID, DemoJobDisabledID, DemoJobNeverRunID} {
+					c.check("job", e.get(p+"/Jobs/"+id, tok))
+				}
+				for _, id := range []string{DemoJobFailedSession, DemoJobWarningSession, DemoJobRunningSession} {
+					c.check("jobSession", e.get(p+"/JobSessions/"+id, tok))
+					c.check("jobSessionLogItems", e.get(p+"/JobSessions/"+id+"/LogItems", tok))
+				}
+				c.check("license", e.get(p+"/License", tok))
 				if err := e.sim.SetLicense(License{ID: "f0000000-0000-4000-8000-000000000001", Type: LicenseSubscription, LicensedTo: "Contoso",
 					Expires: e.clock.Now().Add(24 * time.Hour), GraceExpires: e.clock.Now().Add(48 * time.Hour), TotalUsers: 100, UsedUsers: 96}); err != nil {
 					t.Fatal(err)
@@ -523,7 +532,7 @@ func TestGenerateInstallationIsLazy(t *testing.T) {
 		for _, s := range sp.Results {
 			var log anyPage
 			e.getJSON("/v8/JobSessions/"+s["id"].(string)+"/LogItems?type=Error", tok, &log)
-			if len(log.Results) != 2 || !strings.Contains(log.Results[0]["message"].(string), ".onmicrosoft.com") && !strings.Contains(log.Results[0]["message"].(string), "sharepoint") {
+			if len(log.Results) != 1 || !strings.Contains(log.Results[0]["message"].(string), ".onmicrosoft.com") && !strings.Contains(log.Results[0]["message"].(string), "sharepoint") {
 				t.Errorf("failed session %s log %v", s["id"], log.Results)
 			}
 			checked++
@@ -531,5 +540,98 @@ func TestGenerateInstallationIsLazy(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Error("no Failed session among the first 1000 jobs")
+	}
+}
+
+// The demo installation shows what an admin looks for first: a Failed job with its reason, a
+// Warning, a running job, a job without success for days, a copy and a disabled job, a
+// license near its user limit, a repository filling up, an offline proxy.
+func TestDemoInstallation(t *testing.T) {
+	e := newEnv(t, nil)
+	e.sim.LoadDemoData()
+	tok := e.login("v8").AccessToken
+	var jobs anyPage
+	e.getJSON("/v8/Jobs", tok, &jobs)
+	byID := map[string]map[string]any{}
+	for _, j := range jobs.Results {
+		byID[j["id"].(string)] = j
+	}
+	if len(byID) != 7 {
+		t.Fatalf("%d demo jobs", len(byID))
+	}
+	for id, want := range map[string]any{DemoJobFailedID: StatusFailed, DemoJobWarningID: StatusWarning, DemoJobRunningID: StatusRunning,
+		DemoJobStaleID: StatusStopped, DemoJobCopyID: StatusSuccess, DemoJobDisabledID: StatusSuccess, DemoJobNeverRunID: nil} {
+		if byID[id]["lastStatus"] != want {
+			t.Errorf("%s: lastStatus %v, want %v", byID[id]["name"], byID[id]["lastStatus"], want)
+		}
+	}
+	if byID[DemoJobDisabledID]["isEnabled"] != false || byID[DemoJobNeverRunID]["lastRun"] != nil {
+		t.Errorf("disabled %v, never run %v", byID[DemoJobDisabledID], byID[DemoJobNeverRunID])
+	}
+	lastBackup, _ := time.Parse(time.RFC3339Nano, byID[DemoJobStaleID]["lastBackup"].(string))
+	if age := e.clock.Now().Sub(lastBackup); age < 3*24*time.Hour || age > 5*24*time.Hour {
+		t.Errorf("stale job last succeeded %v ago", age)
+	}
+	reasons := map[string]string{DemoJobFailedSession: DemoJobFailedReason, DemoJobWarningSession: DemoJobWarningReason}
+	for id, reason := range reasons {
+		var log anyPage
+		e.getJSON("/v8/JobSessions/"+id+"/LogItems?orderAsc=false", tok, &log)
+		typ := LogError
+		if reason == DemoJobWarningReason {
+			typ = LogWarning
+		}
+		for _, it := range log.Results {
+			if it["type"] == typ {
+				if it["message"] != reason {
+					t.Errorf("%s: last %s is %q", id, typ, it["message"])
+				}
+				break
+			}
+		}
+	}
+	var copies anyPage
+	e.getJSON("/v8/JobSessions?jobType=Copy", tok, &copies)
+	if len(copies.Results) != 5 || copies.Results[0]["jobId"] != DemoJobCopyID {
+		t.Errorf("copy sessions %v", copies.Results)
+	}
+	var lic map[string]any
+	e.getJSON("/v8/License", tok, &lic)
+	if used := lic["usedNumber"].(float64) / lic["totalNumber"].(float64); used < 0.95 || used >= 1 || lic["status"] != LicenseValid {
+		t.Errorf("license %v", lic)
+	}
+	var repos anyPage
+	e.getJSON("/v8/BackupRepositories", tok, &repos)
+	full, zero := 0, 0
+	for _, r := range repos.Results {
+		c, f := r["capacityBytes"].(float64), r["freeSpaceBytes"].(float64)
+		switch {
+		case c == 0 && r["objectStorage"] != nil:
+			zero++
+		case f/c < 0.1:
+			full++
+		}
+	}
+	var proxies anyPage
+	e.getJSON("/v8/Proxies", tok, &proxies)
+	states := map[string]bool{}
+	for _, p := range proxies.Results {
+		states[p["status"].(string)+"/"+p["maintenanceModeState"].(string)] = true
+	}
+	if full != 1 || zero != 1 || !states["Offline/Disabled"] || !states["Online/Enabled"] || !states["Online/Disabled"] {
+		t.Errorf("repositories full %d, capacity 0 %d; proxies %v", full, zero, states)
+	}
+	// The running session advances and ends Success within twenty minutes; the job follows.
+	var r1, r2 map[string]any
+	e.getJSON("/v8/JobSessions/"+DemoJobRunningSession, tok, &r1)
+	e.clock.Advance(20 * time.Minute)
+	tok = e.login("v8").AccessToken
+	e.getJSON("/v8/JobSessions/"+DemoJobRunningSession, tok, &r2)
+	if r1["status"] != StatusRunning || r1["progress"].(float64) != 40 || r2["status"] != StatusSuccess || r2["progress"].(float64) != 100 {
+		t.Errorf("running session %v -> %v", r1, r2)
+	}
+	var job map[string]any
+	e.getJSON("/v8/Jobs/"+DemoJobRunningID, tok, &job)
+	if job["lastStatus"] != StatusSuccess {
+		t.Errorf("running job after its session: %v", job["lastStatus"])
 	}
 }

@@ -116,6 +116,19 @@ func TestRunServesTLSWithDemoDataAndAdmin(t *testing.T) {
 		t.Errorf("demo running session: %d %s", resp.StatusCode, body)
 	}
 
+	// --demo also loads the installation: the Failed job is there, with its running neighbour.
+	req, _ = http.NewRequest(http.MethodGet, base+"/v8/Jobs/"+simulator.DemoJobFailedID, nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"lastStatus":"Failed"`) {
+		t.Errorf("demo job: %d %s", resp.StatusCode, body)
+	}
+
 	resp, err = client.Get(base + "/admin/stats")
 	if err != nil {
 		t.Fatal(err)
