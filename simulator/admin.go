@@ -117,6 +117,9 @@ func decodeBody(r *http.Request, v any) error {
 // serveAdmin is the unauthenticated control API; it is only mounted when Options.Admin is set.
 func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	p := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/admin"), "/")
+	if s.serveAdminInstall(w, r, p) {
+		return
+	}
 	switch {
 	case p == "/sessions" && r.Method == http.MethodPost:
 		var a adminSession
@@ -217,7 +220,7 @@ func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		adminReply(w, http.StatusOK, map[string]any{
 			"total": st.Total, "byEndpoint": st.ByEndpoint, "byStatus": byStatus,
-			"bySession": st.BySession, "tokensIssued": st.TokensIssued,
+			"bySession": st.BySession, "byJob": st.ByJob, "tokensIssued": st.TokensIssued,
 		})
 	default:
 		adminError(w, http.StatusNotFound, fmt.Errorf("no admin endpoint %s %s", r.Method, r.URL.Path))

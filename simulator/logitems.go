@@ -209,20 +209,10 @@ func (s *Simulator) serveAdminLogItems(w http.ResponseWriter, r *http.Request, s
 		adminError(w, http.StatusBadRequest, err)
 		return
 	}
-	items := make([]LogItem, len(body))
-	for i, a := range body {
-		items[i] = LogItem{ID: a.ID, USN: a.USN, Type: a.Type, Message: a.Message}
-		for _, t := range []struct {
-			src string
-			dst *time.Time
-		}{{a.CreationTime, &items[i].CreationTime}, {a.EndTime, &items[i].EndTime}} {
-			v, err := parseAdminTime(t.src)
-			if err != nil {
-				adminError(w, http.StatusBadRequest, fmt.Errorf("bad time %q: %w", t.src, err))
-				return
-			}
-			*t.dst = v
-		}
+	items, err := adminLog(body)
+	if err != nil {
+		adminError(w, http.StatusBadRequest, err)
+		return
 	}
 	if _, ok := s.Session(sessionID); !ok {
 		adminError(w, http.StatusNotFound, fmt.Errorf("session %s not found", sessionID))

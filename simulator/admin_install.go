@@ -1,0 +1,222 @@
+package simulator
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// adminJobSession is the admin API's job session: RESTJobSession's field names (v8) plus the
+// running plan and the log. Fields left out of a PATCH stay as they are.
+type adminJobSession struct {
+	ID                *string        `json:"id"`
+	JobID             *string        `json:"jobId"`
+	Details           *string        `json:"details"`
+	CreationTime      *string        `json:"creationTime"`
+	EndTime           *string        `json:"endTime"`
+	RetryCount        *int32         `json:"retryCount"`
+	Progress          *int32         `json:"progress"`
+	Status            *string        `json:"status"`
+	JobType           *string        `json:"jobType"`
+	ProcessedObjects  *int64         `json:"processedObjects"`
+	TransferredBytes  *int64         `json:"transferredDataBytes"`
+	FinishAt          *string        `json:"finishAt"`
+	FinalStatus       *string        `json:"finalStatus"`
+	ProgressPerSecond *float64       `json:"progressPerSecond"`
+	ObjectsPerSecond  *float64       `json:"objectsPerSecond"`
+	BytesPerSecond    *float64       `json:"bytesPerSecond"`
+	Log               []adminLogItem `json:"log"`
+}
+
+func setPtr[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+func (a *adminJobSession) apply(js *JobSession) error {
+	setPtr(&js.ID, a.ID)
+	setPtr(&js.JobID, a.JobID)
+	setPtr(&js.Details, a.Details)
+	setPtr(&js.RetryCount, a.RetryCount)
+	setPtr(&js.Progress, a.Progress)
+	setPtr(&js.Status, a.Status)
+	setPtr(&js.JobType, a.JobType)
+	setPtr(&js.ProcessedObjects, a.ProcessedObjects)
+	setPtr(&js.TransferredBytes, a.TransferredBytes)
+	setPtr(&js.FinalStatus, a.FinalStatus)
+	setPtr(&js.ProgressPerSecond, a.ProgressPerSecond)
+	setPtr(&js.ObjectsPerSecond, a.ObjectsPerSecond)
+	setPtr(&js.BytesPerSecond, a.BytesPerSecond)
+	for _, t := range []struct {
+		src *string
+		dst *time.Time
+	}{{a.CreationTime, &js.CreationTime}, {a.EndTime, &js.EndTime}, {a.FinishAt, &js.FinishAt}} {
+		if t.src == nil {
+			continue
+		}
+		v, err := parseAdminTime(*t.src)
+		if err != nil {
+			return fmt.Errorf("bad time %q: %w", *t.src, err)
+		}
+		*t.dst = v
+	}
+	if a.Log != nil {
+		log, err := adminLog(a.Log)
+		if err != nil {
+			return err
+		}
+		js.Log = log
+	}
+	return nil
+}
+
+func adminLog(body []adminLogItem) ([]LogItem, error) {
+	items := make([]LogItem, len(body))
+	for i, a := range body {
+		items[i] = LogItem{ID: a.ID, USN: a.USN, Type: a.Type, Message: a.Message}
+		var err error
+		if items[i].CreationTime, err = parseAdminTime(a.CreationTime); err != nil {
+			return nil, fmt.Errorf("bad time %q: %w", a.CreationTime, err)
+		}
+		if items[i].EndTime, err = parseAdminTime(a.EndTime); err != nil {
+			return nil, fmt.Errorf("bad time %q: %w", a.EndTime, err)
+		}
+	}
+	return items, nil
+}
+
+// adminJob, adminLicense, adminRepository and adminProxy create or replace a whole object.
+type adminJob struct {
+	ID             string `json:"id"`
+	Name           string `json:"name"`
+	Description    string `json:"description"`
+	Type           string `json:"type"`
+	BackupType     string `json:"backupType"`
+	Disabled       bool   `json:"disabled"`
+	OrganizationID string `json:"organizationId"`
+	RepositoryID   string `json:"repositoryId"`
+	Schedule       string `json:"schedule"`
+	NextRun        string `json:"nextRun"`
+}
+
+type adminLicense struct {
+	Status     string `json:"status"`
+	Type       string `json:"type"`
+	LicensedTo string `json:"licensedTo"`
+	Expires    string `json:"licenseExpires"`
+	Total      int32  `json:"totalNumber"`
+	Used       int32  `json:"usedNumber"`
+}
+
+type adminRepository struct {
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	CapacityBytes   int64  `json:"capacityBytes"`
+	FreeSpaceBytes  int64  `json:"freeSpaceBytes"`
+	ObjectStorageID string `json:"objectStorageId"`
+	OutOfSync       bool   `json:"isOutOfSync"`
+}
+
+type adminProxy struct {
+	ID          string  `json:"id"`
+	HostName    string  `json:"hostName"`
+	Status      string  `json:"status"`
+	Maintenance string  `json:"maintenanceModeState"`
+	CPU         float64 `json:"cpuUsagePercent"`
+	Memory      float64 `json:"memoryUsagePercent"`
+}
+
+// serveAdminInstall answers the admin API's installation requests; false when p is none of them.
+func (s *Simulator) serveAdminInstall(w http.ResponseWriter, r *http.Request, p string) bool {
+	fail := func(code int, err error) { adminError(w, code, err) }
+	switch {
+	case p == "/jobsessions" && r.Method == http.MethodPost:
+		var a adminJobSession
+		js := JobSession{CreationTime: s.opts.Now(), Status: StatusRunning, ID: randomUUID()}
+		if err := decodeBody(r, &a); err != nil {
+			fail(http.StatusBadRequest, err)
+		} else if err := a.apply(&js); err != nil {
+			fail(http.StatusBadRequest, err)
+		} else if err := s.AddJobSession(js); err != nil {
+			fail(http.StatusBadRequest, err)
+		} else {
+			adminReply(w, http.StatusCreated, map[string]string{"id": normID(js.ID)})
+		}
+	case strings.HasPrefix(p, "/jobsessions/") && r.Method == http.MethodPatch:
+		id := strings.TrimPrefix(p, "/jobsessions/")
+		var a adminJobSession
+		if err := decodeBody(r, &a); err != nil {
+			fail(http.StatusBadRequest, err)
+			return true
+		}
+		var applyErr error
+		err := s.UpdateJobSession(id, func(js *JobSession) { applyErr = a.apply(js) })
+		switch {
+		case applyErr != nil:
+			fail(http.StatusBadRequest, applyErr)
+		case err != nil:
+			code := http.StatusBadRequest
+			if _, ok := s.JobSession(id); !ok {
+				code = http.StatusNotFound
+			}
+			fail(code, err)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	case p == "/jobs" && r.Method == http.MethodPost:
+		a := adminJob{ID: randomUUID()}
+		if err := decodeBody(r, &a); err != nil {
+			fail(http.StatusBadRequest, err)
+			return true
+		}
+		next, err := parseAdminTime(a.NextRun)
+		if err == nil {
+			err = s.AddJob(Job{ID: a.ID, Name: a.Name, Description: a.Description, Type: a.Type, BackupType: a.BackupType, Disabled: a.Disabled,
+				OrganizationID: a.OrganizationID, RepositoryID: a.RepositoryID, Schedule: a.Schedule, NextRun: next})
+		}
+		if err != nil {
+			fail(http.StatusBadRequest, err)
+			return true
+		}
+		adminReply(w, http.StatusCreated, map[string]string{"id": normID(a.ID)})
+	case p == "/license" && r.Method == http.MethodPut:
+		var a adminLicense
+		if err := decodeBody(r, &a); err != nil {
+			fail(http.StatusBadRequest, err)
+			return true
+		}
+		exp, err := parseAdminTime(a.Expires)
+		if err == nil {
+			err = s.SetLicense(License{Status: a.Status, Type: orString(a.Type, LicenseSubscription), LicensedTo: a.LicensedTo, Expires: exp, TotalUsers: a.Total, UsedUsers: a.Used})
+		}
+		if err != nil {
+			fail(http.StatusBadRequest, err)
+			return true
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case p == "/repositories" && r.Method == http.MethodPost:
+		a := adminRepository{ID: randomUUID()}
+		if err := decodeBody(r, &a); err != nil {
+			fail(http.StatusBadRequest, err)
+		} else if err := s.AddRepository(Repository{ID: a.ID, Name: a.Name, CapacityBytes: a.CapacityBytes, FreeSpaceBytes: a.FreeSpaceBytes,
+			ObjectStorageID: a.ObjectStorageID, OutOfSync: a.OutOfSync}); err != nil {
+			fail(http.StatusBadRequest, err)
+		} else {
+			adminReply(w, http.StatusCreated, map[string]string{"id": normID(a.ID)})
+		}
+	case p == "/proxies" && r.Method == http.MethodPost:
+		a := adminProxy{ID: randomUUID()}
+		if err := decodeBody(r, &a); err != nil {
+			fail(http.StatusBadRequest, err)
+		} else if err := s.AddProxy(Proxy{ID: a.ID, HostName: a.HostName, Status: a.Status, Maintenance: a.Maintenance, CPUPercent: a.CPU, MemoryPercent: a.Memory}); err != nil {
+			fail(http.StatusBadRequest, err)
+		} else {
+			adminReply(w, http.StatusCreated, map[string]string{"id": normID(a.ID)})
+		}
+	default:
+		return false
+	}
+	return true
+}
