@@ -118,8 +118,10 @@ func (b *builder) snapshot(s *server.Snapshot, now time.Time, logger log.Logger)
 			if why := l.Reason; why != nil {
 				b.add(reasonFamily, 1, b.pair(&lLogType, why.Type), b.pair(&lMessage, why.Message), serverPair, id)
 			}
-			b.add(logItemsFamily, float64(l.Errors), serverPair, id, logTypePairs[0])
-			b.add(logItemsFamily, float64(l.Warnings), serverPair, id, logTypePairs[1])
+			if l.Err == nil {
+				b.add(logItemsFamily, float64(l.Errors), serverPair, id, logTypePairs[0])
+				b.add(logItemsFamily, float64(l.Warnings), serverPair, id, logTypePairs[1])
+			}
 		}
 	}
 

@@ -304,7 +304,7 @@ func serverView(s Server, now time.Time) serverPage {
 			// The server reads the log of such a session, and only of such a session.
 			sv.WantsLog = r.WantsLog()
 			if l := r.Log; l != nil {
-				sv.LogRead, sv.LogErrors, sv.LogWarns = true, l.Errors, l.Warnings
+				sv.LogRead, sv.LogErrors, sv.LogWarns = l.Err == nil, l.Errors, l.Warnings
 				if l.Reason != nil {
 					sv.LogType, sv.LogMessage = l.Reason.Type, l.Reason.Message
 				}

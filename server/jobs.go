@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
@@ -94,17 +93,13 @@ func (srv *Server) readJobs(ctx context.Context, cfg *config.ServerConfig, snap 
 		s.Job, s.Err, idx[i] = j, nil, i
 		states[i] = s
 	}
-	var logReads atomic.Int32
 	v6 := cfg.APIVersion == "v6"
 	each(ctx, cfg.MaxConcurrentRequests, idx, func(i int) {
 		s := states[i]
 		s.update(ctx, srv.client, calls, v6)
-		if s.WantsLog() && s.Log == nil && s.Err == nil && logReads.Add(1) <= maxLogReads {
-			items, err := srv.client.JobSessionLogItems(ctx, s.LastFinished.ID)
-			calls.add(err)
-			if err == nil {
-				s.Log = summarize(s.LastFinished.Status, items, srv.client.Scrub)
-			}
+		if s.WantsLog() && (s.Log == nil || s.Log.Err != nil) && s.Err == nil {
+			id := s.LastFinished.ID
+			s.Log = srv.logs.read(ctx, "job session "+string(id), vb365.JobSessionLogPath(id), s.LastFinished.Status)
 		}
 	})
 

@@ -61,15 +61,16 @@ func TestLogsGiveTheReasonAndAreReadOnce(t *testing.T) {
 }
 
 // A log that fails, stalls or is garbage costs that session its reason, for now, and
-// nothing else: every session is still read, the server is up, and a later scrape reads
-// the log again.
+// nothing else: every session is still read, the server is up, the reason says that the
+// log could not be read, and once the pause after the failure has passed the log is read.
 func TestBrokenLogLeavesEverythingElse(t *testing.T) {
 	for _, kind := range []string{simulator.FaultStatus, simulator.FaultMalformed, simulator.FaultStall, simulator.FaultHuge} {
 		t.Run(kind, func(t *testing.T) {
 			srv := startServer(t, simulator.Options{})
 			srv.sim.LoadDemoData()
 			ids := []vb365.ID{simulator.DemoFailedID, simulator.DemoWarningID, simulator.ReferenceSessionID}
-			tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, Timeout: config.Duration(500 * time.Millisecond)}, server.Options{})
+			clk := &clock{now: time.Now()}
+			tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, Timeout: config.Duration(500 * time.Millisecond)}, server.Options{Now: clk.Now})
 			if err := srv.sim.SetFault(simulator.Fault{Endpoint: "logitems", SessionID: simulator.DemoFailedID, Kind: kind, Bytes: 1 << 20}); err != nil {
 				t.Fatal(err)
 			}
@@ -79,18 +80,37 @@ func TestBrokenLogLeavesEverythingElse(t *testing.T) {
 					t.Errorf("session %s not read: %v", id, r.Err)
 				}
 			}
-			if l := result(t, s, simulator.DemoFailedID).Log; l != nil {
-				t.Errorf("Failed session has a log although its read failed: %+v", l)
+			if l := result(t, s, simulator.DemoFailedID).Log; l == nil || l.Err == nil || l.Reason == nil || !strings.HasPrefix(l.Reason.Message, "log could not be read: ") {
+				t.Errorf("Failed session's log does not say that it could not be read: %+v", l)
 			}
-			if l := result(t, s, simulator.DemoWarningID).Log; l == nil || l.Reason == nil {
+			if c := collectorResult(t, s, "logs"); c.Err == nil {
+				t.Errorf("collector logs succeeded although a log could not be read")
+			}
+			if l := result(t, s, simulator.DemoWarningID).Log; l == nil || l.Reason == nil || l.Err != nil {
 				t.Errorf("Warning session lost its reason to another session's broken log: %+v", l)
 			}
 			srv.sim.ClearFaults()
-			if l := result(t, snapshot(t, tg), simulator.DemoFailedID).Log; l == nil || l.Reason == nil {
+			clk.Add(time.Hour)
+			s = snapshot(t, tg)
+			if l := result(t, s, simulator.DemoFailedID).Log; l == nil || l.Reason == nil || l.Err != nil {
 				t.Errorf("the log is not read again once it can be: %+v", l)
+			}
+			if c := collectorResult(t, s, "logs"); c.Err != nil {
+				t.Errorf("collector logs failed after the log was read: %v", c.Err)
 			}
 		})
 	}
+}
+
+func collectorResult(t *testing.T, s *server.Snapshot, name string) server.CollectorResult {
+	t.Helper()
+	for _, c := range s.Collectors {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no collector %s in the snapshot: %+v", name, s.Collectors)
+	return server.CollectorResult{}
 }
 
 // Whatever a log message holds, the reason is valid UTF-8 of at most 200 bytes, and holds

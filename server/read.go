@@ -37,8 +37,9 @@ func (srv *Server) collect(ctx context.Context) *Snapshot {
 
 	listed := srv.wanted(ctx, cfg, disc, snap, calls, conds)
 	srv.readSessions(ctx, cfg, snap, listed, calls)
-	srv.readLogs(ctx, cfg, snap, calls)
+	srv.readLogs(ctx, cfg, snap)
 	maps.Copy(conds, kinds())
+	snap.Collectors = append(snap.Collectors, srv.logs.endRound())
 
 	if !calls.asked {
 		// Everything came from cache: ask the server one cheap question so that `up` still
@@ -156,36 +157,19 @@ func (srv *Server) readSessions(ctx context.Context, cfg *config.ServerConfig, s
 	})
 }
 
-// maxLogReads bounds the session logs one read fetches: a first scrape of many finished
-// sessions reads their logs over several scrapes instead of holding this one up.
-const maxLogReads = 50
-
-// readLogs attaches to each session that ended Failed or Warning what its log says: from
-// the logs kept (a finished session's log does not change) or read now, at most maxLogReads
-// of them. A log that cannot be read now is read again by a later scrape.
-func (srv *Server) readLogs(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, calls *outcomes) {
+// readLogs attaches to each session that ended Failed or Warning what its log says (see
+// logReader: each log read once, going on where a read stopped, failures paused). Log
+// reads are not calls for up: a broken LogItems endpoint is not a server that is down.
+func (srv *Server) readLogs(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot) {
 	var toRead []int
-	srv.mu.Lock()
 	for i := range snap.Sessions {
-		r := &snap.Sessions[i]
-		if !wantsLog(r.Session) {
-			continue
-		}
-		if l, ok := srv.logs[r.ID]; ok {
-			r.Log = l
-		} else if len(toRead) < maxLogReads {
+		if wantsLog(snap.Sessions[i].Session) {
 			toRead = append(toRead, i)
 		}
 	}
-	srv.mu.Unlock()
 	each(ctx, cfg.MaxConcurrentRequests, toRead, func(i int) {
 		r := &snap.Sessions[i]
-		items, err := srv.client.SessionLogItems(ctx, r.ID)
-		calls.add(err)
-		if err != nil {
-			return
-		}
-		r.Log = summarize(r.Session.Status, items, srv.client.Scrub)
+		r.Log = srv.logs.read(ctx, "session "+string(r.ID), vb365.SessionLogPath(r.ID), r.Session.Status)
 	})
 }
 
@@ -198,26 +182,7 @@ func wantsLog(s *vb365.Session) bool {
 	return s != nil && s.Final() && (s.Status == vb365.StatusFailed || s.Status == vb365.StatusWarning)
 }
 
-func summarize(status string, items []vb365.LogItem, scrub func(string) string) *SessionLog {
-	l := &SessionLog{}
-	for _, it := range items {
-		switch it.Type {
-		case vb365.LogError:
-			l.Errors++
-		case vb365.LogWarning:
-			l.Warnings++
-		}
-	}
-	if why, ok := vb365.PickReason(status, items); ok {
-		// Scrubbed again after collapsing white space, which may join a secret's parts.
-		why.Message = scrub(vb365.ReasonMessage(why.Message))
-		l.Reason = &why
-	}
-	return l
-}
-
-// keep caches the finished configured sessions and the logs read, and forgets what is no
-// longer wanted.
+// keep caches the finished configured sessions, and forgets what is no longer wanted.
 func (srv *Server) keep(cfg *config.ServerConfig, snap *Snapshot) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
@@ -231,19 +196,9 @@ func (srv *Server) keep(cfg *config.ServerConfig, snap *Snapshot) {
 			srv.cache[r.ID] = cacheEntry{session: *r.Session, readAt: snap.Start}
 		}
 	}
-	for _, r := range snap.Sessions {
-		if r.Log != nil {
-			srv.logs[r.ID] = r.Log
-		}
-	}
 	for id := range srv.cache {
 		if !wanted[id] {
 			delete(srv.cache, id)
-		}
-	}
-	for id := range srv.logs {
-		if !wanted[id] {
-			delete(srv.logs, id)
 		}
 	}
 	srv.last = snap

@@ -37,8 +37,13 @@ type SessionLog struct {
 	// Reason is the item that says why (vb365.PickReason), its message collapsed, scrubbed
 	// and cut by vb365.ReasonMessage; nil when the log has no Error or Warning item.
 	Reason *vb365.LogItem
-	// Warnings and Errors count the log's items of those types.
+	// Warnings and Errors count the log's items of those types (vb365.LogSummary).
 	Warnings, Errors int
+	// Cut is set when the log was longer than the bounds; Reason then ends "(log cut)".
+	Cut bool
+	// Err is why the log could not be read (yet): Reason then says so, without a type, and
+	// the counts are unknown.
+	Err error
 }
 
 // Snapshot is what one scrape learned about one server.
@@ -103,8 +108,8 @@ type Server struct {
 	cfg       *config.ServerConfig
 	discovery *Discovery
 	cache     map[vb365.ID]cacheEntry
-	// logs are the logs read of finished Failed and Warning sessions, kept while wanted.
-	logs map[vb365.ID]*SessionLog
+	// logs reads and keeps the logs of finished Failed and Warning sessions of every kind.
+	logs *logReader
 	last *Snapshot
 	// conditions logs each problem once when it appears and once when it clears.
 	conditions tracker
@@ -158,7 +163,6 @@ func build(sc *config.ServerConfig, conn connection, o Options) (*Server, error)
 		now:    o.Now,
 		key:    conn.key(),
 		cache:  map[vb365.ID]cacheEntry{},
-		logs:   map[vb365.ID]*SessionLog{},
 	}
 	srv.Update(sc)
 	srv.drained.L = &srv.mu
@@ -182,6 +186,7 @@ func build(sc *config.ServerConfig, conn connection, o Options) (*Server, error)
 		return nil, err
 	}
 	srv.client, srv.transport = client, transport
+	srv.logs = newLogReader(client, o.Now)
 	return srv, nil
 }
 

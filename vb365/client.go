@@ -198,12 +198,25 @@ func pageBodyCap(limit int) int64 {
 	return min(maxPageBody, int64(limit)*maxPageEntry+maxErrorBody)
 }
 
-// get performs an authenticated GET, renewing the token and retrying once on a 401.
+// get performs an authenticated GET, renewing the token and retrying once on a 401, and
+// returns the answer's body.
 func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values, limit int64) ([]byte, error) {
+	var body []byte
+	err := c.getStream(ctx, endpoint, path, q, limit, func(r io.Reader) (err error) {
+		body, err = io.ReadAll(r)
+		return err
+	})
+	return body, err
+}
+
+// getStream is get for a caller that decodes the body as it arrives: decode reads at most
+// limit bytes of a 2xx answer (more is ErrBodyTooLarge). An error of decode's own is
+// returned as it is; one of reading the body (cut off, too large, deadline) as get's.
+func (c *Client) getStream(ctx context.Context, endpoint, path string, q url.Values, limit int64, decode func(io.Reader) error) error {
 	for attempt := 0; ; attempt++ {
 		tok, err := c.accessToken(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		u := c.endpointURL(path)
 		if len(q) > 0 {
@@ -211,18 +224,18 @@ func (c *Client) get(ctx context.Context, endpoint, path string, q url.Values, l
 		}
 		req, err := http.NewRequest(http.MethodGet, u, nil)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		req.Header.Set("Accept", "application/json")
 		req.Header.Set("Authorization", "Bearer "+tok)
-		body, err := c.do(ctx, endpoint, req, limit)
+		err = c.doStream(ctx, endpoint, req, limit, decode, nil)
 		var apiErr *APIError
 		if attempt == 0 && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized {
 			// The server forgot or revoked the token (restart, logout, expiry drift).
 			c.dropToken(tok)
 			continue
 		}
-		return body, err
+		return err
 	}
 }
 
@@ -230,8 +243,7 @@ func (c *Client) endpointURL(path string) string {
 	return c.base.String() + "/" + c.version + path
 }
 
-// do sends one request under the concurrency limit and the per-request timeout, reads the
-// body through the size cap, and turns non-2xx answers into *APIError.
+// do sends one request and returns the body of its answer (see doStream).
 func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, limit int64) ([]byte, error) {
 	return c.doType(ctx, endpoint, req, limit, nil)
 }
@@ -239,13 +251,29 @@ func (c *Client) do(ctx context.Context, endpoint string, req *http.Request, lim
 // doType is do that also sets *ctype to a 2xx answer's Content-Type, for a token answer
 // that is not one (a login page) to say what it is.
 func (c *Client) doType(ctx context.Context, endpoint string, req *http.Request, limit int64, ctype *string) ([]byte, error) {
-	if err := c.waitingForRetryAfter(endpoint); err != nil {
+	var body []byte
+	err := c.doStream(ctx, endpoint, req, limit, func(r io.Reader) (err error) {
+		body, err = io.ReadAll(r)
+		return err
+	}, ctype)
+	if err != nil {
 		return nil, err
+	}
+	return body, nil
+}
+
+// doStream sends one request under the concurrency limit and the per-request timeout,
+// turns non-2xx answers into *APIError, and hands a 2xx answer's body, through the size
+// cap, to decode (and its Content-Type to *ctype when set). Every body is read within the
+// process-wide budget (bodies).
+func (c *Client) doStream(ctx context.Context, endpoint string, req *http.Request, limit int64, decode func(io.Reader) error, ctype *string) error {
+	if err := c.waitingForRetryAfter(endpoint); err != nil {
+		return err
 	}
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, deadlineError(ctx)
+		return deadlineError(ctx)
 	}
 	defer func() { <-c.sem }()
 
@@ -259,39 +287,89 @@ func (c *Client) doType(ctx context.Context, endpoint string, req *http.Request,
 		c.observe(endpoint, "error", start)
 		recordCall(ctx, req, 0, c.now().Sub(start), err)
 		// net/http quotes a malformed answer's status line or headers: server text.
-		return nil, c.scrubError(c.transportError(parent, ctx, endpoint, err))
+		return c.scrubError(c.transportError(parent, ctx, endpoint, err))
 	}
 	defer resp.Body.Close()
-	readLimit := limit
-	if resp.StatusCode/100 != 2 {
-		readLimit = maxErrorBody
+	ok := resp.StatusCode/100 == 2
+	if !ok {
+		limit = maxErrorBody
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, readLimit+1))
+	br := &bodyReader{r: resp.Body, limit: limit}
+	weight := limit
+	if cl := resp.ContentLength; cl >= 0 && cl < limit {
+		weight = cl // the reader stops at it: net/http ends a body at its Content-Length
+	}
+	if err := bodies.acquire(ctx, weight); err != nil {
+		c.observe(endpoint, "error", start)
+		recordCall(ctx, req, 0, c.now().Sub(start), err)
+		return c.transportError(parent, ctx, endpoint, err)
+	}
+	var body []byte
+	if ok {
+		if ctype != nil {
+			*ctype = resp.Header.Get("Content-Type")
+		}
+		err = decode(br)
+	} else {
+		body, err = io.ReadAll(br)
+	}
+	bodies.release(weight)
+	if !ok && errors.Is(br.err, ErrBodyTooLarge) {
+		br.err, err = nil, nil // an error's text is only shown cut anyway
+	}
+	if br.err != nil {
+		err = br.err // the body's failure explains the decoder's
+	}
 	c.observe(endpoint, strconv.Itoa(resp.StatusCode), start)
 	recordCall(ctx, req, resp.StatusCode, c.now().Sub(start), err)
-	if err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("%s: %w after %d bytes", endpoint, ErrTruncated, len(body))
-		}
-		return nil, c.scrubError(c.transportError(parent, ctx, endpoint, err))
+	switch {
+	case br.err == nil:
+	case errors.Is(br.err, ErrBodyTooLarge):
+		return fmt.Errorf("%s: %w (%d bytes)", endpoint, ErrBodyTooLarge, limit)
+	case errors.Is(br.err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%s: %w after %d bytes", endpoint, ErrTruncated, br.n)
+	default:
+		return c.scrubError(c.transportError(parent, ctx, endpoint, br.err))
 	}
 	if resp.StatusCode/100 == 3 {
-		return nil, &RedirectError{Endpoint: endpoint, StatusCode: resp.StatusCode,
+		return &RedirectError{Endpoint: endpoint, StatusCode: resp.StatusCode,
 			Host: locationHost(req.URL, resp.Header.Get("Location"), c.Scrub)}
 	}
-	if resp.StatusCode/100 != 2 {
+	if !ok {
 		sent := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
 		apiErr := parseAPIError(endpoint, resp, body, func(s string) string { return c.scrub(s, sent) })
 		c.noteRetryAfter(apiErr)
-		return nil, apiErr
+		return apiErr
 	}
-	if int64(len(body)) > limit {
-		return nil, fmt.Errorf("%s: %w (%d bytes)", endpoint, ErrBodyTooLarge, limit)
+	return err
+}
+
+// bodyReader reads an answer's body up to limit bytes; a longer body fails with
+// ErrBodyTooLarge. err is the first failure of the body itself, so that a decoder's error
+// caused by it (a cut-off answer, the deadline) is reported as that.
+type bodyReader struct {
+	r        io.Reader
+	limit, n int64
+	err      error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
 	}
-	if ctype != nil {
-		*ctype = resp.Header.Get("Content-Type")
+	// One byte past the limit tells a body of exactly limit bytes from a longer one.
+	if left := b.limit + 1 - b.n; int64(len(p)) > left {
+		p = p[:left]
 	}
-	return body, nil
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	if b.n > b.limit {
+		n, err = n-1, ErrBodyTooLarge
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		b.err = err
+	}
+	return n, err
 }
 
 func (c *Client) observe(endpoint, code string, start time.Time) {

@@ -244,11 +244,17 @@ type listSink[W any] struct {
 // answer's bytes are already bounded by the client's size cap; beyond them, memory is what
 // the sink keeps plus one entry.
 func streamList[W any](ctx context.Context, body []byte, fn listSink[W]) (listInfo, error) {
+	return streamFrom(ctx, bytes.NewReader(body), fn)
+}
+
+// streamFrom is streamList reading the answer as it arrives: what it holds is one entry and
+// the decoder's read-ahead, not the answer.
+func streamFrom[W any](ctx context.Context, r io.Reader, fn listSink[W]) (listInfo, error) {
 	var info listInfo
 	if ctx.Err() != nil {
 		return info, deadlineError(ctx)
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
+	dec := json.NewDecoder(r)
 	tok, err := dec.Token()
 	if err != nil {
 		return info, err

@@ -3,6 +3,7 @@ package vb365
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/url"
 	"slices"
 	"sort"
@@ -62,36 +63,6 @@ type wireLogItem struct {
 	Title        string   `json:"title"`
 	CreationTime *APITime `json:"creationTime"`
 	EndTime      *APITime `json:"endTime"`
-}
-
-type logPage struct {
-	items []LogItem
-	// count is the number of entries on the page, decodable or not, for paging.
-	count      int
-	limit      int
-	totalCount *int
-}
-
-// decodeLogPage parses PageOfRESTLogItem entry by entry, within ctx (see streamList).
-// Entries that cannot be decoded are skipped: a broken item must not hide the others.
-func decodeLogPage(ctx context.Context, body []byte, scrub func(string) string) (*logPage, error) {
-	p := &logPage{}
-	info, err := streamList(ctx, body, listSink[wireLogItem]{
-		want: func() bool { return true },
-		each: func(w *wireLogItem, err error) {
-			if err == nil {
-				p.items = append(p.items, w.toLogItem(scrub))
-			}
-		},
-	})
-	if err == nil && !info.paged {
-		err = errNoResults
-	}
-	if err != nil {
-		return nil, fmt.Errorf("decoding log page: %w", err)
-	}
-	p.count, p.limit, p.totalCount = info.count, info.limit, info.total
-	return p, nil
 }
 
 // toLogItem reads v8's type and message, or v6/v7's title, which Veeam writes as
@@ -160,37 +131,31 @@ func keepNewest(items []LogItem) []LogItem {
 	return items
 }
 
+// SessionLogPath is the path of a data retrieval session's log, for ReadLog.
+func SessionLogPath(id ID) string {
+	return "/DataRetrievalSessions/" + url.PathEscape(string(id)) + "/LogItems"
+}
+
+// JobSessionLogPath is the path of a job session's log, for ReadLog.
+func JobSessionLogPath(id ID) string {
+	return "/JobSessions/" + url.PathEscape(string(id)) + "/LogItems"
+}
+
 // SessionLogItems reads the log of a data retrieval session, GET
 // /vN/DataRetrievalSessions/{id}/LogItems, page by page within ctx, and returns it oldest
 // first. A log longer than the bounds is cut, keeping its newest items, where a session's
 // outcome is: v8 is asked for newest first (orderAsc=false); v6 and v7 document no order,
 // so their items are sorted here whatever order they come in.
 func (c *Client) SessionLogItems(ctx context.Context, sessionID ID) ([]LogItem, error) {
-	return c.logItems(ctx, "/DataRetrievalSessions/"+url.PathEscape(string(sessionID))+"/LogItems")
+	return c.logItems(ctx, SessionLogPath(sessionID))
 }
 
-// logItems reads the log at path (PageOfRESTLogItem), as SessionLogItems describes.
+// logItems reads the log at path whole (PageOfRESTLogItem), as SessionLogItems describes.
 func (c *Client) logItems(ctx context.Context, path string) ([]LogItem, error) {
-	// The scrubber is the client's today; the message is the server's text and may echo
-	// anything, including what we sent it.
-	scrub := func(s string) string { return c.scrub(s, "") }
 	var items []LogItem
 	seen := map[string]bool{}
-	offset := 0
-	for range maxLogPages {
-		q := url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(logPageLimit)}}
-		if c.version == "v8" {
-			q.Set("orderAsc", "false")
-		}
-		body, err := c.get(ctx, "logitems", path, q, logPageLimit*maxLogEntry+maxErrorBody)
-		if err != nil {
-			return nil, err
-		}
-		p, err := decodeLogPage(ctx, body, scrub)
-		if err != nil {
-			return nil, &DecodeError{Endpoint: "logitems", Err: err}
-		}
-		for _, it := range p.items {
+	err := c.readLog(ctx, path, &LogProgress{}, func(page []LogItem) {
+		for _, it := range page {
 			// An item logged between two page reads shifts the rest by one; never keep one
 			// twice.
 			if it.ID != "" && seen[it.ID] {
@@ -202,51 +167,220 @@ func (c *Client) logItems(ctx context.Context, path string) ([]LogItem, error) {
 		if len(items) > maxLogItems {
 			items = keepNewest(items)
 		}
-		// A server may serve smaller pages than asked for; its own limit then says whether
-		// a short page is the last one.
-		pageLimit := logPageLimit
-		if p.limit > 0 && p.limit < pageLimit {
-			pageLimit = p.limit
-		}
-		offset += p.count
-		if p.count == 0 || p.count < pageLimit || (p.totalCount != nil && offset >= *p.totalCount) {
-			break
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return keepNewest(items), nil
 }
 
-// PickReason chooses the log item that says why a session ended as it did: for a Failed
-// session its last Error (its last Warning when it has none), for a Warning session its last
+// LogProgress is how far a log has been read and what it said so far: never its items,
+// only the summary. A read that stopped (the deadline, a failed page) goes on from here.
+type LogProgress struct {
+	// Offset is where the next page starts; Pages counts the pages read.
+	Offset, Pages int
+	// Done is set once the log has been read to its end or to the bounds.
+	Done bool
+	// Cut is set when the log was longer than the bounds: the items beyond them were
+	// counted by the decoder, never decoded nor kept.
+	Cut     bool
+	Summary LogSummary
+}
+
+// ReadLog reads the log at path (below /vN: SessionLogPath, JobSessionLogPath) into p's
+// summary, from where p stands, page by page within ctx. Each page is decoded as it
+// arrives, and only its first logPageLimit entries (the page asked for) are decoded; a
+// page counts once it has been read whole, so that an error or the deadline leaves p where
+// a later call goes on. At most maxLogPages pages are read in all.
+func (c *Client) ReadLog(ctx context.Context, path string, p *LogProgress) error {
+	return c.readLog(ctx, path, p, nil)
+}
+
+// readLog is ReadLog, also handing each page's items to keep when it is set.
+func (c *Client) readLog(ctx context.Context, path string, p *LogProgress, keep func([]LogItem)) error {
+	// The message is the server's text and may echo anything, including what we sent it.
+	scrub := func(s string) string { return c.scrub(s, "") }
+	for !p.Done {
+		if p.Pages >= maxLogPages {
+			p.Done, p.Cut = true, true
+			break
+		}
+		q := url.Values{"offset": {strconv.Itoa(p.Offset)}, "limit": {strconv.Itoa(logPageLimit)}}
+		if c.version == "v8" {
+			q.Set("orderAsc", "false")
+		}
+		var page LogSummary
+		var items []LogItem
+		var info listInfo
+		err := c.getStream(ctx, "logitems", path, q, logPageLimit*maxLogEntry+maxErrorBody, func(r io.Reader) (err error) {
+			decoded := 0
+			info, err = streamFrom(ctx, r, listSink[wireLogItem]{
+				want: func() bool { decoded++; return decoded <= logPageLimit },
+				// Entries that cannot be decoded are skipped: a broken item must not hide
+				// the others.
+				each: func(w *wireLogItem, err error) {
+					if err != nil {
+						return
+					}
+					it := w.toLogItem(scrub)
+					page.add(it)
+					if keep != nil {
+						items = append(items, it)
+					}
+				},
+			})
+			if err == nil && !info.paged {
+				err = errNoResults
+			}
+			if err != nil {
+				return listError("logitems", c.scrubError(fmt.Errorf("decoding log page: %w", err)))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		p.Summary.merge(&page)
+		if keep != nil {
+			keep(items)
+		}
+		p.Pages++
+		p.Offset += info.count
+		p.Cut = p.Cut || info.skipped > 0
+		p.Done = !c.morePages(info.count, logPageLimit, p.Offset, info.limit, info.total, info.next)
+	}
+	return nil
+}
+
+// LogSummary is what the server keeps of a log: counts and the few items that may say why
+// its session ended, never the items themselves. An item is counted by its type; one
+// without a known type (v6 and v7 write only a title, which need not start with
+// "[Type]") by its words (inferType).
+type LogSummary struct {
+	Items, Errors, Warnings int
+	// last is the log's last item; top holds the last two Error (0) and Warning (1) items.
+	last *LogItem
+	top  [2][2]*LogItem
+}
+
+var reasonTypes = [2]string{LogError, LogWarning}
+
+func (s *LogSummary) add(it LogItem) {
+	s.Items++
+	s.place(&it, reasonType(&it))
+}
+
+func (s *LogSummary) place(it *LogItem, typ string) {
+	if s.last == nil || !logBefore(it, s.last) {
+		s.last = it
+	}
+	k := slices.Index(reasonTypes[:], typ)
+	if k < 0 {
+		return
+	}
+	if k == 0 {
+		s.Errors++
+	} else {
+		s.Warnings++
+	}
+	top := &s.top[k]
+	switch {
+	case top[0] == nil || !logBefore(it, top[0]):
+		top[1], top[0] = top[0], it
+	case top[1] == nil || !logBefore(it, top[1]):
+		top[1] = it
+	}
+}
+
+// merge adds what o summarises (a page of the same log) to s.
+func (s *LogSummary) merge(o *LogSummary) {
+	errs, warns := s.Errors, s.Warnings
+	for k := range reasonTypes {
+		for i := len(o.top[k]) - 1; i >= 0; i-- {
+			if it := o.top[k][i]; it != nil {
+				s.place(it, reasonTypes[k])
+			}
+		}
+	}
+	if o.last != nil && (s.last == nil || !logBefore(o.last, s.last)) {
+		s.last = o.last
+	}
+	s.Items += o.Items
+	s.Errors, s.Warnings = errs+o.Errors, warns+o.Warnings
+}
+
+// reasonType is the item's type when the server gave a known one, else what its words say.
+func reasonType(it *LogItem) string {
+	if slices.Contains(logTypes, it.Type) {
+		return it.Type
+	}
+	return inferType(it.Message)
+}
+
+// inferType reads an item without a type: Error when a word says error, failure or
+// exception, else Warning when one says warning, unless "0", "no" or "without" comes
+// right before it ("completed with 0 errors").
+func inferType(msg string) string {
+	typ, prev := "", ""
+	for _, w := range strings.FieldsFunc(strings.ToLower(msg), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		negated := prev == "0" || prev == "no" || prev == "without"
+		prev = w
+		switch {
+		case negated:
+		case slices.Contains(errorWords, w):
+			return LogError
+		case w == "warning" || w == "warnings":
+			typ = LogWarning
+		}
+	}
+	return typ
+}
+
+var errorWords = []string{"error", "errors", "failed", "fail", "fails", "failure", "exception"}
+
+// Reason chooses the item that says why a session ended as it did: for a Failed session
+// its last Error (its last Warning when it has none), for a Warning session its last
 // Warning (else its last Error). Other statuses have no reason. "Last" is by creation time
-// and order number, whatever the order of items.
-func PickReason(status string, items []LogItem) (LogItem, bool) {
-	var want, fallback string
+// and order number, whatever the order of items. An item typed only by its words that is
+// the log's last is usually the closing line ("Job finished with error"): the one of its
+// kind before it, which says what went wrong, is chosen when there is one. The item's
+// Type is the one it was counted as.
+func (s *LogSummary) Reason(status string) (LogItem, bool) {
+	order := reasonTypes
 	switch status {
 	case StatusFailed:
-		want, fallback = LogError, LogWarning
 	case StatusWarning:
-		want, fallback = LogWarning, LogError
+		order[0], order[1] = order[1], order[0]
 	default:
 		return LogItem{}, false
 	}
-	if it, ok := lastOfType(items, want); ok {
-		return it, true
+	for _, typ := range order {
+		top := s.top[slices.Index(reasonTypes[:], typ)]
+		it := top[0]
+		if it == nil {
+			continue
+		}
+		if it.Type != typ && top[1] != nil && sameItem(it, s.last) {
+			it = top[1]
+		}
+		why := *it
+		why.Type = typ
+		return why, true
 	}
-	return lastOfType(items, fallback)
+	return LogItem{}, false
 }
 
-func lastOfType(items []LogItem, typ string) (LogItem, bool) {
-	var last *LogItem
-	for i := range items {
-		if items[i].Type == typ && (last == nil || !logBefore(&items[i], last)) {
-			last = &items[i]
-		}
+func sameItem(a, b *LogItem) bool {
+	return a == b || b != nil && a.ID != "" && a.ID == b.ID && a.USN == b.USN
+}
+
+// PickReason is LogSummary.Reason for a log held whole.
+func PickReason(status string, items []LogItem) (LogItem, bool) {
+	var s LogSummary
+	for _, it := range items {
+		s.add(it)
 	}
-	if last == nil {
-		return LogItem{}, false
-	}
-	return *last, true
+	return s.Reason(status)
 }
 
 // ReasonMessage makes a log message fit a label, an alert and a table cell: invalid UTF-8
