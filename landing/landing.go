@@ -61,7 +61,7 @@ type Handler struct {
 //go:embed page.html
 var pageSource string
 
-var page = template.Must(template.New("page").Parse(pageSource))
+var page = template.Must(template.New("page").Funcs(installFuncs).Parse(pageSource))
 
 // New returns the handler.
 func New(o Options) *Handler {
@@ -208,6 +208,7 @@ type serverPage struct {
 	RetrievalsReason      string
 	RetrievalsError       string
 	RetrievalsDropped     int
+	Install               installView
 }
 
 type retrievalView struct {
@@ -251,7 +252,7 @@ type callView struct {
 // statusClass maps a documented status to its colour; a status a newer VB365 invents still
 // renders, in a neutral colour.
 func statusClass(status string) string {
-	for _, s := range vb365.Statuses {
+	for _, s := range vb365.JobStatuses {
 		if s == status {
 			return "st-" + strings.ToLower(s)
 		}
@@ -338,6 +339,7 @@ func serverView(s Server, now time.Time) serverPage {
 		}
 	}
 	p.RetrievalsDropped = snap.RetrievalsDropped
+	p.Install = installationView(snap, now)
 	return p
 }
 
@@ -381,19 +383,23 @@ func retrievalViews(list []vb365.Retrieval, now time.Time) []retrievalView {
 		v := retrievalView{ID: r.ID, Name: r.Name, Type: r.Type, DataState: r.DataState, ExpiresIn: "no expiry"}
 		if !r.ExpirationTime.IsZero() {
 			v.Expires = r.ExpirationTime.Format(sessionTime)
-			left := r.ExpirationTime.Sub(now)
-			switch {
-			case left <= 0:
-				v.ExpiresIn, v.ExpiryClass = "expired "+roughDuration(-left)+" ago", "exp-gone"
-			case left <= expiringSoon:
-				v.ExpiresIn, v.ExpiryClass = "expires in "+roughDuration(left), "exp-soon"
-			default:
-				v.ExpiresIn = "expires in " + roughDuration(left)
-			}
+			v.ExpiresIn, v.ExpiryClass = expiry(r.ExpirationTime.Sub(now), expiringSoon)
 		}
 		out[i] = v
 	}
 	return out
+}
+
+// expiry says how long until an expiry or since it passed, and the class that marks it expired
+// or within soon of it.
+func expiry(left, soon time.Duration) (text, class string) {
+	switch {
+	case left <= 0:
+		return "expired " + roughDuration(-left) + " ago", "exp-gone"
+	case left <= soon:
+		return "expires in " + roughDuration(left), "exp-soon"
+	}
+	return "expires in " + roughDuration(left), ""
 }
 
 // roughDuration says how long to the minute: data expires over days, and the exact time is
