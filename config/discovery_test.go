@@ -2,10 +2,7 @@ package config
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"testing"
 	"time"
 )
@@ -182,41 +179,5 @@ func TestLoadDiscoveryExplicit(t *testing.T) {
 	var nilDisc *DiscoveryConfig
 	if nilDisc.Regexps() != nil {
 		t.Error("nil discovery has regexps")
-	}
-}
-
-// TestExampleDiscoveryBlockLoads keeps the commented discovery block of config.example.yml
-// correct: uncommented, it must load and mean what its comments say.
-func TestExampleDiscoveryBlockLoads(t *testing.T) {
-	raw, err := os.ReadFile(examplePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(raw), "\n")
-	start := -1
-	for i, line := range lines {
-		if strings.TrimSpace(line) == "# discovery:" {
-			start = i
-		}
-	}
-	if start < 0 {
-		t.Fatal("config.example.yml has no commented `# discovery:` block")
-	}
-	uncomment := regexp.MustCompile(`^(\s*)# ?`)
-	var block strings.Builder
-	for _, line := range lines[start:] {
-		if !strings.HasPrefix(strings.TrimSpace(line), "#") {
-			break
-		}
-		block.WriteString(uncomment.ReplaceAllString(line, "$1") + "\n")
-	}
-	cfg, err := Load(writeConfig(t, validServer+block.String()))
-	if err != nil {
-		t.Fatalf("%v\n%s", err, block.String())
-	}
-	d := cfg.Servers[0].Discovery
-	if d == nil || d.MaxAge != Duration(24*time.Hour) || d.MaxSessions != 10000 ||
-		len(d.RetrievalIDs) != 1 || len(d.NameRegexps) != 1 {
-		t.Errorf("example discovery block loaded as %+v", d)
 	}
 }
