@@ -28,10 +28,10 @@ var (
 		"Status of the data retrieval session as a state set: 1 for the current status (Stopped, Running, Success, Failed, Warning, NotConfigured), 0 for the others.",
 		[]string{"server", "session_id", "status"}}
 	progressFamily = &Family{namespace + "_data_retrieval_session_progress",
-		"Progress of the data retrieval session as VB365 reports it: the number of objects processed during the session (a count, not a percentage).",
+		"The session's progress exactly as VB365 reports it (progress). Veeam's API reference documents it as the number of objects processed during the session: a count, not a percentage.",
 		[]string{"server", "session_id"}}
 	processedFamily = &Family{namespace + "_data_retrieval_session_processed_objects",
-		"Number of items processed by the retrieval job (processedObjects).",
+		"Number of items processed by the retrieval job (processedObjects): a count.",
 		[]string{"server", "session_id"}}
 	durationFamily = &Family{namespace + "_data_retrieval_session_duration_seconds",
 		"Duration of the data retrieval session: endTime - creationTime, or now - creationTime while it has not ended.",

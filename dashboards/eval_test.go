@@ -1,6 +1,8 @@
 package dashboards
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -133,4 +135,59 @@ func TestSessionTableReasonQuery(t *testing.T) {
 		{fmt.Sprintf(`{server="prod",session_id=%q,log_type="Error",message="Failed to access Azure storage account"}`, failed), 1},
 		{fmt.Sprintf(`{server="prod",session_id=%q,log_type="Warning",message="3 items could not be updated"}`, warning), 1},
 	})
+}
+
+// The session table's End time (query F): the end in milliseconds for an ended session,
+// 0 for a Running one, which the column maps to "running", and nothing for a session that
+// has not ended but is not running either (NotConfigured), which reads "-" (issue 20).
+func TestSessionTableEndTimeQuery(t *testing.T) {
+	const ended, running, notConfigured = "11111111-0000-4000-8000-000000000001", "22222222-0000-4000-8000-000000000002",
+		"33333333-0000-4000-8000-000000000003"
+	status := `vb365_data_retrieval_session_status{job="vb365",instance="e:9925",server="prod",session_id=%q,status=%q}`
+	series := map[string]string{
+		`vb365_data_retrieval_session_end_timestamp_seconds{job="vb365",instance="e:9925",server="prod",session_id="` + ended + `"}`: "1700000000",
+	}
+	for id, st := range map[string]string{ended: "Success", running: "Running", notConfigured: "NotConfigured"} {
+		for _, s := range []string{"Running", "Success", "NotConfigured"} {
+			v := "0"
+			if s == st {
+				v = "1"
+			}
+			series[fmt.Sprintf(status, id, s)] = v
+		}
+	}
+	evalPanel(t, panelQuery(t, sessionTable, "F"), series, []sample{
+		{fmt.Sprintf(`{server="prod",session_id=%q}`, ended), 1700000000000},
+		{fmt.Sprintf(`{server="prod",session_id=%q}`, running), 0},
+	})
+
+	var fc struct {
+		Overrides []struct {
+			Matcher    struct{ Options string }
+			Properties []struct {
+				ID    string
+				Value json.RawMessage
+			}
+		}
+	}
+	for _, p := range load(t).AllPanels() {
+		if p.Title == sessionTable {
+			if err := json.Unmarshal(p.FieldConfig, &fc); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	props := map[string]string{}
+	for _, o := range fc.Overrides {
+		if o.Matcher.Options == "End time" {
+			for _, p := range o.Properties {
+				var b bytes.Buffer
+				_ = json.Compact(&b, p.Value)
+				props[p.ID] = b.String()
+			}
+		}
+	}
+	if props["noValue"] != `"-"` || !strings.Contains(props["mappings"], `"0":{"text":"running"`) {
+		t.Errorf("End time: noValue %s, mappings %s; want \"-\" and 0 shown as running", props["noValue"], props["mappings"])
+	}
 }
