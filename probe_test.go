@@ -78,10 +78,10 @@ vb365_data_retrieval_session_end_timestamp_seconds{server="SERVER",session_id="6
 # HELP vb365_data_retrieval_session_info Data retrieval session metadata: name, ID of the retrieval job (retrievalId) and session type (Retrieve, RetrievalChangeAvailabilityPeriodDays, RetrievalRemoving). Always 1.
 # TYPE vb365_data_retrieval_session_info gauge
 vb365_data_retrieval_session_info{name="Exchange data retrieval",retrieval_id="8a76872b-7f2c-4c50-95f4-92c4d41bc47c",server="SERVER",session_id="668f478c-0326-440a-8bdf-58cf39163ea2",type="Retrieve"} 1
-# HELP vb365_data_retrieval_session_processed_objects Number of items processed by the retrieval job (processedObjects).
+# HELP vb365_data_retrieval_session_processed_objects Number of items processed by the retrieval job (processedObjects): a count.
 # TYPE vb365_data_retrieval_session_processed_objects gauge
 vb365_data_retrieval_session_processed_objects{server="SERVER",session_id="668f478c-0326-440a-8bdf-58cf39163ea2"} 37
-# HELP vb365_data_retrieval_session_progress Progress of the data retrieval session as VB365 reports it: the number of objects processed during the session (a count, not a percentage).
+# HELP vb365_data_retrieval_session_progress The session's progress exactly as VB365 reports it (progress). Veeam's API reference documents it as the number of objects processed during the session: a count, not a percentage.
 # TYPE vb365_data_retrieval_session_progress gauge
 vb365_data_retrieval_session_progress{server="SERVER",session_id="668f478c-0326-440a-8bdf-58cf39163ea2"} 5
 # HELP vb365_data_retrieval_session_scrape_success 1 when the data retrieval session's data was read, else 0 (not found, error, timeout). A finished session (terminal status and an end time) is served from the exporter's cache for cache_ttl before it is read again; a running one is read every scrape.

@@ -65,11 +65,11 @@ vb365_data_retrieval_session_end_timestamp_seconds{server="prod",session_id="668
 # TYPE vb365_data_retrieval_session_info gauge
 vb365_data_retrieval_session_info{name="Exchange data retrieval",retrieval_id="8a76872b-7f2c-4c50-95f4-92c4d41bc47c",server="prod",session_id="668f478c-0326-440a-8bdf-58cf39163ea2",type="Retrieve"} 1
 vb365_data_retrieval_session_info{name="Teams <b>",retrieval_id="r2",server="prod",session_id="11111111-2222-3333-4444-555555555555",type="RetrievalRemoving"} 1
-# HELP vb365_data_retrieval_session_processed_objects Number of items processed by the retrieval job (processedObjects).
+# HELP vb365_data_retrieval_session_processed_objects Number of items processed by the retrieval job (processedObjects): a count.
 # TYPE vb365_data_retrieval_session_processed_objects gauge
 vb365_data_retrieval_session_processed_objects{server="prod",session_id="11111111-2222-3333-4444-555555555555"} 10
 vb365_data_retrieval_session_processed_objects{server="prod",session_id="668f478c-0326-440a-8bdf-58cf39163ea2"} 37
-# HELP vb365_data_retrieval_session_progress Progress of the data retrieval session as VB365 reports it: the number of objects processed during the session (a count, not a percentage).
+# HELP vb365_data_retrieval_session_progress The session's progress exactly as VB365 reports it (progress). Veeam's API reference documents it as the number of objects processed during the session: a count, not a percentage.
 # TYPE vb365_data_retrieval_session_progress gauge
 vb365_data_retrieval_session_progress{server="prod",session_id="11111111-2222-3333-4444-555555555555"} 3
 vb365_data_retrieval_session_progress{server="prod",session_id="668f478c-0326-440a-8bdf-58cf39163ea2"} 5
