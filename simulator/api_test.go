@@ -216,7 +216,9 @@ func TestBearerRequired(t *testing.T) {
 	e.sim.LoadDemoData()
 	for _, ver := range versions {
 		a := e.login(ver)
-		for _, path := range []string{"/DataRetrievalSessions/" + ReferenceSessionID, "/DataRetrievalSessions", "/DataRetrievals", "/DataRetrievals/" + ReferenceRetrievalID} {
+		for _, path := range []string{"/DataRetrievalSessions/" + ReferenceSessionID, "/DataRetrievalSessions", "/DataRetrievals", "/DataRetrievals/" + ReferenceRetrievalID,
+			"/Jobs", "/Jobs/" + DemoJobFailedID, "/JobSessions", "/JobSessions/" + DemoJobFailedSession, "/JobSessions/" + DemoJobFailedSession + "/LogItems",
+			"/License", "/BackupRepositories", "/BackupRepositories/" + DemoRepositoryID, "/Proxies", "/Proxies/" + DemoProxyID} {
 			for name, tok := range map[string]string{"none": "", "unknown": "made-up-token", "refresh token": a.RefreshToken} {
 				r := e.get("/"+ver+path, tok)
 				if r.status != http.StatusUnauthorized {
@@ -305,6 +307,11 @@ func TestMethodNotAllowed(t *testing.T) {
 	}
 	if r := e.get("/v6/token", ""); r.status != http.StatusMethodNotAllowed {
 		t.Errorf("GET token: %d", r.status)
+	}
+	for _, p := range []string{"/v8/Jobs", "/v8/JobSessions/" + DemoJobFailedSession, "/v6/Jobs/" + DemoJobFailedID + "/JobSessions", "/v7/License", "/v8/Proxies"} {
+		if r := e.do(http.MethodPost, p, tok, "", ""); r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "GET" {
+			t.Errorf("POST %s: %d Allow=%q", p, r.status, r.header.Get("Allow"))
+		}
 	}
 }
 

@@ -27,11 +27,10 @@ const (
 )
 
 // Reasons of the demo's Failed and Warning job sessions: the last Error and last Warning of
-// their logs.
+// their logs, short enough to be shown whole (the exporter cuts reasons at 200 bytes).
 const (
 	DemoJobFailedReason = "Failed to connect to Exchange Online for organization contoso.onmicrosoft.com: " +
-		"AADSTS7000222: The provided client secret keys for app 'Veeam Backup for Microsoft 365' are expired. " +
-		"Visit the Azure portal to create new keys for your app."
+		"AADSTS7000222: The provided client secret keys for app 'Veeam Backup for Microsoft 365' are expired."
 	DemoJobWarningReason = "Processing OneDrive of user megan.bowen@fabrikam.onmicrosoft.com finished with warning: " +
 		"14 items were skipped because the file path exceeds 400 characters"
 )

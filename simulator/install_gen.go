@@ -61,6 +61,17 @@ func (s *Simulator) GenerateInstallation(jobs, sessionsPerJob, runningEvery int)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.inst.gen = g
+	// What replaced generated objects goes with them.
+	for id := range s.inst.sessions {
+		if _, _, ok := parseGen(id, "-5e55-4000-8000-"); ok {
+			delete(s.inst.sessions, id)
+		}
+	}
+	for id := range s.inst.jobs {
+		if _, _, ok := parseGen(id, "-10b5-4000-8000-"); ok {
+			delete(s.inst.jobs, id)
+		}
+	}
 	if s.inst.license == nil {
 		s.inst.license = &License{ID: "1c3b0000-0000-4000-8000-00000000c001", Status: LicenseValid, Type: LicenseSubscription,
 			Package: "Veeam Backup for Microsoft 365", LicensedTo: "Example Corp", Email: "it@corp.example",

@@ -82,7 +82,7 @@ func (s *Simulator) serveInstall(w http.ResponseWriter, r *http.Request, rt rout
 					if sum == nil {
 						sum = &jobSummary{}
 					}
-					s.genSummary(sum, i, now)
+					s.genSummary(s.inst.gen, sum, i, now)
 				}
 				return encodeJSON(s.jobJSON(rt.ver, j, sum)), true
 			})
@@ -233,13 +233,23 @@ func (s *Simulator) job(id string) (*Job, bool) {
 	return nil, false
 }
 
-// genSession is the session at list position k of generated job i, or what replaced it.
-func (s *Simulator) genSession(i, k int, now time.Time) *JobSession {
+// genJob is generated job i of g, or what replaced it. Lists pass the g they started with:
+// a GenerateInstallation between two chunks of a streamed list must not break it.
+func (s *Simulator) genJob(g *generated, i int) *Job {
+	if j, ok := s.inst.jobs[genJobID(i)]; ok {
+		return j
+	}
+	j := g.job(i)
+	return &j
+}
+
+// genSession is the session at list position k of generated job i of g, or what replaced it.
+func (s *Simulator) genSession(g *generated, i, k int, now time.Time) *JobSession {
 	if js, ok := s.inst.sessions[genSessionID(i, k)]; ok {
 		js.advance(now)
 		return js
 	}
-	js := s.inst.gen.session(i, k, false)
+	js := g.session(i, k, false)
 	js.advance(now)
 	return &js
 }
@@ -276,10 +286,9 @@ func (s *Simulator) jobSummaries(now time.Time, ids ...string) map[string]*jobSu
 }
 
 // genSummary adds generated job i's newest session and newest good one to sum.
-func (s *Simulator) genSummary(sum *jobSummary, i int, now time.Time) {
-	g := s.inst.gen
+func (s *Simulator) genSummary(g *generated, sum *jobSummary, i int, now time.Time) {
 	for r := 0; r < g.perJob; r++ {
-		js := s.genSession(i, g.position(r), now)
+		js := s.genSession(g, i, g.position(r), now)
 		sum.add(js)
 		if !sum.lastBackup.IsZero() {
 			return
@@ -312,7 +321,7 @@ func (s *Simulator) serveJobs(w http.ResponseWriter, r *http.Request, ver string
 		nGen = g.jobs
 		if org != "" || repo != "" {
 			for i := 0; i < g.jobs; i++ {
-				if j, _ := s.job(genJobID(i)); keep(j) {
+				if keep(s.genJob(g, i)) {
 					gen = append(gen, i)
 				}
 			}
@@ -329,12 +338,12 @@ func (s *Simulator) serveJobs(w http.ResponseWriter, r *http.Request, ver string
 		if gen != nil {
 			i = gen[i]
 		}
-		j, _ := s.job(genJobID(i))
+		j := s.genJob(g, i)
 		sum := &jobSummary{}
 		if sums[j.ID] != nil {
 			*sum = *sums[j.ID]
 		}
-		s.genSummary(sum, i, now)
+		s.genSummary(g, sum, i, now)
 		return s.jobJSON(ver, j, sum)
 	})
 }
@@ -464,7 +473,7 @@ func (s *Simulator) serveJobSessions(w http.ResponseWriter, r *http.Request, rt 
 	if f.extra() {
 		for i := jobs[0]; i < jobs[1]; i++ {
 			for k := 0; k < per; k++ {
-				if js := s.genSession(i, k, now); f.keep(js, s.sessionJobType(js)) {
+				if js := s.genSession(g, i, k, now); f.keep(js, s.sessionJobType(js)) {
 					picked = append(picked, int64(i)<<32|int64(k))
 				}
 			}
@@ -484,7 +493,7 @@ func (s *Simulator) serveJobSessions(w http.ResponseWriter, r *http.Request, rt 
 		if f.extra() {
 			i, k = int(picked[x]>>32), int(picked[x]&0xffffffff)
 		}
-		return s.jobSessionJSON(rt.ver, s.genSession(i, k, now))
+		return s.jobSessionJSON(rt.ver, s.genSession(g, i, k, now))
 	})
 }
 

@@ -510,17 +510,25 @@ func TestGenerateInstallationIsLazy(t *testing.T) {
 	}
 
 	e.sim.GenerateInstallation(100_000, 3, 7)
-	var jobs []map[string]any
+	e.getJSON("/v8/Jobs?offset=99990&limit=100", e.login("v8").AccessToken, &p)
+	if len(p.Results) != 10 || p.Results[9]["id"] != genJobID(99_999) || p.Links["next"].Href != "" {
+		t.Errorf("last page of 100,000 jobs: %d, next %q", len(p.Results), p.Links["next"].Href)
+	}
+	e.sim.GenerateInstallation(21_000, 3, 7)
+	var jobs []struct {
+		ID         string `json:"id"`
+		LastStatus string `json:"lastStatus"`
+	}
 	e.getJSON("/v6/Jobs", e.login("v6").AccessToken, &jobs)
-	if len(jobs) != 100_000 || jobs[99_999]["id"] != genJobID(99_999) {
+	if len(jobs) != 21_000 || jobs[20_999].ID != genJobID(20_999) {
 		t.Fatalf("%d jobs", len(jobs))
 	}
-	statuses := map[any]int{}
+	statuses := map[string]int{}
 	for _, j := range jobs {
-		statuses[j["lastStatus"]]++
+		statuses[j.LastStatus]++
 	}
 	// Every 7th job runs; about one in 30 ended Failed, one in 20 Warning.
-	if statuses[StatusRunning] != 14286 || statuses[StatusFailed] < 2000 || statuses[StatusWarning] < 3000 || statuses[StatusSuccess] < 70000 {
+	if statuses[StatusRunning] != 3000 || statuses[StatusFailed] < 400 || statuses[StatusWarning] < 600 || statuses[StatusSuccess] < 14000 {
 		t.Errorf("latest statuses %v", statuses)
 	}
 	// The sessions of a Failed or Warning job carry the reason in their log.
@@ -634,4 +642,30 @@ func TestDemoInstallation(t *testing.T) {
 	if job["lastStatus"] != StatusSuccess {
 		t.Errorf("running job after its session: %v", job["lastStatus"])
 	}
+}
+
+// Lists streamed in chunks while the installation changes; run with -race.
+func TestInstallationConcurrentUse(t *testing.T) {
+	e := newEnv(t, nil)
+	addTestInstallation(t, e.sim, e.clock.Now())
+	e.sim.GenerateInstallation(1200, 3, 7)
+	tok := e.login("v7").AccessToken
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 20; i++ {
+			e.sim.GenerateInstallation(1200-i*50, 3, 7)
+			_ = e.sim.UpdateJobSession(tRunning, func(js *JobSession) { js.ProcessedObjects++ })
+			_ = e.sim.UpdateJobSession(genSessionID(1, 1), func(js *JobSession) { js.Details = "x" })
+			e.clock.Advance(time.Second)
+		}
+	}()
+	for i := 0; i < 10; i++ {
+		for _, p := range []string{"/v7/Jobs", "/v7/JobSessions?limit=2000", "/v7/JobSessions/" + tRunning, "/v7/License"} {
+			if r := e.get(p, tok); r.status != http.StatusOK || !json.Valid(r.body) {
+				t.Fatalf("%s: %d, valid JSON %v", p, r.status, json.Valid(r.body))
+			}
+		}
+	}
+	<-done
 }
