@@ -3,7 +3,7 @@
 BENCH_DIR      ?= .build/bench
 LOADTEST_FLAGS ?=
 
-.PHONY: bench bench-go bench-load
+.PHONY: bench bench-go bench-load bench-installation
 bench: bench-go bench-load
 
 bench-go:
@@ -14,3 +14,10 @@ bench-load:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BENCH_DIR)/vb365_exporter .
 	$(GO) build -o $(BENCH_DIR)/loadtest ./bench/loadtest
 	$(BENCH_DIR)/loadtest --exporter $(BENCH_DIR)/vb365_exporter $(LOADTEST_FLAGS)
+
+# make bench-installation: only issue 17's installation scenario (200 jobs x 120 sessions, v8).
+bench-installation:
+	@mkdir -p $(BENCH_DIR)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BENCH_DIR)/vb365_exporter .
+	$(GO) build -o $(BENCH_DIR)/loadtest ./bench/loadtest
+	$(BENCH_DIR)/loadtest --exporter $(BENCH_DIR)/vb365_exporter --scenario installation $(LOADTEST_FLAGS)

@@ -46,6 +46,8 @@ type options struct {
 	latency  time.Duration
 	scale    int
 	verbose  bool
+	// scenario runs only this one: "installation".
+	scenario string
 	// floor-lib child mode
 	floorLib   bool
 	sessions   int
@@ -59,6 +61,7 @@ func main() {
 	flag.DurationVar(&o.latency, "latency", 20*time.Millisecond, "latency injected into every API answer")
 	flag.IntVar(&o.scale, "scale", 1, "divide every session count by this (a quick smoke run)")
 	flag.BoolVar(&o.verbose, "v", false, "print every measured scrape")
+	flag.StringVar(&o.scenario, "scenario", "", "run only this scenario: installation")
 	flag.BoolVar(&o.floorLib, "floor-lib", false, "internal: run the library floor in this process and print JSON")
 	flag.IntVar(&o.sessions, "sessions", 10000, "internal: sessions of the library floor")
 	flag.IntVar(&o.iterations, "iterations", 10, "internal: scrapes of the library floor")
@@ -159,6 +162,11 @@ func startSim(dir string, total int, running func(int) bool, latency time.Durati
 			}
 		}
 	}
+	return serveSim(dir, s, latency)
+}
+
+// serveSim serves s behind HTTPS on loopback, every answer latency late.
+func serveSim(dir string, s *simulator.Simulator, latency time.Duration) (*sim, error) {
 	if latency > 0 {
 		if err := s.SetFault(simulator.Fault{Endpoint: simulator.EndpointAny, Kind: simulator.FaultLatency, Latency: latency}); err != nil {
 			return nil, err
@@ -208,12 +216,16 @@ type exporter struct {
 }
 
 func startExporter(bin, dir string, s *sim, ids []string, mcr int, cacheTTL string) (*exporter, error) {
+	return startExporterVersion(bin, dir, s, "v6", ids, mcr, cacheTTL)
+}
+
+func startExporterVersion(bin, dir string, s *sim, version string, ids []string, mcr int, cacheTTL string) (*exporter, error) {
 	pwFile := filepath.Join(dir, "password")
 	if err := os.WriteFile(pwFile, []byte(benchPassword), 0o600); err != nil {
 		return nil, err
 	}
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "servers:\n  - name: bench\n    url: %s\n    api_version: v6\n    username: '%s'\n    password_file: %s\n", s.url, benchUser, pwFile)
+	fmt.Fprintf(&cfg, "servers:\n  - name: bench\n    url: %s\n    api_version: %s\n    username: '%s'\n    password_file: %s\n", s.url, version, benchUser, pwFile)
 	fmt.Fprintf(&cfg, "    tls_config:\n      ca_file: %s\n    timeout: 30s\n    max_concurrent_requests: %d\n    cache_ttl: %s\n    sessions:\n", s.caFile, mcr, cacheTTL)
 	for _, id := range ids {
 		fmt.Fprintf(&cfg, "      - %s\n", id)
@@ -569,6 +581,14 @@ func run(o options, w io.Writer) error {
 	fmt.Fprintf(w, "vb365_exporter load test: %s, %d CPUs (%s), %s API latency, %d measured scrapes per scenario\n\n",
 		runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), cpuModel(), o.latency, o.scrapes)
 
+	if o.scenario == "installation" {
+		t := &table{}
+		if err := runInstallation(o, w, t); err != nil {
+			return err
+		}
+		t.print(w)
+		return nil
+	}
 	lib, err := libFloor(n10k, max(o.scrapes, 10))
 	if err != nil {
 		return err
@@ -649,6 +669,9 @@ func run(o options, w io.Writer) error {
 		hs += sum(oc.m.handshakes)
 	}
 	t.row("steady state (all scenarios): new TLS handshakes", fmt.Sprintf("%.0f in %d scrapes", hs, 4*o.scrapes), "", 0, "0", hs == 0)
+	if err := runInstallation(o, w, t); err != nil {
+		return err
+	}
 	t.print(w)
 	if len(logReads) > 0 {
 		return errors.New("FAIL: " + strings.Join(logReads, "; "))
