@@ -104,7 +104,7 @@ func jobRow(r *server.JobResult, at time.Time) jobView {
 		j.LastSuccess = r.LastSuccessEnd.Format(sessionTime)
 	}
 	if l := r.Log; l != nil {
-		j.LogRead = true
+		j.LogRead = l.Err == nil
 		if l.Reason != nil {
 			j.LogType, j.LogMessage = l.Reason.Type, l.Reason.Message
 		}

@@ -39,6 +39,8 @@ func installSnapshot() *server.Snapshot {
 				Running: &vb365.JobSession{ID: "s5", CreationTime: start.Add(-5 * time.Minute), Status: "Running", Progress: 40,
 					TransferredBytes: 512 << 20, ProcessingRate: 2 << 20}}),
 			job("0b000000-0000-4000-8000-000000000005", "Exchange", server.JobResult{LastFinished: finished("s6", "Failed", end)}),
+			job("0b000000-0000-4000-8000-000000000006", "OneDrive", server.JobResult{LastFinished: finished("s7", "Failed", end),
+				Log: &server.SessionLog{Err: vb365.ErrRequestTimeout, Reason: &vb365.LogItem{Message: "log could not be read: timeout"}}}),
 		},
 		License: &vb365.License{Status: "Valid", Type: "Subscription", LicensedTo: "Contoso", Expires: now.Add(10 * 24 * time.Hour),
 			Licensed: 100, Used: 96},
@@ -77,6 +79,7 @@ func TestLandingPageShowsInstallation(t *testing.T) {
 		// server's order, a job without a finished session included.
 		hostile + " EntireOrganization · 0b000000-0000-4000-8000-000000000004|Failed Error: " + hostile + "|2026-03-01 10:59:18 +00:00|1m 30s|3.0 GiB|none on record",
 		"Exchange EntireOrganization · 0b000000-0000-4000-8000-000000000005|Failed Log not read yet: a later scrape reads it.|2026-03-01 10:59:18 +00:00|1m 30s|3.0 GiB|none on record",
+		"OneDrive EntireOrganization · 0b000000-0000-4000-8000-000000000006|Failed log could not be read: timeout|2026-03-01 10:59:18 +00:00|1m 30s|3.0 GiB|none on record",
 		"SharePoint EntireOrganization · 0b000000-0000-4000-8000-000000000003|Warning Warning: 3 sites skipped|2026-03-01 10:59:18 +00:00|1m 30s|3.0 GiB|none on record",
 		"Teams EntireOrganization · 0b000000-0000-4000-8000-000000000001|Success|2026-03-01 10:59:18 +00:00|1m 30s|3.0 GiB|2026-03-01 10:59:18 +00:00",
 		"New tenant EntireOrganization · 0b000000-0000-4000-8000-000000000002|none on record||||none on record",
