@@ -38,6 +38,8 @@ type options struct {
 	command     string
 	sessions    sessions.ListOptions
 	sessionsLog sessions.LogOptions
+	jobs        sessions.JobsOptions
+	jobLog      sessions.JobLogOptions
 }
 
 // defaultConfigFile is --config.file's default, named in the sessions command's hint.
@@ -47,6 +49,8 @@ const (
 	commandServe       = "serve"
 	commandSessions    = "sessions list"
 	commandSessionsLog = "sessions log"
+	commandJobs        = "jobs list"
+	commandJobLog      = "jobs log"
 )
 
 // parseFlags returns nil options (and no error) when --help or --version was answered.
@@ -76,6 +80,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	serve.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").EnumVar(&o.logLevel, "debug", "info", "warn", "error")
 	serve.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").EnumVar(&o.logFormat, "logfmt", "json")
 	addSessionsCommands(app, o)
+	addJobsCommands(app, o)
 	cmd, err := app.Parse(args)
 	// Help was printed: kingpin goes on to check required arguments (`sessions log --help`
 	// has no SESSION_ID), which is no error of a help request.
@@ -97,6 +102,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 		err = o.sessions.Validate()
 	case commandSessionsLog:
 		err = o.sessionsLog.Validate()
+	case commandJobLog:
+		err = o.jobLog.Validate()
 	}
 	if err != nil {
 		return nil, err
@@ -120,12 +127,13 @@ func hostPort(raw string) (string, error) {
 	return net.JoinHostPort(u.Hostname(), port), nil
 }
 
+const serverHelp = "Name of the configured server to ask. Required when the config has more than one server."
+
 // addSessionsCommands adds `sessions list` (what `sessions` alone runs) and `sessions log`.
 // Each has its own --server and --output, so that its help lists only what it reads.
 func addSessionsCommands(app *kingpin.Application, o *options) {
 	cmd := app.Command("sessions", "List the data retrieval sessions of a configured server (sessions list, the default), "+
 		"or print one session's log (sessions log). Uses the server entries of --config.file.")
-	const serverHelp = "Name of the configured server to ask. Required when the config has more than one server."
 
 	list := cmd.Command("list", "List the data retrieval sessions of a configured server, newest first, "+
 		"to find the IDs for the config's sessions: list. Uses the server entries of --config.file.").Default()
@@ -147,6 +155,28 @@ func addSessionsCommands(app *kingpin.Application, o *options) {
 	logCmd.Flag("output", "Output format: table (time, type, message; one line each) or json.").
 		Short('o').Default("table").EnumVar(&g.Output, "table", "json")
 	logCmd.Arg("SESSION_ID", "ID of the data retrieval session (a UUID, as `sessions` lists them).").Required().StringVar(&g.SessionID)
+}
+
+// addJobsCommands adds `jobs list` (what `jobs` alone runs) and `jobs log`, like the
+// sessions commands.
+func addJobsCommands(app *kingpin.Application, o *options) {
+	cmd := app.Command("jobs", "List the backup jobs of a configured server with their latest finished session "+
+		"(jobs list, the default), or print that session's log (jobs log). Uses the server entries of --config.file.")
+	list := cmd.Command("list", "List the backup jobs, Failed and Warning first: last status, when it ended, "+
+		"and the reason from its log.").Default()
+	list.Flag("server", serverHelp).StringVar(&o.jobs.Server)
+	list.Flag("timeout", "Give up after this long (exit 1).").Default(sessions.DefaultTimeout.String()).DurationVar(&o.jobs.Timeout)
+	list.Flag("output", "Output format: table or json.").Short('o').Default("table").EnumVar(&o.jobs.Output, "table", "json")
+
+	logCmd := cmd.Command("log", "Print the log items of the job's latest finished session, oldest first: why it "+
+		"failed or warned.")
+	g := &o.jobLog
+	logCmd.Flag("server", serverHelp).StringVar(&g.Server)
+	logCmd.Flag("type", "Only log items of these types, comma-separated ("+strings.Join(sessions.LogTypes, ", ")+").").StringVar(&g.Types)
+	logCmd.Flag("timeout", "Give up after this long (exit 1).").Default(sessions.DefaultTimeout.String()).DurationVar(&g.Timeout)
+	logCmd.Flag("output", "Output format: table (time, type, message; one line each) or json.").
+		Short('o').Default("table").EnumVar(&g.Output, "table", "json")
+	logCmd.Arg("JOB_ID", "ID of the backup job (a UUID, as `jobs` lists them).").Required().StringVar(&g.JobID)
 }
 
 // usageTemplate lists the chosen command's own flags before the few the whole program

@@ -51,19 +51,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if opts.configCheck {
 		return checkConfig(ctx, opts.configFile, stdout, stderr)
 	}
-	if opts.command == commandSessions || opts.command == commandSessionsLog {
+	switch opts.command {
+	case commandSessions, commandSessionsLog, commandJobs, commandJobLog:
 		return runSessions(ctx, opts, stdout, stderr)
 	}
 	return serve(ctx, opts, logger)
 }
 
-// runSessions runs a `sessions` command. Every failure is one line on stderr and exit 1, so
+// runSessions runs a `sessions` or `jobs` command. Every failure is one line on stderr and exit 1, so
 // that a first-time user sees the cause (password, CA file, address) without a stack of logs.
 func runSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
-	prefix := "vb365_exporter sessions:"
-	if opts.command == commandSessionsLog {
-		prefix = "vb365_exporter sessions log:"
-	}
+	prefix := "vb365_exporter " + strings.TrimSuffix(opts.command, " list") + ":"
 	cfg, err := loadConfig(ctx, opts.configFile)
 	if _, statErr := os.Stat(opts.configFile); err != nil && errors.Is(statErr, fs.ErrNotExist) {
 		// The first thing a new user runs: say what the command needs, not just ENOENT.
@@ -71,9 +69,14 @@ func runSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) i
 			"the exporter's config; this command uses its server entries", opts.configFile, defaultConfigFile)
 	}
 	if err == nil {
-		if opts.command == commandSessionsLog {
+		switch opts.command {
+		case commandSessionsLog:
 			err = sessions.Log(ctx, cfg, opts.sessionsLog, stdout)
-		} else {
+		case commandJobs:
+			err = sessions.Jobs(ctx, cfg, opts.jobs, stdout)
+		case commandJobLog:
+			err = sessions.JobLog(ctx, cfg, opts.jobLog, stdout)
+		default:
 			err = sessions.List(ctx, cfg, opts.sessions, stdout, stderr)
 		}
 	}

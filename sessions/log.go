@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/server"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
@@ -39,6 +40,11 @@ func (o *LogOptions) Validate() error {
 		return fmt.Errorf("session ID %q is not a UUID (such as 2f5e8cf5-7c83-4b0b-8b6e-b1c2e9b1a0d4; `vb365_exporter sessions` lists them)", printable(o.SessionID))
 	}
 	o.id = id
+	return o.validateFlags()
+}
+
+// validateFlags checks --type and --output, which `jobs log` shares.
+func (o *LogOptions) validateFlags() (err error) {
 	if o.types, err = parseEnumSet("--type", "log item type", o.Types, LogTypes); err != nil {
 		return err
 	}
@@ -61,9 +67,14 @@ func Log(ctx context.Context, cfg *config.Config, o LogOptions, stdout io.Writer
 		return err
 	}
 	defer remote.Close()
-	items, err := remote.SessionLogItems(ctx, o.id)
+	return printLog(ctx, srv, remote, vb365.SessionLogPath(o.id), "session "+string(o.id), &o, stdout)
+}
+
+// printLog prints the log at path with o's --type and --output.
+func printLog(ctx context.Context, srv *config.ServerConfig, remote *server.Server, path, what string, o *LogOptions, stdout io.Writer) error {
+	items, err := remote.LogItems(ctx, path)
 	if err != nil {
-		return describeError(srv, "cannot read the log of session "+string(o.id), err)
+		return describeError(srv, "cannot read the log of "+what, err)
 	}
 	if o.types != nil {
 		items = slices.DeleteFunc(items, func(it vb365.LogItem) bool { return !o.types[it.Type] })

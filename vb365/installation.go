@@ -285,7 +285,7 @@ func (c *Client) JobSessions(ctx context.Context, jobID ID, since time.Time, max
 // JobSessionLogItems reads a job session's log, GET /vN/JobSessions/{id}/LogItems, as
 // SessionLogItems reads a data retrieval session's.
 func (c *Client) JobSessionLogItems(ctx context.Context, id ID) ([]LogItem, error) {
-	return c.logItems(ctx, "/JobSessions/"+url.PathEscape(string(id))+"/LogItems")
+	return c.LogItems(ctx, JobSessionLogPath(id))
 }
 
 // text is how a kind's string from the server is made safe to show: scrubbed of secrets,

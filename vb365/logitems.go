@@ -147,11 +147,12 @@ func JobSessionLogPath(id ID) string {
 // outcome is: v8 is asked for newest first (orderAsc=false); v6 and v7 document no order,
 // so their items are sorted here whatever order they come in.
 func (c *Client) SessionLogItems(ctx context.Context, sessionID ID) ([]LogItem, error) {
-	return c.logItems(ctx, SessionLogPath(sessionID))
+	return c.LogItems(ctx, SessionLogPath(sessionID))
 }
 
-// logItems reads the log at path whole (PageOfRESTLogItem), as SessionLogItems describes.
-func (c *Client) logItems(ctx context.Context, path string) ([]LogItem, error) {
+// LogItems reads the log at path (SessionLogPath, JobSessionLogPath) whole
+// (PageOfRESTLogItem), as SessionLogItems describes.
+func (c *Client) LogItems(ctx context.Context, path string) ([]LogItem, error) {
 	var items []LogItem
 	seen := map[string]bool{}
 	err := c.readLog(ctx, path, &LogProgress{}, func(page []LogItem) {
