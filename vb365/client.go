@@ -83,6 +83,8 @@ type Client struct {
 	// retryLater is set while the server has asked (429, 503 with Retry-After) not to be
 	// called; every call fails fast with it until it passes.
 	retryLater *RetryLaterError
+	// versions is what probeVersions found, once; nil before.
+	versions *[]string
 }
 
 type token struct {

@@ -57,6 +57,24 @@ func (e *AuthError) Error() string {
 
 func (e *AuthError) Unwrap() error { return e.Err }
 
+// VersionError is a 404 from the token endpoint of the configured api_version: most often
+// a server of another version. Answers are the versions whose token endpoint answers at the
+// same URL (probeVersions).
+type VersionError struct {
+	Version string
+	Answers []string
+	Err     error
+}
+
+func (e *VersionError) Error() string {
+	hint := "no other API version (v6, v7, v8) answers at this url either (check url)"
+	if len(e.Answers) > 0 {
+		hint = "the server answers " + strings.Join(e.Answers, " and ") + " at this url (set api_version: " + e.Answers[len(e.Answers)-1] + ")"
+	}
+	return fmt.Sprintf("%v; api_version %s may be wrong: %s", e.Err, e.Version, hint)
+}
+func (e *VersionError) Unwrap() error { return e.Err }
+
 // DecodeError means the server answered 2xx with a body that is not what the API documents.
 type DecodeError struct {
 	Endpoint string
@@ -185,6 +203,8 @@ func Reason(err error) string {
 		return "authentication failed"
 	case is[*RetryLaterError](err):
 		return "waiting for Retry-After"
+	case is[*VersionError](err):
+		return "api_version not served"
 	case is[*RedirectError](err):
 		return "redirect not followed"
 	case errors.Is(err, ErrTruncated):

@@ -87,6 +87,8 @@ func (c *Client) renew(ctx context.Context, old *token) (string, error) {
 		var apiErr *APIError
 		var unusable *unusableTokenError
 		switch {
+		case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound:
+			return "", &VersionError{Version: c.version, Answers: c.probeVersions(ctx), Err: err}
 		case errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusBadRequest || apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden):
 			return "", c.backOff(err, true)
 		case errors.As(err, &unusable), errors.Is(err, ErrBodyTooLarge):
@@ -97,6 +99,39 @@ func (c *Client) renew(ctx context.Context, old *token) (string, error) {
 		return "", err
 	}
 	return c.storeToken(tok), nil
+}
+
+// probeVersions lists the other API versions whose token endpoint answers at the configured
+// URL, asked once per client after the configured version's answered 404. The probe is a
+// token request without credentials, so nothing secret is sent: anything but a 404 (a 400
+// for the missing grant) means the version is there.
+func (c *Client) probeVersions(ctx context.Context) []string {
+	c.mu.Lock()
+	done := c.versions
+	c.mu.Unlock()
+	if done != nil {
+		return *done
+	}
+	found := []string{}
+	for _, v := range []string{"v6", "v7", "v8"} {
+		if v == c.version {
+			continue
+		}
+		req, err := http.NewRequest(http.MethodPost, c.base.String()+"/"+v+"/token", strings.NewReader("grant_type=password"))
+		if err != nil {
+			continue
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		_, err = c.do(ctx, "token", req, maxTokenBody)
+		var apiErr *APIError
+		if err == nil || errors.As(err, &apiErr) && apiErr.StatusCode != http.StatusNotFound {
+			found = append(found, v)
+		}
+	}
+	c.mu.Lock()
+	c.versions = &found
+	c.mu.Unlock()
+	return found
 }
 
 // unusableTokenError is a token answer that is valid JSON but cannot be used: a field
