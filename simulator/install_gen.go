@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 )
@@ -242,4 +243,47 @@ func (g *generated) running(js *JobSession, created time.Time) {
 	js.Progress, js.ProcessedObjects, js.TransferredBytes, js.ProcessingRateBytesPS, js.ProcessingRateItemsPS = 0, 0, 0, 0, 0
 	js.FinishAt, js.FinalStatus = created.Add(12*time.Hour), StatusSuccess
 	js.ProgressPerSecond, js.ObjectsPerSecond, js.BytesPerSecond = 0.002, 2, 3<<20
+}
+
+// candidates are the list positions of job i's sessions that can be created after after and
+// before before (zero: unbounded), in list order, plus the positions in also (sessions that
+// were changed and may have moved). Creation times follow from the rank, so a client asking
+// for what is new since its last scrape costs what is new, not the whole history.
+func (g *generated) candidates(i int, after, before time.Time, also []int) []int {
+	lo, hi := 0, g.perJob
+	start := g.start(i, 0)
+	if !after.IsZero() {
+		// created after: start - r*interval > after, r < (start-after)/interval
+		d := start.Sub(after)
+		n := int(d / genInterval)
+		if d%genInterval != 0 {
+			n++
+		}
+		hi = min(hi, max(0, n))
+	}
+	if !before.IsZero() {
+		// created before: start - r*interval < before, r > (start-before)/interval
+		if d := start.Sub(before); d >= 0 {
+			lo = int(d/genInterval) + 1
+		}
+	}
+	var ks []int
+	if hi-lo < g.perJob/2 {
+		for r := lo; r < hi; r++ {
+			ks = append(ks, g.position(r))
+		}
+	} else {
+		for k := range g.perJob {
+			if r := g.rank(k); r >= lo && r < hi {
+				ks = append(ks, k)
+			}
+		}
+	}
+	for _, k := range also {
+		if r := g.rank(k); r < lo || r >= hi {
+			ks = append(ks, k)
+		}
+	}
+	sort.Ints(ks)
+	return ks
 }

@@ -471,8 +471,14 @@ func (s *Simulator) serveJobSessions(w http.ResponseWriter, r *http.Request, rt 
 	}
 	var picked []int64 // i<<32|k of the generated sessions that pass extra filters
 	if f.extra() {
+		overridden := map[int][]int{} // positions of changed generated sessions, by job
+		for id := range s.inst.sessions {
+			if i, k, ok := g.sessionIndex(id); ok {
+				overridden[i] = append(overridden[i], k)
+			}
+		}
 		for i := jobs[0]; i < jobs[1]; i++ {
-			for k := 0; k < per; k++ {
+			for _, k := range g.candidates(i, f.after, f.before, overridden[i]) {
 				if js := s.genSession(g, i, k, now); f.keep(js, s.sessionJobType(js)) {
 					picked = append(picked, int64(i)<<32|int64(k))
 				}

@@ -500,6 +500,11 @@ func TestGenerateInstallationIsLazy(t *testing.T) {
 		t.Errorf("last page: %d results, total %d, links %v", len(p.Results), *p.TotalCount, p.Links)
 	}
 	last := p.Results[9]["id"].(string)
+	// What is new since a time costs what is new, not a walk through the million.
+	e.getJSON("/v7/JobSessions?jobId="+genJobID(0)+"&endTimeLowerBound="+url.QueryEscape(e.clock.Now().Add(-3*time.Hour).Format(time.RFC3339)), tok, &p)
+	if len(p.Results) != 3 || *p.TotalCount != 3 {
+		t.Errorf("created in the last 3 hours: %d", len(p.Results))
+	}
 	if r := e.get("/v7/JobSessions/"+last, tok); r.status != http.StatusOK {
 		t.Errorf("the last session answered %d", r.status)
 	}
@@ -668,4 +673,51 @@ func TestInstallationConcurrentUse(t *testing.T) {
 		}
 	}
 	<-done
+}
+
+// The time filters on generated sessions, computed from ranks, select what checking every
+// session would, a changed session included.
+func TestGeneratedTimeFilters(t *testing.T) {
+	e := newEnv(t, nil)
+	e.sim.GenerateInstallation(2, 50, 0)
+	moved := genSessionID(1, 3)
+	if err := e.sim.UpdateJobSession(moved, func(js *JobSession) { js.CreationTime = e.clock.Now().Add(-time.Minute) }); err != nil {
+		t.Fatal(err)
+	}
+	tok := e.login("v8").AccessToken
+	var all anyPage
+	e.getJSON("/v8/JobSessions?limit=100&jobId="+genJobID(1), tok, &all)
+	created := map[string]time.Time{}
+	for _, s := range all.Results {
+		created[s["id"].(string)], _ = time.Parse(time.RFC3339Nano, s["creationTime"].(string))
+	}
+	now := e.clock.Now()
+	bounds := []time.Time{{}, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), now.Add(-time.Hour), now.Add(-90 * time.Minute), now.Add(-20 * time.Hour),
+		now.Add(-45*time.Minute - time.Hour), now.Add(-70 * time.Hour), now.Add(time.Hour)}
+	for _, after := range bounds {
+		for _, before := range bounds {
+			q := "/v8/JobSessions?limit=100&jobId=" + genJobID(1)
+			if !after.IsZero() {
+				q += "&endTimeLowerBound=" + url.QueryEscape(after.Format(time.RFC3339Nano))
+			}
+			if !before.IsZero() {
+				q += "&endTimeUpperBound=" + url.QueryEscape(before.Format(time.RFC3339Nano))
+			}
+			var p anyPage
+			e.getJSON(q, tok, &p)
+			var got, want []string
+			for _, s := range p.Results {
+				got = append(got, s["id"].(string))
+			}
+			for _, s := range all.Results {
+				c := created[s["id"].(string)]
+				if (after.IsZero() || c.After(after)) && (before.IsZero() || c.Before(before)) {
+					want = append(want, s["id"].(string))
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("after %v before %v:\n got %v\nwant %v", after, before, got, want)
+			}
+		}
+	}
 }
