@@ -303,7 +303,7 @@ func TestKindFailsAlone(t *testing.T) {
 		}
 		if !strings.HasPrefix(errs["license"], "the account may not read license: license: HTTP 403") ||
 			!strings.HasPrefix(errs["proxies"], "the server does not serve proxies at this api_version: proxies: HTTP 404") ||
-			errs["jobs"] != "<nil>" || errs["repositories"] != "<nil>" || len(errs) != 4 {
+			errs["jobs"] != "<nil>" || errs["repositories"] != "<nil>" || errs["logs"] != "<nil>" || len(errs) != 5 {
 			t.Errorf("collectors %v", errs)
 		}
 	}

@@ -102,10 +102,11 @@ func waitFor(cond func() bool) bool {
 	return cond()
 }
 
-// TestLaterCallerExtendsSharedRead: a scrape that joins a shared read with a later deadline
-// than the caller that started it is not cut off at the earlier deadline: it gets the real
-// answer, from the same (single) read. The early caller gets its placeholder as before.
-func TestLaterCallerExtendsSharedRead(t *testing.T) {
+// TestLaterCallerIsNotCutByEarlierRead: a scrape that arrives while a read with an earlier
+// deadline is in flight is not answered with what that read had time for: it gets the
+// real answer. The early caller gets what it would alone (nothing: the server is slower
+// than its deadline).
+func TestLaterCallerIsNotCutByEarlierRead(t *testing.T) {
 	srv := startServer(t, simulator.Options{})
 	ids := addSessions(t, srv.sim, time.Now(), 2, nil)
 	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids}, server.Options{})
@@ -131,17 +132,63 @@ func TestLaterCallerExtendsSharedRead(t *testing.T) {
 			t.Errorf("session %s not read: %v", r.ID, r.Err)
 		}
 	}
-	if e := <-early; e.Up {
-		t.Error("the early caller, whose deadline was shorter than the server's latency, got a real answer")
+	for _, r := range (<-early).Sessions {
+		if r.Session != nil {
+			t.Errorf("the early caller, whose deadline was shorter than the server's latency, got session %s", r.ID)
+		}
 	}
-	// The simulator counts a request once its answer is sent: wait for the counts to arrive.
-	waitFor(func() bool {
-		st := srv.sim.Stats()
-		return st.BySession[string(ids[0])] > 0 && st.BySession[string(ids[1])] > 0
-	})
-	for _, id := range ids {
-		if n := srv.sim.Stats().BySession[string(id)]; n != 1 {
-			t.Errorf("session %s read %d times, want once (one shared read)", id, n)
+}
+
+// TestShortScrapeBesideLongOneAnswers (issue 19 point 6): against a slow server, a scrape
+// with a short deadline that arrives while one with a long deadline is in flight answers
+// as it would alone (up, the sessions it had time for), not up 0 and nothing; a scrape
+// with a deadline of 0.4 s beside them answers too. Scrapes alike in deadline still share
+// one read (TestConcurrentSnapshotsShareCalls).
+func TestShortScrapeBesideLongOneAnswers(t *testing.T) {
+	srv := startServer(t, simulator.Options{})
+	ids := addSessions(t, srv.sim, time.Now(), 12, func(int) bool { return true })
+	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, MaxConcurrentRequests: 2}, server.Options{})
+	defer tg.Close()
+	server.ForceReadStrategy(tg, server.ReadPerID)
+	snapshot(t, tg) // logs in
+	if err := srv.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointSession, Kind: simulator.FaultLatency, Latency: 500 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	long := make(chan *server.Snapshot)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		long <- tg.Snapshot(ctx)
+	}()
+	time.Sleep(50 * time.Millisecond) // the long read is under way
+	tiny := make(chan *server.Snapshot)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+		defer cancel()
+		tiny <- tg.Snapshot(ctx)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	short := tg.Snapshot(ctx)
+	read := 0
+	for _, r := range short.Sessions {
+		if r.Session != nil {
+			read++
+		}
+	}
+	if !short.Up || read == 0 {
+		t.Errorf("the short scrape beside a long one answered up=%v with %d of %d sessions (err %v); alone it reads some", short.Up, read, len(ids), short.Err)
+	}
+	if s := <-tiny; s == nil || len(s.Sessions) != len(ids) {
+		t.Errorf("the 0.4 s scrape got no answer for its sessions: %+v", s)
+	}
+	if l := <-long; !l.Up {
+		t.Errorf("the long scrape got up=0: %v", l.Err)
+	} else {
+		for _, r := range l.Sessions {
+			if r.Session == nil {
+				t.Errorf("long scrape: session %s not read: %v", r.ID, r.Err)
+			}
 		}
 	}
 }

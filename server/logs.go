@@ -27,7 +27,7 @@ const (
 //     where it stopped (vb365.LogProgress: counts and candidate reasons, never the items);
 //   - a failed read is retried only after a pause that doubles with each failure;
 //   - a round (one collect) starts at most maxLogReads reads, and at its end what was not
-//     asked for during it is forgotten.
+//     asked for during it or the round before is forgotten.
 //
 // Log reads never count for up: a failed one shows in the reason of its session and in the
 // collector result "logs".
@@ -136,7 +136,8 @@ func (lr *logReader) endRound() CollectorResult {
 	defer lr.mu.Unlock()
 	res := CollectorResult{Name: "logs", Err: lr.err, Duration: lr.to.Sub(lr.from)}
 	for k, st := range lr.logs {
-		if st.asked != lr.round && !st.busy {
+		// Reads may overlap (see join): what the round before asked for stays one more.
+		if lr.round-st.asked > 1 && !st.busy {
 			delete(lr.logs, k)
 		}
 	}

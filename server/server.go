@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,9 +116,9 @@ type Server struct {
 	conditions tracker
 	// size is what the last list reads taught about the length of the session list.
 	size listSize
-	// reading is the shared read in flight (see shared.go). reads counts the reads in
+	// reading are the shared reads in flight (see shared.go). reads counts the reads in
 	// flight, so that a closed server logs out and closes its connections after the last.
-	reading *sharedRead
+	reading []*sharedRead
 	reads   int
 	closed  bool
 	drained sync.Cond
@@ -266,8 +267,8 @@ func (srv *Server) Last() *Snapshot {
 }
 
 // Snapshot reads the server's sessions, bounded by ctx's deadline. Scrapes that arrive while
-// one is in flight share its API calls and its result; the shared read runs to the latest
-// of their deadlines (see join).
+// a read is in flight share its API calls and its result when that answers them as well as
+// a read of their own would (see join).
 func (srv *Server) Snapshot(ctx context.Context) *Snapshot {
 	start := srv.now()
 	r := srv.join(ctx)
@@ -279,8 +280,18 @@ func (srv *Server) Snapshot(ctx context.Context) *Snapshot {
 	}
 }
 
-// abandoned is the answer for a caller whose deadline passed while waiting on a shared read.
+// abandoned is the answer for a caller whose deadline passed while waiting on a shared read:
+// what is known, the last snapshot, its sessions marked as cached; before the first one,
+// every session not read.
 func (srv *Server) abandoned(ctx context.Context, start time.Time) *Snapshot {
+	if last := srv.Last(); last != nil {
+		s := *last
+		s.Calls, s.Sessions = nil, slices.Clone(last.Sessions)
+		for i := range s.Sessions {
+			s.Sessions[i].Cached = s.Sessions[i].Cached || s.Sessions[i].Session != nil
+		}
+		return &s
+	}
 	cfg, disc := srv.config()
 	err := ctx.Err()
 	if errors.Is(err, context.DeadlineExceeded) {

@@ -2,43 +2,69 @@ package server
 
 import (
 	"context"
-	"sync"
+	"slices"
 	"time"
 )
 
-// maxSharedRead bounds how far callers joining a shared read can push its deadline, counted
-// from the read's start: far beyond any sensible scrape timeout, so that no stream of
-// callers can keep one read (and its connections) alive indefinitely.
+// maxSharedRead bounds a read, counted from its start, for a caller without a deadline.
 const maxSharedRead = 5 * time.Minute
+
+// maxReads bounds the reads of one server in flight at once: a caller beyond it shares a
+// read even when that read cannot answer it in time (it then answers from what is known).
+const maxReads = 4
 
 // sharedRead is one read of the server whose result every caller that joined it receives.
 type sharedRead struct {
-	ctx  *deadlineContext
-	done chan struct{}
-	snap *Snapshot
+	ctx             context.Context
+	cancel          context.CancelFunc
+	start, deadline time.Time
+	done            chan struct{}
+	snap            *Snapshot
 }
 
-// join adds the caller to the read in flight, moving that read's deadline to the caller's
-// when it is later, or starts a new read. A caller with a later deadline is therefore never
-// answered worse than alone; one with an earlier deadline stops waiting at its own.
+// join gives the caller a read in flight whose result reaches it in time and that was given
+// at least the time the caller alone would give one (its deadline is no later than the
+// caller's, and it runs about as long as the caller could wait), or else a read of its own.
+// So sharing never makes a scrape worse than running alone: a scrape with a short timeout
+// is not made to wait for a long one in flight, and a long one is not answered with what a
+// short one had time for. Scrapes alike in timeout (replicas, a reload storm) share one.
 func (srv *Server) join(ctx context.Context) *sharedRead {
+	now := time.Now()
 	want := readDeadline(ctx)
+	if limit := now.Add(maxSharedRead); want.IsZero() || want.After(limit) {
+		want = limit
+	}
+	budget := want.Sub(now)
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	if r := srv.reading; r != nil && r.ctx.extend(want) {
-		return r
+	var best, first *sharedRead
+	for _, r := range srv.reading {
+		if r.ctx.Err() != nil {
+			continue // ending: its result is about to be kept, but it has nothing more to learn
+		}
+		if !r.deadline.After(want) && r.deadline.Sub(r.start) >= budget-budget/20 && (best == nil || r.deadline.After(best.deadline)) {
+			best = r
+		}
+		if first == nil || r.deadline.Before(first.deadline) {
+			first = r
+		}
 	}
-	// The read must not die with the first caller's connection, only with the deadline.
-	r := &sharedRead{ctx: newDeadlineContext(context.WithoutCancel(ctx), want, time.Now().Add(maxSharedRead)), done: make(chan struct{})}
-	srv.reading = r
+	switch {
+	case best != nil:
+		return best
+	case first != nil && len(srv.reading) >= maxReads:
+		return first
+	}
+	// The read must not die with the caller's connection, only with the deadline.
+	rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), want)
+	r := &sharedRead{ctx: rctx, cancel: cancel, start: now, deadline: want, done: make(chan struct{})}
+	srv.reading = append(srv.reading, r)
 	srv.reads++
 	go func() {
 		snap := srv.collect(r.ctx)
-		r.ctx.stop()
+		r.cancel()
 		srv.mu.Lock()
-		if srv.reading == r {
-			srv.reading = nil
-		}
+		srv.reading = slices.DeleteFunc(srv.reading, func(x *sharedRead) bool { return x == r })
 		srv.mu.Unlock()
 		r.snap = snap
 		close(r.done)
@@ -47,105 +73,21 @@ func (srv *Server) join(ctx context.Context) *sharedRead {
 	return r
 }
 
-// stopRead ends the shared read in flight now (its callers get what it has so far). The
-// read in srv.reading is the only one whose context is still live: one that reached its
-// deadline is already ending.
+// stopRead ends the reads in flight now (their callers get what they have so far).
 func (srv *Server) stopRead() {
 	srv.mu.Lock()
-	r := srv.reading
-	srv.mu.Unlock()
-	if r != nil {
-		r.ctx.stop()
+	defer srv.mu.Unlock()
+	for _, r := range srv.reading {
+		r.cancel()
 	}
 }
 
 // readDeadline is when a read for this caller must end: a little before the caller's
-// deadline, so that the result, not the abandoned placeholder, reaches it. Zero is none.
+// deadline, so that the result, not the answer from what is known, reaches it. Zero is none.
 func readDeadline(ctx context.Context) time.Time {
 	dl, ok := ctx.Deadline()
 	if !ok {
 		return time.Time{}
 	}
 	return dl.Add(-min(100*time.Millisecond, time.Until(dl)/10))
-}
-
-// deadlineContext is a context whose deadline may move later until it has passed, which
-// the standard contexts do not allow. Its values come from the caller that started the read.
-type deadlineContext struct {
-	context.Context
-	done  chan struct{}
-	limit time.Time
-
-	mu       sync.Mutex
-	deadline time.Time
-	timer    *time.Timer
-	err      error
-}
-
-// newDeadlineContext ends at deadline (at limit when deadline is zero or later).
-func newDeadlineContext(values context.Context, deadline, limit time.Time) *deadlineContext {
-	if deadline.IsZero() || deadline.After(limit) {
-		deadline = limit
-	}
-	c := &deadlineContext{Context: values, done: make(chan struct{}), limit: limit, deadline: deadline}
-	c.timer = time.AfterFunc(time.Until(deadline), c.expire)
-	return c
-}
-
-func (c *deadlineContext) Deadline() (time.Time, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.deadline, true
-}
-
-func (c *deadlineContext) Done() <-chan struct{} { return c.done }
-
-func (c *deadlineContext) Err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.err
-}
-
-// extend moves the deadline to d when d is later (zero: the limit), never past the limit.
-// It reports false when the context has already ended: the caller needs a read of its own.
-func (c *deadlineContext) extend(d time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err != nil {
-		return false
-	}
-	if d.IsZero() || d.After(c.limit) {
-		d = c.limit
-	}
-	if d.After(c.deadline) {
-		c.deadline = d
-		c.timer.Reset(time.Until(d))
-	}
-	return true
-}
-
-func (c *deadlineContext) expire() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err != nil {
-		return
-	}
-	if left := time.Until(c.deadline); left > 0 {
-		// Extended while the timer was firing.
-		c.timer.Reset(left)
-		return
-	}
-	c.err = context.DeadlineExceeded
-	close(c.done)
-}
-
-// stop ends the context when the read is done, releasing its timer and anything derived.
-func (c *deadlineContext) stop() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.timer.Stop()
-	if c.err == nil {
-		c.err = context.Canceled
-		close(c.done)
-	}
 }
