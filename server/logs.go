@@ -109,7 +109,7 @@ func (lr *logReader) read(ctx context.Context, key, path, status string) *Sessio
 		lr.to = t
 	}
 	if err == nil {
-		st.log, st.progress, st.err, st.failures = summarize(status, &p, lr.client.Scrub), vb365.LogProgress{}, nil, 0
+		st.log, st.progress, st.err, st.failures = summarize(status, &p), vb365.LogProgress{}, nil, 0
 		return st.log
 	}
 	// A read cut by the deadline after it got somewhere goes on next time without a pause;
@@ -152,12 +152,13 @@ func unreadLog(err error) *SessionLog {
 }
 
 // summarize turns a log read to its end into what is kept of it.
-func summarize(status string, p *vb365.LogProgress, scrub func(string) string) *SessionLog {
+func summarize(status string, p *vb365.LogProgress) *SessionLog {
 	s := &p.Summary
 	l := &SessionLog{Errors: s.Errors, Warnings: s.Warnings, Cut: p.Cut}
 	if why, ok := s.Reason(status); ok {
-		// Scrubbed again after collapsing white space, which may join a secret's parts.
-		msg := scrub(vb365.ReasonMessage(why.Message))
+		// The client normalised and scrubbed the message (see vb365's masks.text): only the
+		// cut is left.
+		msg := vb365.ReasonMessage(why.Message)
 		if p.Cut {
 			msg = vb365.Cut(msg, vb365.MaxReasonBytes-len(logCutNote)) + logCutNote
 		}

@@ -75,6 +75,8 @@ type Client struct {
 
 	mu    sync.Mutex
 	token *token
+	// secretForms are the forms of the secrets (password, tokens) last masked.
+	secretForms *forms
 	// failure is the token failure being backed off from (*AuthError or *TokenError),
 	// until failureUntil; backoff is the current pause.
 	failure      error
@@ -144,11 +146,10 @@ func (c *Client) GetSession(ctx context.Context, id ID) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := DecodeSession(body)
+	s, err := decodeSession(body, c.masks())
 	if err != nil {
 		return nil, &DecodeError{Endpoint: "session", Err: c.scrubError(err)}
 	}
-	c.masks().session(&s)
 	if s.ID != id {
 		// Never file one session's data under another's id.
 		return nil, &DecodeError{Endpoint: "session", Err: &WrongSessionError{Asked: id, Got: s.ID}}
@@ -177,16 +178,12 @@ func (c *Client) ListSessions(ctx context.Context, o ListOptions) (*Page, error)
 	if err != nil {
 		return nil, err
 	}
-	p, err := decodePage(ctx, body, o.Limit)
+	p, err := decodePage(ctx, body, o.Limit, c.masks())
 	if err != nil {
 		return nil, listError("list", c.scrubError(err))
 	}
 	for i, e := range p.Invalid {
 		p.Invalid[i] = c.scrubError(e)
-	}
-	m := c.masks()
-	for i := range p.Sessions {
-		m.session(&p.Sessions[i])
 	}
 	return p, nil
 }

@@ -26,5 +26,5 @@ func ParseID(s string) (ID, error) {
 
 // answerID is an ID as a server sent it. It is not checked against the UUID form: another
 // implementation of the API may use other IDs, and an ID that is not a UUID still names
-// its session. It is only bounded, since it becomes a label.
-func answerID(s string) ID { return ID(strings.ToLower(Cut(s, maxIDBytes))) }
+// its session. masks.id bounds it, once scrubbed.
+func answerID(s string) ID { return ID(strings.ToLower(s)) }

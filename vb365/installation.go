@@ -288,10 +288,6 @@ func (c *Client) JobSessionLogItems(ctx context.Context, id ID) ([]LogItem, erro
 	return c.LogItems(ctx, JobSessionLogPath(id))
 }
 
-// text is how a kind's string from the server is made safe to show: scrubbed of secrets,
-// then cut to n bytes.
-func (m masks) text(s string, n int) string { return Cut(Scrub(s, m.texts...), n) }
-
 func (t *APITime) value() time.Time {
 	if t == nil {
 		return time.Time{}

@@ -63,7 +63,7 @@ func TestDecodeBoundsStrings(t *testing.T) {
 			t.Errorf("%s: %d bytes (valid UTF-8 %v), want at most %d", f.name, len(f.v), utf8.ValidString(f.v), f.max)
 		}
 	}
-	r, err := decodeRetrievalPage(context.Background(), []byte(fmt.Sprintf(`[{"id":"x","name":"%s","type":"%s","dataState":"%s","lastStatus":"%s"}]`, long, enum, enum, enum)), 10)
+	r, err := decodeRetrievalPage(context.Background(), []byte(fmt.Sprintf(`[{"id":"x","name":"%s","type":"%s","dataState":"%s","lastStatus":"%s"}]`, long, enum, enum, enum)), 10, masks{})
 	if err != nil || len(r.Retrievals) != 1 {
 		t.Fatalf("%v, %+v", err, r)
 	}
@@ -91,7 +91,7 @@ func TestDecodeAllocationsFollowKept(t *testing.T) {
 	small, large := hugeRetrievalBody(1000), hugeRetrievalBody(100000)
 	allocs := func(body []byte) float64 {
 		return testing.AllocsPerRun(3, func() {
-			p, err := decodeRetrievalPage(context.Background(), body, 100)
+			p, err := decodeRetrievalPage(context.Background(), body, 100, masks{})
 			if err != nil || len(p.Retrievals) != 100 || p.Skipped != p.Count-100 {
 				t.Fatalf("%v %+v", err, p)
 			}
@@ -107,11 +107,11 @@ func TestDecodeAllocationsFollowKept(t *testing.T) {
 func TestDecodeStopsAtDeadline(t *testing.T) {
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel()
-	_, err := decodeRetrievalPage(ctx, hugeRetrievalBody(10), 5)
+	_, err := decodeRetrievalPage(ctx, hugeRetrievalBody(10), 5, masks{})
 	if !errors.Is(err, errDeadline) {
 		t.Errorf("err = %v, want the deadline", err)
 	}
-	_, err = decodePage(ctx, []byte(`{"results":[]}`), 5)
+	_, err = decodePage(ctx, []byte(`{"results":[]}`), 5, masks{})
 	if !errors.Is(err, errDeadline) {
 		t.Errorf("page err = %v, want the deadline", err)
 	}
@@ -124,7 +124,7 @@ func TestDecodePageKeepsAtMostLimit(t *testing.T) {
 	for i := range 25 {
 		items = append(items, fmt.Sprintf(`{"id":"00000000-0000-4000-8000-%012d","creationTime":"2026-01-01T00:00:00Z"}`, i))
 	}
-	p, err := decodePage(context.Background(), []byte(`{"results":[`+strings.Join(items, ",")+`],"offset":0,"limit":10}`), 10)
+	p, err := decodePage(context.Background(), []byte(`{"results":[`+strings.Join(items, ",")+`],"offset":0,"limit":10}`), 10, masks{})
 	if err != nil || len(p.Sessions) != 10 || p.Skipped != 15 || p.Limit != 10 {
 		t.Errorf("err %v, %d sessions, %d skipped, limit %d; want 10, 15, 10", err, len(p.Sessions), p.Skipped, p.Limit)
 	}

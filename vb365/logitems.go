@@ -66,18 +66,18 @@ type wireLogItem struct {
 }
 
 // toLogItem reads v8's type and message, or v6/v7's title, which Veeam writes as
-// "[Success] Job started at ...". The message is scrubbed before it is cut, so a secret
-// across the cut cannot leave its first half behind.
-func (w *wireLogItem) toLogItem(scrub func(string) string) LogItem {
+// "[Success] Job started at ...". Its texts go through masks.text: scrubbed before cut, so
+// a secret across the cut cannot leave its first half behind.
+func (w *wireLogItem) toLogItem(m masks) LogItem {
 	typ, msg := w.Type, w.Message
 	if typ == "" && msg == "" && w.Title != "" {
 		typ, msg = splitTitle(w.Title)
 	}
 	it := LogItem{
-		ID:      strings.ToLower(shorten(w.ID, 64)),
+		ID:      string(m.id(answerID(w.ID))),
 		USN:     w.USN,
-		Type:    canonicalLogType(typ),
-		Message: shorten(scrub(msg), maxLogMessage),
+		Type:    canonicalLogType(m.text(typ, 0)),
+		Message: m.text(msg, maxLogMessage),
 	}
 	if w.CreationTime != nil {
 		it.CreationTime = w.CreationTime.Time
@@ -172,7 +172,9 @@ func (c *Client) LogItems(ctx context.Context, path string) ([]LogItem, error) {
 	if err != nil {
 		return nil, err
 	}
-	return keepNewest(items), nil
+	items = keepNewest(items)
+	c.masks().splits(items)
+	return items, nil
 }
 
 // LogProgress is how far a log has been read and what it said so far: never its items,
@@ -199,8 +201,6 @@ func (c *Client) ReadLog(ctx context.Context, path string, p *LogProgress) error
 
 // readLog is ReadLog, also handing each page's items to keep when it is set.
 func (c *Client) readLog(ctx context.Context, path string, p *LogProgress, keep func([]LogItem)) error {
-	// The message is the server's text and may echo anything, including what we sent it.
-	scrub := func(s string) string { return c.scrub(s, "") }
 	for !p.Done {
 		if p.Pages >= maxLogPages {
 			p.Done, p.Cut = true, true
@@ -215,6 +215,9 @@ func (c *Client) readLog(ctx context.Context, path string, p *LogProgress, keep 
 		var info listInfo
 		err := c.getStream(ctx, "logitems", path, q, logPageLimit*maxLogEntry+maxErrorBody, func(r io.Reader) (err error) {
 			decoded := 0
+			// The message is the server's text and may echo anything, including what we
+			// sent it: the secrets are read once the request is made.
+			m := c.masks()
 			info, err = streamFrom(ctx, r, listSink[wireLogItem]{
 				want: func() bool { decoded++; return decoded <= logPageLimit },
 				// Entries that cannot be decoded are skipped: a broken item must not hide
@@ -223,7 +226,7 @@ func (c *Client) readLog(ctx context.Context, path string, p *LogProgress, keep 
 					if err != nil {
 						return
 					}
-					it := w.toLogItem(scrub)
+					it := w.toLogItem(m)
 					page.add(it)
 					if keep != nil {
 						items = append(items, it)
@@ -384,20 +387,22 @@ func PickReason(status string, items []LogItem) (LogItem, bool) {
 	return s.Reason(status)
 }
 
-// ReasonMessage makes a log message fit a label, an alert and a table cell: invalid UTF-8
-// replaced, control characters turned into spaces, invisible format characters (zero-width,
-// bidirectional overrides, which can make a page show something else than the text) dropped,
-// whitespace collapsed, and cut to MaxReasonBytes on a UTF-8 boundary.
-func ReasonMessage(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsControl(r):
-			return ' '
-		case unicode.Is(unicode.Cf, r):
-			return -1
-		}
-		return r
-	}, s)
-	return shorten(strings.Join(strings.Fields(s), " "), MaxReasonBytes)
+// ReasonMessage makes a log message (already scrubbed by the client, and so normalised)
+// fit a label, an alert and a table cell: normalised again, for any other caller, and cut
+// to MaxReasonBytes on a UTF-8 boundary. See masks.text.
+func ReasonMessage(s string) string { return masks{}.text(s, MaxReasonBytes) }
+
+// splits masks a secret split across two consecutive log items of a log held whole, as
+// `sessions log` shows it ("... password Wx7" and "Qz9-Kp2!m ..."): the end of each message
+// and the start of the next are scanned as one text, joined with no space and with one (a
+// split at a space), and a match that spans both masks its part in each. Consecutive is in
+// the log's order, oldest first, the order every output shows. A reason, shown alone, needs
+// no neighbour: its part of a split secret is masked by the edge rules of forms.find.
+func (m masks) splits(items []LogItem) {
+	if m.f == nil {
+		return
+	}
+	for i := 1; i < len(items); i++ {
+		items[i-1].Message, items[i].Message = m.f.split(items[i-1].Message, items[i].Message)
+	}
 }

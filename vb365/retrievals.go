@@ -34,17 +34,12 @@ type wireRetrieval struct {
 	ExpirationTime *APITime `json:"expirationTime"`
 }
 
-func (w *wireRetrieval) toRetrieval() (Retrieval, error) {
+func (w *wireRetrieval) toRetrieval(m masks) (Retrieval, error) {
 	if w.ID == "" {
 		return Retrieval{}, fmt.Errorf("data retrieval has no id")
 	}
-	r := Retrieval{
-		ID:         answerID(w.ID),
-		Name:       Cut(w.Name, MaxNameBytes),
-		Type:       Cut(w.Type, MaxEnumBytes),
-		DataState:  Cut(w.DataState, MaxEnumBytes),
-		LastStatus: Cut(w.LastStatus, MaxEnumBytes),
-	}
+	r := Retrieval{ID: answerID(w.ID), Name: w.Name, Type: w.Type, DataState: w.DataState, LastStatus: w.LastStatus}
+	m.retrieval(&r)
 	if w.ExpirationTime != nil {
 		r.ExpirationTime = w.ExpirationTime.Time
 	}
@@ -72,20 +67,20 @@ type RetrievalPage struct {
 // DecodeRetrievalPage parses either shape of GET /vN/DataRetrievals, whatever the version:
 // a server that answers with the other shape is still understood.
 func DecodeRetrievalPage(body []byte) (*RetrievalPage, error) {
-	return decodeRetrievalPage(context.Background(), body, math.MaxInt)
+	return decodeRetrievalPage(context.Background(), body, math.MaxInt, masks{})
 }
 
 // decodeRetrievalPage decodes entries while fewer than keep were kept (and fewer than keep
 // were broken, so that a flood of broken entries costs no more than a flood of good ones);
 // the rest are counted in Skipped.
-func decodeRetrievalPage(ctx context.Context, body []byte, keep int) (*RetrievalPage, error) {
+func decodeRetrievalPage(ctx context.Context, body []byte, keep int, m masks) (*RetrievalPage, error) {
 	p := &RetrievalPage{}
 	info, err := streamList(ctx, body, listSink[wireRetrieval]{
 		want: func() bool { return len(p.Retrievals) < keep && len(p.Invalid) < keep },
 		each: func(w *wireRetrieval, err error) {
 			if err == nil {
 				var r Retrieval
-				if r, err = w.toRetrieval(); err == nil {
+				if r, err = w.toRetrieval(m); err == nil {
 					p.Retrievals = append(p.Retrievals, r)
 					return
 				}
@@ -127,15 +122,13 @@ func (c *Client) ListRetrievals(ctx context.Context, keep int) (list []Retrieval
 		if err != nil {
 			return nil, 0, 0, err
 		}
-		p, err := decodeRetrievalPage(ctx, body, keep-len(list))
+		p, err := decodeRetrievalPage(ctx, body, keep-len(list), c.masks())
 		if err != nil {
 			return nil, 0, 0, listError("retrievals", err)
 		}
 		invalid += len(p.Invalid)
 		dropped += p.Skipped
-		m := c.masks()
 		for _, r := range p.Retrievals {
-			m.retrieval(&r)
 			// A retrieval created between two page reads shifts the rest by one; never
 			// report one twice.
 			if !seen[r.ID] {

@@ -1,8 +1,13 @@
 package vb365
 
 import (
-	"sort"
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"math/bits"
+	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -10,37 +15,42 @@ import (
 // secretMask replaces a secret in text that came from the server.
 const secretMask = "<secret>"
 
+// pieceLen is the length of the pieces of a secret that are masked wherever they appear:
+// any 8 bytes of the password or a token (8 characters in ASCII; fewer when wider, which
+// masks more, not less). A shorter secret is masked only as a whole token, since its
+// letters are everywhere in ordinary words.
+const pieceLen = 8
+
 // minSecretTail is how much of a secret's start, left at the very end of a text (a server
 // that cut its echo), is masked too. Shorter tails are too likely to be ordinary text.
 const minSecretTail = 4
 
-// Scrub masks every secret in s, in any encoding a server echoing a request may use: plain,
-// percent-encoded (either hex case, '+' or %20 for a space, any mix of encoded and plain
-// characters, as url.QueryEscape, url.PathEscape and JavaScript's encodeURIComponent write
-// them) and JSON-escaped (\uXXXX, \", \\, \/ ...). A secret's start of at least four bytes
-// left at the end of s is masked too. Text from the server must be scrubbed before it is
-// cut, so that a cut cannot leave a secret's prefix behind.
-func Scrub(s string, secrets ...string) string {
-	if s == "" {
-		return s
-	}
-	// Longest first: a token may contain the password, never the other way round.
-	list := make([]string, 0, len(secrets))
-	for _, sec := range secrets {
-		if sec != "" {
-			list = append(list, sec)
-		}
-	}
-	sort.Slice(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
-	for _, sec := range list {
-		s = maskSecret(s, sec)
+// Text is the one way a string from the server is made fit to show, in this order:
+// normalised (invalid UTF-8 replaced, control characters made spaces, format characters
+// such as U+200B or U+202E dropped, white space collapsed and trimmed), scrubbed of the
+// secrets (see forms.mask) and cut to max bytes with "…" (max 0: not cut). Cutting last
+// means that a cut cannot leave a secret's start behind.
+func (m masks) text(s string, max int) string {
+	s = m.f.mask(normalise(s))
+	if max > 0 {
+		s = shorten(s, max)
 	}
 	return s
 }
 
-// Scrub masks the password and the client's current access and refresh tokens in s; see
-// the package-level Scrub. Any text from the server that reaches a log, a page or a metric
-// goes through it.
+// id is text for an ID: bounded like one and lower case, as IDs are kept (see ID).
+func (m masks) id(id ID) ID { return ID(strings.ToLower(m.text(string(id), maxIDBytes))) }
+
+// Scrub normalises s and masks every secret in it; see masks.text and forms.mask. It is
+// for tests and tools: the client keeps the forms of its secrets instead of making them
+// for each string.
+func Scrub(s string, secrets ...string) string {
+	return masks{newForms("", "", secrets...)}.text(s, 0)
+}
+
+// Scrub normalises s and masks the password and the client's current access and refresh
+// tokens in it; see masks.text. Any text from the server that reaches a log, a page or a
+// metric goes through it.
 func (c *Client) Scrub(s string) string { return c.scrub(s, "") }
 
 // scrub also masks sent, the token the request carried, which may already be dropped.
@@ -48,133 +58,519 @@ func (c *Client) scrub(s, sent string) string {
 	if s == "" {
 		return s
 	}
-	return Scrub(s, c.secrets(sent)...)
+	return masks{c.forms(sent)}.text(s, 0)
 }
 
-func (c *Client) secrets(sent string) []string {
-	secrets := []string{c.password(), sent}
+// masks are the secrets' forms for one answer, read once for all of its entries.
+type masks struct{ f *forms }
+
+func (c *Client) masks() masks { return masks{c.forms("")} }
+
+// forms returns the forms of the client's secrets, made again only when one changed
+// (a new token, a password_file reloaded).
+func (c *Client) forms(sent string) *forms {
+	pw := c.password()
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	var access, refresh string
 	if c.token != nil {
-		secrets = append(secrets, c.token.access, c.token.refresh)
+		access, refresh = c.token.access, c.token.refresh
 	}
-	c.mu.Unlock()
-	return secrets
-}
-
-// masks are the secrets to mask in one answer, read once for all of its entries: texts are
-// masked of the secrets as they are; IDs, which the decoder lower-cased before the secrets
-// were at hand, of each secret in lower case too, so that a password a server sent back as
-// an ID cannot reach a label case-folded.
-type masks struct{ texts, ids []string }
-
-func (c *Client) masks() masks {
-	texts := c.secrets("")
-	ids := make([]string, 0, 2*len(texts))
-	for _, sec := range texts {
-		ids = append(ids, sec, strings.ToLower(sec))
+	if sent == access || sent == refresh {
+		sent = ""
 	}
-	return masks{texts: texts, ids: ids}
+	key := [4]string{pw, access, refresh, sent}
+	if f := c.secretForms; f != nil && f.key == key {
+		return f
+	}
+	f := newForms(c.username, pw, access, refresh, sent)
+	f.key = key
+	if sent == "" { // a dropped token is only met on an error path: not worth keeping
+		c.secretForms = f
+	}
+	return f
 }
 
 // session masks secrets in a session's texts, which become labels and log fields: a server
 // is trusted with its own data only, not with making the exporter publish ours.
 func (m masks) session(s *Session) {
 	s.ID, s.RetrievalID = m.id(s.ID), m.id(s.RetrievalID)
-	for _, f := range []*string{&s.Name, &s.Type, &s.Status} {
-		*f = Scrub(*f, m.texts...)
-	}
+	s.Name = m.text(s.Name, MaxNameBytes)
+	s.Type = strings.TrimRight(m.text(s.Type, MaxEnumBytes), ",") // v6's document lists the type with a stray comma
+	s.Status = m.text(s.Status, MaxEnumBytes)
 }
 
 // retrieval does for a data retrieval what session does for a session.
 func (m masks) retrieval(r *Retrieval) {
 	r.ID = m.id(r.ID)
-	for _, f := range []*string{&r.Name, &r.Type, &r.DataState, &r.LastStatus} {
-		*f = Scrub(*f, m.texts...)
+	r.Name = m.text(r.Name, MaxNameBytes)
+	for _, f := range []*string{&r.Type, &r.DataState, &r.LastStatus} {
+		*f = m.text(*f, MaxEnumBytes)
 	}
 }
 
-func (m masks) id(id ID) ID { return ID(Scrub(string(id), m.ids...)) }
-
-func maskSecret(s, secret string) string {
-	var b strings.Builder
-	last := 0
-	for i := 0; i < len(s); i++ {
-		if ch := s[i]; ch != secret[0] && ch != '%' && ch != '+' && ch != '\\' {
-			continue
-		}
-		end := matchSecret(s, secret, i)
-		if end <= i {
-			continue
-		}
-		if b.Len() == 0 {
-			b.Grow(len(s))
-		}
-		b.WriteString(s[last:i])
-		b.WriteString(secretMask)
-		last = end
-		i = end - 1
+// normalise makes s one line of visible text: invalid UTF-8 replaced, control characters
+// turned into spaces, format characters (Cf: zero-width, bidirectional overrides and
+// isolates, byte order marks, which can make one name look like another) dropped, white
+// space collapsed and trimmed. Text that needs none of it is returned as is.
+func normalise(s string) string {
+	clean := true
+	for i := 0; i < len(s) && clean; i++ {
+		c := s[i]
+		clean = c > ' ' && c < 0x7f || c == ' ' && i > 0 && i < len(s)-1 && s[i+1] != ' '
 	}
-	if last == 0 {
+	if clean {
 		return s
+	}
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsControl(r):
+			return ' '
+		case unicode.Is(unicode.Cf, r):
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// forms are what a set of secrets looks like in a text, made once per set (Client.forms):
+// the folded 8-byte pieces of every long form in a hash set, the short forms, and the
+// starts of each for the tail rule. The forms of the password are the password itself,
+// normalised as texts are (so a password with a double space is found in collapsed
+// text), and the base64 of the password and of "username:password" in the standard and
+// URL alphabets (padded; a piece of a padded form is a piece of the unpadded one too).
+// A token's form is the token. All are compared case-insensitively.
+type forms struct {
+	key    [4]string
+	pieces []uint64 // open addressing; 0 is empty (a text holds no NUL: normalised)
+	shift  uint
+	short  []prefix // forms shorter than pieceLen: masked as whole tokens
+	// heads and ends are a form's first and last minSecretTail to pieceLen-1 bytes: a text
+	// that ends with a secret's start, or starts with its end, is masked there (the edge
+	// rules). A server that cut its echo leaves such an edge, and so does a secret split
+	// over two log items: each item's part is masked down to fewer than minSecretTail
+	// bytes, whatever is shown beside it, with no need to know its neighbours.
+	heads, ends []prefix
+}
+
+// prefix is n folded bytes packed into a uint64, last byte lowest, as the scan keeps them.
+type prefix struct {
+	key   uint64
+	n     int
+	token bool // must start a token: preceded by no letter or digit
+}
+
+func newForms(username, password string, tokens ...string) *forms {
+	var list []string
+	if password != "" {
+		list = append(list, password)
+		for _, s := range []string{password, username + ":" + password} {
+			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+				e := enc.EncodeToString([]byte(s))
+				list = append(list, e, strings.TrimRight(e, "="))
+			}
+		}
+	}
+	list = append(list, tokens...)
+	f := &forms{}
+	set := map[uint64]bool{}
+	for _, s := range list {
+		// A form sends a space as '+', which the decoded stream keeps (it may be the
+		// secret's own '+', or a '+' of base64): so a secret with a space has that form
+		// too, as sent and collapsed. The usual escapes are forms too, so that they are
+		// found whatever text they touch: the decoded streams read escapes one way only,
+		// and a '%' just before an echo ("%" + "41…") may start another reading.
+		js, _ := json.Marshal(s)
+		list = append(list, url.QueryEscape(s), url.PathEscape(s), string(js[1:len(js)-1]))
+		if strings.Contains(s, " ") {
+			list = append(list, strings.ReplaceAll(s, " ", "+"), strings.ReplaceAll(normalise(s), " ", "+"))
+		}
+	}
+	for _, s := range list {
+		b := fold(nil, normalise(s))
+		if len(b) < pieceLen {
+			if len(b) > 0 {
+				f.short = append(f.short, pack(b, true))
+			}
+			for n := minSecretTail; n < len(b); n++ {
+				f.heads = append(f.heads, pack(b[:n], true))
+				f.ends = append(f.ends, pack(b[len(b)-n:], true))
+			}
+			continue
+		}
+		for i := 0; i+pieceLen <= len(b); i++ {
+			set[pack(b[i:i+pieceLen], false).key] = true
+		}
+		for n := minSecretTail; n < pieceLen; n++ {
+			f.heads = append(f.heads, pack(b[:n], false))
+			f.ends = append(f.ends, pack(b[len(b)-n:], false))
+		}
+	}
+	size := 16
+	for size < 2*len(set) {
+		size *= 2
+	}
+	f.pieces = make([]uint64, size)
+	f.shift = uint(64 - bits.TrailingZeros(uint(size)))
+	for k := range set {
+		i := f.slot(k)
+		for f.pieces[i] != 0 {
+			i = (i + 1) & (len(f.pieces) - 1)
+		}
+		f.pieces[i] = k
+	}
+	return f
+}
+
+func pack(b []byte, token bool) prefix {
+	p := prefix{n: len(b), token: token}
+	for _, c := range b {
+		p.key = p.key<<8 | uint64(c)
+	}
+	return p
+}
+
+func (f *forms) slot(k uint64) int { return int((k * 0x9E3779B97F4A7C15) >> f.shift) }
+
+func (f *forms) has(k uint64) bool {
+	for i := f.slot(k); ; i = (i + 1) & (len(f.pieces) - 1) {
+		switch f.pieces[i] {
+		case k:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+// fold appends s folded to lower case rune by rune, keeping each rune's length (a rune
+// whose lower case has another length is kept), so that a byte of the folded text is the
+// byte of the text at the same offset.
+func fold(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			dst = append(dst, lower(c))
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		dst = appendFolded(dst, r, s[i:i+n])
+		i += n
+	}
+	return dst
+}
+
+func appendFolded(dst []byte, r rune, raw string) []byte {
+	if l := unicode.ToLower(r); l != r && utf8.RuneLen(l) == len(raw) {
+		return utf8.AppendRune(dst, l)
+	}
+	return append(dst, raw...)
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z'
+}
+
+// span is a part of a text to mask, [start, end) in bytes.
+type span struct{ start, end int }
+
+// spans collects what to mask, merging as it goes: the scans find a secret's pieces in
+// order, so a long echo is one span, whatever its length.
+type spans []span
+
+func (sp *spans) add(start, end int) {
+	if n := len(*sp); n > 0 {
+		if l := &(*sp)[n-1]; start >= l.start && start <= l.end {
+			l.end = max(l.end, end)
+			return
+		}
+	}
+	*sp = append(*sp, span{start, end})
+}
+
+// stream is one reading of a text, fed byte by byte (folded): the text as it is, or the
+// text with its percent and JSON escapes decoded. It keeps its last eight bytes in key and
+// where in the text each came from.
+type stream struct {
+	f       *forms
+	key     uint64
+	n       int
+	starts  [pieceLen]int
+	end     int
+	pending []span // whole-token matches waiting to see the byte after them
+	// space is set after a space, so that decoded white space collapses as the text's has.
+	space bool
+}
+
+func (st *stream) feed(c byte, start, end int, out *spans) {
+	if len(st.pending) > 0 {
+		if !isWordByte(c) {
+			for _, p := range st.pending {
+				out.add(p.start, p.end)
+			}
+		}
+		st.pending = st.pending[:0]
+	}
+	st.key = st.key<<8 | uint64(c)
+	st.starts[st.n%pieceLen] = start
+	st.n++
+	st.end = end
+	st.space = c == ' '
+	if st.n >= pieceLen && st.f.has(st.key) {
+		out.add(st.starts[(st.n-pieceLen)%pieceLen], end)
+	} else if st.n < pieceLen {
+		// The text starts with a secret's end: masked when no letter or digit follows.
+		for _, e := range st.f.ends {
+			if e.n == st.n && e.key == st.key {
+				st.pending = append(st.pending, span{st.starts[0], end})
+			}
+		}
+	}
+	for _, p := range st.f.short {
+		if st.matches(p) {
+			st.pending = append(st.pending, span{st.starts[(st.n-p.n)%pieceLen], end})
+		}
+	}
+}
+
+// matches reports whether the last bytes fed are p, and, for a token, start one.
+func (st *stream) matches(p prefix) bool {
+	if st.n < p.n || st.key&(1<<(8*p.n)-1) != p.key {
+		return false
+	}
+	return !p.token || st.n == p.n || !isWordByte(byte(st.key>>(8*p.n)))
+}
+
+// finish applies what only the end of the text decides: pending whole tokens, and a
+// secret's start left at the very end (a server that cut its echo).
+func (st *stream) finish(out *spans) {
+	for _, p := range st.pending {
+		out.add(p.start, p.end)
+	}
+	for _, h := range st.f.heads {
+		if st.matches(h) {
+			out.add(st.starts[(st.n-h.n)%pieceLen], st.end)
+		}
+	}
+}
+
+// find returns the spans of s (normalised) that hold a form of a secret. It reads s once,
+// as three streams: as it is, with its percent escapes decoded, and with its JSON escapes
+// decoded (see decodeAt); each decoding alone, since an echo escapes one way, and the
+// secret may hold what looks like the other's escapes ("%41", "\\u0041"). In a decoded
+// stream decoded white space collapses and decoded format characters drop, as normalise
+// does; a '+' stays a '+' (see newForms).
+// Each byte costs a few operations and one hash lookup whatever the text, with no
+// backtracking: a text full of near-copies of a secret costs what any text of its length
+// does.
+func (f *forms) find(s string) spans {
+	var out spans
+	plain := &stream{f: f}
+	decs := [2]decoder{{esc: '%'}, {esc: '\\'}}
+	for k := range decs {
+		decs[k].diverged = pieceLen + 1
+	}
+	var buf [utf8.UTFMax]byte
+	for i := 0; i < len(s); {
+		n := 1
+		if s[i] >= utf8.RuneSelf {
+			_, n = utf8.DecodeRuneInString(s[i:])
+		}
+		for k := range decs {
+			if d := &decs[k]; i >= d.next && s[i] == d.esc {
+				d.escape(s, i, plain, &out)
+			}
+		}
+		folded := buf[:0]
+		if n == 1 {
+			folded = append(folded, lower(s[i]))
+		} else {
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			folded = appendFolded(folded, r, s[i:i+n])
+		}
+		for _, c := range folded {
+			plain.feed(c, i, i+n, &out)
+			for k := range decs {
+				if d := &decs[k]; i >= d.next && d.diverged <= pieceLen {
+					d.mirror(c, i, i+n, &out)
+				}
+			}
+		}
+		i += n
+	}
+	plain.finish(&out)
+	for k := range decs {
+		if decs[k].diverged <= pieceLen {
+			decs[k].st.finish(&out)
+		}
+	}
+	return out
+}
+
+// decoder is the stream of s with one kind of escape decoded. Where nothing was decoded
+// for pieceLen+1 bytes, it equals the plain stream and is not fed; it starts again from a
+// copy of the plain one at its next escape, so a text without escapes costs one stream.
+type decoder struct {
+	esc      byte
+	st       stream
+	diverged int // bytes fed since the stream last differed from the plain one
+	next     int // where it reads on: the end of its last escape
+}
+
+func (d *decoder) escape(s string, i int, plain *stream, out *spans) {
+	r, m := decodeAt(s, i)
+	if m == 0 {
+		return
+	}
+	if d.diverged > pieceLen {
+		d.st = *plain
+		d.st.pending = nil
+	}
+	d.st.feedDecoded(r, i, i+m, out)
+	d.diverged, d.next = 0, i+m
+}
+
+func (d *decoder) mirror(c byte, start, end int, out *spans) {
+	if d.st.space && c == ' ' {
+		d.diverged = 0
+		return
+	}
+	d.st.feed(c, start, end, out)
+	d.diverged++
+}
+
+// feedDecoded feeds a decoded character: white space and control characters as one space
+// (none after a space), format characters not at all, a byte that is no character (%FF)
+// as it is.
+func (st *stream) feedDecoded(r rune, start, end int, out *spans) {
+	var buf [utf8.UTFMax]byte
+	switch {
+	case r < 0: // a raw byte
+		st.feed(byte(-r), start, end, out)
+	case unicode.Is(unicode.Cf, r):
+	case unicode.IsSpace(r) || unicode.IsControl(r):
+		if !st.space {
+			st.feed(' ', start, end, out)
+		}
+	default:
+		for _, c := range appendFolded(buf[:0], r, string(r)) {
+			st.feed(c, start, end, out)
+		}
+	}
+}
+
+// decodeAt decodes the escape at s[i]: %XX, with a run of them that spells one UTF-8
+// character read as that character; \uXXXX (with surrogate pairs) and
+// JSON's one-letter escapes. A %XX that is no character is returned as -byte. m is 0 when
+// s[i] starts no escape.
+func decodeAt(s string, i int) (r rune, m int) {
+	dec, n := unescapeAt(s, i)
+	if n == 0 {
+		return 0, 0
+	}
+	if s[i] != '%' || dec[0] < utf8.RuneSelf {
+		r, _ := utf8.DecodeRuneInString(dec)
+		return r, n
+	}
+	var b [utf8.UTFMax]byte
+	k := 0
+	for j := i; k < len(b) && j < len(s) && s[j] == '%'; j += 3 {
+		d, n := unescapeAt(s, j)
+		if n != 3 {
+			break
+		}
+		b[k] = d[0]
+		k++
+		if utf8.FullRune(b[:k]) {
+			if r, size := utf8.DecodeRune(b[:k]); r != utf8.RuneError && size == k {
+				return r, 3 * k
+			}
+			break
+		}
+	}
+	return -rune(dec[0]), 3
+}
+
+// splitReach is how much of each side split scans: a piece of a secret, escaped (a
+// character as \uXXXX\uXXXX is 12 bytes), with room to spare.
+const splitReach = 16 * pieceLen
+
+// split masks a secret whose start ends a and whose end starts b (see masks.splits): a
+// match in the end of a and the start of b read as one text.
+func (f *forms) split(a, b string) (string, string) {
+	if a == "" || b == "" {
+		return a, b
+	}
+	from, to := len(a)-min(len(a), splitReach), min(len(b), splitReach)
+	for from > 0 && !utf8.RuneStart(a[from]) {
+		from--
+	}
+	for to < len(b) && !utf8.RuneStart(b[to]) {
+		to++
+	}
+	cutA, cutB := len(a), 0
+	for _, sep := range []string{"", " "} {
+		mid := len(a) - from + len(sep)
+		for _, p := range f.find(a[from:] + sep + b[:to]) {
+			if p.start < len(a)-from && p.end > mid {
+				cutA, cutB = min(cutA, from+p.start), max(cutB, p.end-mid)
+			}
+		}
+	}
+	if cutA < len(a) {
+		a, b = a[:cutA]+secretMask, secretMask+b[cutB:]
+	}
+	return a, b
+}
+
+// mask replaces the spans of s that hold a form of a secret by secretMask, each widened to
+// whole characters.
+func (f *forms) mask(s string) string {
+	if f == nil || s == "" {
+		return s
+	}
+	return replaceSpans(s, f.find(s))
+}
+
+func replaceSpans(s string, sp spans) string {
+	if len(sp) == 0 {
+		return s
+	}
+	slices.SortFunc(sp, func(a, b span) int { return a.start - b.start })
+	var b strings.Builder
+	b.Grow(len(s))
+	last, masked := 0, false
+	for _, p := range sp {
+		for p.start > 0 && !utf8.RuneStart(s[p.start]) {
+			p.start--
+		}
+		for p.end < len(s) && !utf8.RuneStart(s[p.end]) {
+			p.end++
+		}
+		if masked && p.start <= last {
+			last = max(last, p.end) // overlaps the previous span: one mask for both
+			continue
+		}
+		b.WriteString(s[last:p.start])
+		b.WriteString(secretMask)
+		last, masked = p.end, true
 	}
 	b.WriteString(s[last:])
 	return b.String()
 }
 
-// matchSecret returns where an encoding of secret that starts at s[i] ends, or -1. Each
-// character of the text may be plain or escaped independently, and an escape may also be
-// the secret's own characters ("%41" in a password), so the walk tries both readings,
-// remembering the dead ends so that no text makes it slow.
-func matchSecret(s, secret string, i int) int {
-	type state struct{ i, j int }
-	var dead map[state]bool
-	// Until both readings fit somewhere, the walk is a single path that never comes back
-	// to a state: nothing to remember, nothing to allocate.
-	branched := false
-	var walk func(i, j int) int
-	walk = func(i, j int) int {
-		if j == len(secret) {
-			return i
-		}
-		if i == len(s) {
-			if j >= min(minSecretTail, len(secret)) {
-				return i
-			}
-			return -1
-		}
-		if dead[state{i, j}] {
-			return -1
-		}
-		dec, n := unescapeAt(s, i)
-		escaped, plain := n > 0 && strings.HasPrefix(secret[j:], dec), s[i] == secret[j]
-		branched = branched || escaped && plain
-		if escaped {
-			if end := walk(i+n, j+len(dec)); end >= 0 {
-				return end
-			}
-		}
-		if plain {
-			if end := walk(i+1, j+1); end >= 0 {
-				return end
-			}
-		}
-		if branched {
-			if dead == nil {
-				dead = map[state]bool{}
-			}
-			dead[state{i, j}] = true
-		}
-		return -1
-	}
-	return walk(i, 0)
-}
-
-// unescapeAt decodes the escape at s[i], if any: %XX, '+' for a space, \uXXXX (with
+// unescapeAt decodes the escape at s[i], if any: %XX, \uXXXX (with
 // surrogate pairs) and JSON's one-letter escapes. n is 0 when s[i] starts no escape.
 func unescapeAt(s string, i int) (dec string, n int) {
 	switch s[i] {
-	case '+':
-		return " ", 1
 	case '%':
 		if i+2 < len(s) {
 			if h, ok := hexValue(s[i+1 : i+3]); ok {

@@ -177,12 +177,17 @@ func assertNoSecret(t *testing.T, s, secret string) {
 func TestScrub(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"a token-1 b", "a <secret> b"},
-		{"a token-1token-1", "a <secret><secret>"},
+		{"a token-1,token-1", "a <secret>,<secret>"},
+		{"a token-1token-1", "a token-1token-1"},                         // shorter than a piece: whole tokens only
+		{"a Sup3r$ecret&Pa55 w0rd!Sup3r$ecret&Pa55 w0rd!", "a <secret>"}, // one mask for what touches
+		{"upper case SUP3R$ECRET&PA55 W0RD! too", "upper case <secret> too"},
+		{"a piece: ecret&Pa55 w0", "a piece: <secret>"},
+		{"zero\u200bwidth Sup3r$ec\u200bret", "zerowidth <secret>"},
 		{"mixed Sup3r%24ecret&Pa55+w0rd%21.", "mixed <secret>."},
 		{"%2541 is not %41", "%2541 is not %41"},
 		{"cut by the server: Sup3r%24e", "cut by the server: <secret>"},
 		{"ends in Sup", "ends in Sup"}, // too short to tell from ordinary text
-		{"unicode p%C3%A4ss\\u00e4 and pässä", "unicode <secret> and <secret>"},
+		{"unicode p%C3%A4ss%C3%A4, p\\u00e4ss\\u00e4 and PÄSSÄ", "unicode <secret>, <secret> and <secret>"},
 		{"emoji \\ud83d\\ude00x", "emoji <secret>"},
 		{"broken escapes % %4 \\u12 \\", "broken escapes % %4 \\u12 \\"},
 	} {
@@ -190,17 +195,20 @@ func TestScrub(t *testing.T) {
 			t.Errorf("Scrub(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
-	if got := Scrub("%41%41", "%41"); got != "A<secret>" && got != "<secret><secret>" && got != "%41<secret>" {
+	if got := Scrub("%41%41", "%41"); got != "<secret>%41" {
 		// %41 is both "A" and the password's own characters: "%41" itself must go.
 		t.Errorf("Scrub = %q", got)
 	}
-	// Backslashes read both as themselves and as JSON escapes: the walk branches at every
-	// step and must still end, masking the escaped form whole.
-	if got := Scrub(`x`+strings.Repeat(`\`, 200)+`y`, strings.Repeat(`\`, 50)); got != "x<secret><secret>y" {
+	// Backslashes read both as themselves and as JSON escapes: masked whole, read once.
+	if got := Scrub(`x`+strings.Repeat(`\`, 200)+`y`, strings.Repeat(`\`, 50)); got != "x<secret>y" {
 		t.Errorf("backslashes: %q", got)
 	}
-	if text := `x` + strings.Repeat(`\`, 99) + `y`; Scrub(text, strings.Repeat(`\`, 100)) != text {
-		t.Errorf("99 backslashes masked as 100")
+	// Eight bytes of a secret are a piece of it wherever they are; fewer are not.
+	if text := `x` + strings.Repeat(`\`, 99) + `y`; Scrub(text, strings.Repeat(`\`, 100)) != "x<secret>y" {
+		t.Errorf("99 backslashes of 100 not masked")
+	}
+	if text := "x Sup3r$e y"; Scrub(text, echoPassword) != text {
+		t.Errorf("7 bytes of the password masked: %q", Scrub(text, echoPassword))
 	}
 	if got := shorten("ab€x", 5); got != "ab…" {
 		t.Errorf("cut split a character: %q", got)

@@ -113,19 +113,15 @@ type wireSession struct {
 	Status           string   `json:"status"`
 }
 
-func (w *wireSession) toSession() (Session, error) {
-	s := Session{
-		ID:          answerID(w.ID),
-		Name:        Cut(w.Name, MaxNameBytes),
-		RetrievalID: answerID(w.RetrievalID),
-		Type:        strings.TrimRight(Cut(w.Type, MaxEnumBytes), ","), // v6's document lists the type with a stray comma
-		Status:      Cut(w.Status, MaxEnumBytes),
-	}
+// toSession converts and, with m, normalises, scrubs and bounds the session's texts.
+func (w *wireSession) toSession(m masks) (Session, error) {
+	s := Session{ID: answerID(w.ID), Name: w.Name, RetrievalID: answerID(w.RetrievalID), Type: w.Type, Status: w.Status}
+	m.session(&s)
 	if w.ID == "" {
 		return s, fmt.Errorf("session has no id")
 	}
 	if w.CreationTime == nil || w.CreationTime.IsZero() {
-		return s, fmt.Errorf("session %q has no creationTime", shorten(w.ID, 64))
+		return s, fmt.Errorf("session %q has no creationTime", s.ID)
 	}
 	s.CreationTime = w.CreationTime.Time
 	if w.EndTime != nil {
@@ -140,13 +136,16 @@ func (w *wireSession) toSession() (Session, error) {
 	return s, nil
 }
 
-// DecodeSession parses one RESTDataRetrievalSession body.
-func DecodeSession(body []byte) (Session, error) {
+// DecodeSession parses one RESTDataRetrievalSession body; its texts are normalised and
+// bounded (see masks.text), with no secret to mask.
+func DecodeSession(body []byte) (Session, error) { return decodeSession(body, masks{}) }
+
+func decodeSession(body []byte, m masks) (Session, error) {
 	var w wireSession
 	if err := json.Unmarshal(body, &w); err != nil {
 		return Session{}, fmt.Errorf("decoding session: %w", err)
 	}
-	return w.toSession()
+	return w.toSession(m)
 }
 
 // Page is one page of the session list (PageOfRESTDataRetrievalSession).
@@ -168,11 +167,11 @@ type Page struct {
 
 // DecodePage parses one page of the session list.
 func DecodePage(body []byte) (*Page, error) {
-	return decodePage(context.Background(), body, 0)
+	return decodePage(context.Background(), body, 0, masks{})
 }
 
 // decodePage parses one page, decoding at most keep entries (all when keep is 0).
-func decodePage(ctx context.Context, body []byte, keep int) (*Page, error) {
+func decodePage(ctx context.Context, body []byte, keep int, m masks) (*Page, error) {
 	p := &Page{}
 	var bad []int // indexes of p.Invalid's entries, numbered once the offset is known
 	i := 0
@@ -181,7 +180,7 @@ func decodePage(ctx context.Context, body []byte, keep int) (*Page, error) {
 		each: func(w *wireSession, err error) {
 			if err == nil {
 				var s Session
-				if s, err = w.toSession(); err == nil {
+				if s, err = w.toSession(m); err == nil {
 					p.Sessions = append(p.Sessions, s)
 				}
 			}
