@@ -156,8 +156,8 @@ func TestNoPasswordFormOrFormatCharacterInAnyOutput(t *testing.T) {
 	// The echoes reached every output, masked: otherwise this test proves nothing.
 	for _, want := range []struct{ output, text string }{
 		{"/metrics", `message="Logon as EXAMPLE\\monitoring with <secret> failed"`},
-		{"/metrics", `message="<secret> was refused"`},        // the split's reason, masked with its neighbour
-		{"/metrics", `name="Mailbox restore one"`},            // format characters dropped, not spaces
+		{"/metrics", `message="<secret> was refused"`}, // the split's reason, masked with its neighbour
+		{"/metrics", `name="Mailbox restore one"`},     // format characters dropped, not spaces
 		{"/metrics", `message="Mailbox alice@contoso.com not found"`},
 		{"landing page", "&lt;secret&gt; was refused"},
 		{"sessions -o table", "Mailbox restore one"},

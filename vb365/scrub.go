@@ -3,8 +3,8 @@ package vb365
 import (
 	"encoding/base64"
 	"encoding/json"
-	"net/url"
 	"math/bits"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode"
