@@ -160,17 +160,20 @@ func TestPipeline(t *testing.T) {
 	}
 }
 
-// checkDashboardQueries runs every panel query the way Grafana would, with
+// checkDashboardQueries runs every panel query of every dashboard the way Grafana would, with
 // $server set to the pipeline's server, and demands data from each. Only the demo data
 // (TestPipelineReasonAndExpiry) has something for every panel: reasons and expirations.
 func checkDashboardQueries(t *testing.T, ctx context.Context, promURL string) {
-	d, err := dashboards.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	qs := d.Queries()
-	if len(qs) == 0 {
-		t.Fatal("dashboard has no queries")
+	var qs []dashboards.Query
+	for _, name := range dashboards.Names() {
+		d, err := dashboards.LoadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Queries()) == 0 {
+			t.Fatalf("dashboard %s has no queries", name)
+		}
+		qs = append(qs, d.Queries()...)
 	}
 	vars := map[string]string{"server": serverName}
 	for _, q := range qs {

@@ -21,7 +21,9 @@ const expiringID = "0e2e0000-0000-4000-8000-00000000e4b1"
 // process so that the test can add a data retrieval through the simulator's Go API: the
 // demo's Failed and Warning sessions page with the reason read from their logs, a retrieval
 // whose data expires within the rules' 24h window pages by name, and every dashboard query
-// (the session table's reason and the expiry table included) returns data.
+// (the session table's reason and the expiry table included) returns data. The demo
+// installation's Failed and Warning jobs page too, by name and with their reasons, and
+// every query of the installation dashboard returns data.
 func TestPipelineReasonAndExpiry(t *testing.T) {
 	e := newPipeline(t)
 	sim := simulator.New(simulator.Options{Username: username, Password: password})
@@ -73,9 +75,16 @@ func TestPipelineReasonAndExpiry(t *testing.T) {
 			"Reason (last Warning in its log): " + vb365.ReasonMessage(simulator.DemoWarningReason)},
 		{"VB365DataRetrievalExpiringSoon", "retrieval_id", expiringID, "E2E expiring retrieval",
 			`The data retrieved by data retrieval "E2E expiring retrieval" (id ` + expiringID + ", type Exchange) on VB365 server " + serverName + " expires in 1h 5"},
+
+		// The demo installation's Failed and Warning jobs (issue 17): named, with the reason
+		// from their latest finished session's log.
+		{"VB365JobFailed", "job_id", simulator.DemoJobFailedID, "Contoso Exchange daily",
+			"Reason (last Error in its log): " + vb365.ReasonMessage(simulator.DemoJobFailedReason)},
+		{"VB365JobWarning", "job_id", simulator.DemoJobWarningID, "Fabrikam OneDrive",
+			"Reason (last Warning in its log): " + vb365.ReasonMessage(simulator.DemoJobWarningReason)},
 	}
 	got := map[string]amAlert{}
-	waitFor(t, e.ctx, "the Failed, Warning and ExpiringSoon alerts at the webhook", func() (bool, string) {
+	waitFor(t, e.ctx, "the Failed, Warning, ExpiringSoon, JobFailed and JobWarning alerts at the webhook", func() (bool, string) {
 		for _, a := range e.hook.alerts() {
 			for _, w := range want {
 				if a.Status == "firing" && a.Labels["alertname"] == w.alertname && a.Labels[w.key] == w.id {
@@ -101,6 +110,13 @@ func TestPipelineReasonAndExpiry(t *testing.T) {
 		if _, ok := a.Labels["log_type"]; ok {
 			t.Errorf("%s: the reason's item type became a label: %v", w.alertname, a.Labels)
 		}
+		// A job's alert is the job's: its next failed session is the same alert.
+		if _, ok := a.Labels["session_id"]; ok && w.key == "job_id" {
+			t.Errorf("%s: the session became a label: %v", w.alertname, a.Labels)
+		}
+	}
+	if d := got["VB365JobFailed"].Annotations["description"]; !strings.Contains(d, "ended Failed at ") || got["VB365JobFailed"].Labels["severity"] != "critical" {
+		t.Errorf("VB365JobFailed: %v, description %q: want critical and when the session ended", got["VB365JobFailed"].Labels, d)
 	}
 	if !strings.HasSuffix(got["VB365DataRetrievalSessionFailed"].Annotations["description"], failedReason) {
 		t.Errorf("the Failed alert's description does not end with the whole reason %q", failedReason)
