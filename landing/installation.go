@@ -56,7 +56,7 @@ func installationView(snap *server.Snapshot, now time.Time) installView {
 			cv := collectorView{Name: c.Name, Reason: vb365.Reason(c.Err)}
 			// A server that was down failed every call alike, and its error is shown above.
 			if snap.Err == nil {
-				cv.Error = c.Err.Error()
+				cv.Error = vb365.Detail(c.Err)
 			}
 			v.Failed = append(v.Failed, cv)
 		}
