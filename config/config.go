@@ -153,7 +153,8 @@ type loader struct {
 	secrets   []string
 	problems  []problem
 	failed    map[string]bool
-	budget    int // nodes decode may still visit: aliases must not expand without end
+	budget    int                 // nodes decode may still visit: aliases must not expand without end
+	open      map[*yaml.Node]bool // the mappings being decoded, for a merge key naming its own
 }
 
 // Load reads, decodes, applies defaults to and validates the file at path, and reads every
@@ -164,7 +165,8 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loader{file: path, dir: filepath.Dir(path), at: map[string]pos{}, lists: map[string][]string{}, failed: map[string]bool{}}
+	l := &loader{file: path, dir: filepath.Dir(path), at: map[string]pos{}, lists: map[string][]string{}, failed: map[string]bool{},
+		open: map[*yaml.Node]bool{}}
 	cfg := l.load(data)
 	if len(l.problems) == 0 {
 		return cfg, nil
@@ -211,7 +213,7 @@ func (l *loader) load(data []byte) *Config {
 	}
 	cfg := &Config{}
 	if len(doc.Content) > 0 {
-		l.budget = 400_000 + 10*countNodes(&doc)
+		l.budget = 100_000 + 10*countNodes(&doc)
 		l.decode(doc.Content[0], reflect.ValueOf(cfg).Elem(), "", 0)
 	}
 	if len(cfg.Servers) == 0 && len(l.problems) == 0 {
@@ -530,8 +532,10 @@ func (l *loader) checkTLS(t *TLSConfig, path string) {
 			return
 		}
 	}
-	if _, err := promconfig.NewTLSConfig(pt); err != nil {
-		l.add(l.lineOf(path), path, "cannot be used as a TLS configuration (max_version below min_version?)")
+	if t.MaxVersion != 0 && t.MaxVersion < t.MinVersion {
+		l.add(l.lineOf(path+".max_version"), path+".max_version", "must not be below min_version")
+	} else if _, err := promconfig.NewTLSConfig(pt); err != nil {
+		l.add(l.lineOf(path), path, "cannot be used as a TLS configuration")
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	promconfig "github.com/prometheus/common/config"
@@ -42,10 +43,7 @@ var itemNames = map[string]string{
 // problem is reported at its node's line, the decoding going on past it. via is the line of
 // the alias or merge key n was reached through (problems under it are reported there), else 0.
 func (l *loader) decode(n *yaml.Node, v reflect.Value, path string, via int) {
-	if l.budget--; l.budget < 0 {
-		if l.budget == -1 {
-			l.add(via, "", "too many aliases: the file expands to too much")
-		}
+	if !l.spend(via) {
 		return
 	}
 	for n.Kind == yaml.AliasNode {
@@ -106,6 +104,15 @@ func (l *loader) decode(n *yaml.Node, v reflect.Value, path string, via int) {
 // mapping decodes a mapping into a struct. Merged mappings (<<) come first, so that the keys
 // written beside them override them, as in YAML.
 func (l *loader) mapping(n *yaml.Node, v reflect.Value, path string, via int) {
+	if !l.spend(via) {
+		return
+	}
+	if l.open[n] { // a merge key that names its own mapping
+		l.add(via, path, "a merge key (<<) must not name the mapping it is in")
+		return
+	}
+	l.open[n] = true
+	defer delete(l.open, n)
 	names, fields := yamlFields(v.Type())
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if k := n.Content[i]; k.ShortTag() == "!!merge" {
@@ -135,6 +142,15 @@ func (l *loader) mapping(n *yaml.Node, v reflect.Value, path string, via int) {
 	}
 }
 
+// spend counts a node visited, false once the budget is spent: aliases must not make the
+// walk expand without end.
+func (l *loader) spend(line int) bool {
+	if l.budget--; l.budget == -1 {
+		l.add(line, "", "too many aliases: the file expands to too much")
+	}
+	return l.budget >= 0
+}
+
 // merge applies a merge key's value: a mapping, or a list of them of which the first wins.
 func (l *loader) merge(n *yaml.Node, v reflect.Value, path string, line int) {
 	for n.Kind == yaml.AliasNode {
@@ -157,9 +173,21 @@ func (l *loader) merge(n *yaml.Node, v reflect.Value, path string, line int) {
 	}
 }
 
+type fields struct {
+	names []string
+	index map[string][]int
+}
+
+var fieldCache sync.Map // reflect.Type → fields
+
 // yamlFields lists the keys of a struct in declaration order and where each field is,
 // following inline structs as yaml does.
 func yamlFields(t reflect.Type) (names []string, index map[string][]int) {
+	if f, ok := fieldCache.Load(t); ok {
+		f := f.(fields)
+		return f.names, f.index
+	}
+	defer func() { fieldCache.Store(t, fields{names, index}) }()
 	index = map[string][]int{}
 	for _, f := range reflect.VisibleFields(t) {
 		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -260,6 +261,28 @@ func TestProblemsNeverQuoteAValue(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "value-that") {
 				t.Errorf("the error quotes the value: %s", err)
+			}
+		})
+	}
+}
+
+// TestLoadAliasesCannotExpandWithoutEnd: a merge key naming its own mapping, or aliases
+// nested to expand exponentially, end in a problem, not in a crash or a long walk.
+func TestLoadAliasesCannotExpandWithoutEnd(t *testing.T) {
+	var bomb strings.Builder // each level merges the one below twice: 2^40 merges
+	bomb.WriteString("x:\n  - &m0 {timeout: 5s}\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&bomb, "  - &m%d {<<: [*m%d, *m%d]}\n", i, i-1, i-1)
+	}
+	bomb.WriteString("servers:\n  - <<: *m40\n    name: a\n    url: https://h\n    username: u\n    password: p\n")
+	for name, c := range map[string]struct{ yaml, want string }{
+		"merge of itself": {"servers:\n  - &s\n    <<: *s\n    name: a\n", "config.yml:3: servers[0]: a merge key (<<) must not name the mapping it is in"},
+		"merge bomb":      {bomb.String(), "too many aliases"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(writeConfig(t, c.yaml))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got %v, want a problem containing %q", err, c.want)
 			}
 		})
 	}
