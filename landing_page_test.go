@@ -224,6 +224,11 @@ func TestLandingPageReflectsLastScrape(t *testing.T) {
 	}
 	checkSessionRows(t, sessionTable(t, serverSection(t, doc, "good")), scraped, sim.sim, ids)
 	checkDemoReasons(t, serverSection(t, doc, "good"))
+	// The installation, from the same scrape: the demo's Failed job first, with its reason.
+	if s := domText(serverSection(t, doc, "good")); !strings.Contains(s, "Contoso Exchange daily") ||
+		!strings.Contains(s, "Error: Failed to connect to Exchange Online") || !strings.Contains(s, "Backup repositories") {
+		t.Errorf("the installation is not on the page: %s", s)
+	}
 	bad := serverSection(t, doc, "bad")
 	if s := domText(bad); !strings.Contains(s, "bad down") || !strings.Contains(s, "authentication failed — token: HTTP 400 Bad Request: Invalid username or password. (check username and password") ||
 		strings.Contains(s, "authentication failed — authentication failed") {
@@ -247,8 +252,11 @@ func TestLandingPageReflectsLastScrape(t *testing.T) {
 		lines = append(lines, domText(tr))
 	}
 	// The token, one GET per session, the data retrieval list, and the logs of the demo's
-	// two finished Failed and Warning sessions.
-	if len(lines) != 4+len(ids) || !strings.HasPrefix(lines[0], "1 POST /v8/token 200 OK ") {
+	// two finished Failed and Warning sessions; then the installation: the job list, one
+	// session list per demo job (seven), the logs of the Failed and Warning jobs' latest
+	// sessions, the license, the repositories and the proxies.
+	const installCalls = 1 + 7 + 2 + 3
+	if len(lines) != 4+len(ids)+installCalls || !strings.HasPrefix(lines[0], "1 POST /v8/token 200 OK ") {
 		t.Errorf("calls of the scrape:\n%s", strings.Join(lines, "\n"))
 	}
 	all := strings.Join(lines, "\n")
