@@ -14,9 +14,9 @@ const (
 	DemoJobCopyID         = "10b50005-0000-4000-8000-000000000005" // Contoso Exchange copy to Azure: a copy job
 	DemoJobDisabledID     = "10b50006-0000-4000-8000-000000000006" // Northwind Exchange (legacy): disabled
 	DemoJobNeverRunID     = "10b50007-0000-4000-8000-000000000007" // Northwind Teams: enabled, never ran
-	DemoJobFailedSession  = "5e550001-0000-4000-8000-000000000000" // the Failed latest session
-	DemoJobWarningSession = "5e550002-0000-4000-8000-000000000000" // the Warning latest session
-	DemoJobRunningSession = "5e550003-0000-4000-8000-000000000000" // the running session
+	DemoJobFailedSession  = "5e550001-0003-4000-8000-000000000000" // the Failed latest session
+	DemoJobWarningSession = "5e550002-0003-4000-8000-000000000000" // the Warning latest session
+	DemoJobRunningSession = "5e550003-0003-4000-8000-000000000000" // the running session
 
 	DemoRepositoryFullID   = "2e9a0001-0000-4000-8000-000000000001" // under 10 % free
 	DemoRepositoryID       = "2e9a0002-0000-4000-8000-000000000002"
@@ -131,10 +131,14 @@ func (s *Simulator) loadDemoInstallation(now time.Time) {
 	}
 }
 
-// demoJobSession makes session k (0 newest) of demo job n, with a log in VB365's style.
+// demoJobSession makes session k (0 newest, at most 7) of demo job n, with a log in VB365's
+// style. Its ID mixes k up (k*5+3 mod 8), so that the list, in ID order, is not in time order.
 func demoJobSession(j Job, proxy string, n, k int, ds demoSession, now time.Time) JobSession {
+	if k >= 8 {
+		panic("a demo job has at most 8 sessions")
+	}
 	created := now.Add(-ds.ago)
-	js := JobSession{ID: fmt.Sprintf("5e55%04x-%04x-4000-8000-000000000000", n, k), JobID: j.ID, CreationTime: created,
+	js := JobSession{ID: fmt.Sprintf("5e55%04x-%04x-4000-8000-000000000000", n, (k*5+3)%8), JobID: j.ID, CreationTime: created,
 		Status: ds.status, ProxyID: proxy, ProcessedObjects: ds.objects, TransferredBytes: ds.objects * 183 << 10,
 		Progress: 100, Bottleneck: "Source", ReadRateBytesPS: 48 << 20, WriteRateBytesPS: 21 << 20}
 	if ds.status == StatusRunning {

@@ -21,24 +21,24 @@ const (
 	JobTypeCopy   = "Copy"
 )
 
-// Proxy states.
+// Proxy, license, schedule, backup and session configuration values of the documents.
 const (
-	ProxyOnline            = "Online"
-	ProxyOffline           = "Offline"
-	MaintenanceDisabled    = "Disabled"
-	MaintenanceEnabling    = "Enabling"
-	MaintenanceEnabled     = "Enabled"
-	LicenseValid           = "Valid"
-	LicenseExpired         = "Expired"
-	LicenseSubscription    = "Subscription"
-	LicenseCommunity       = "Community"
-	ScheduleDaily          = "Daily"
-	SchedulePeriodically   = "Periodically"
-	ScheduleManualOnly     = "ManualOnly"
-	BackupEntireOrg        = "EntireOrganization"
-	BackupSelectedItems    = "SelectedItems"
-	SessionConfigFull      = "Full"
-	SessionConfigIncrement = "Incremental"
+	ProxyOnline              = "Online"
+	ProxyOffline             = "Offline"
+	MaintenanceDisabled      = "Disabled"
+	MaintenanceEnabling      = "Enabling"
+	MaintenanceEnabled       = "Enabled"
+	LicenseValid             = "Valid"
+	LicenseExpired           = "Expired"
+	LicenseSubscription      = "Subscription"
+	LicenseCommunity         = "Community"
+	ScheduleDaily            = "Daily"
+	SchedulePeriodically     = "Periodically"
+	ScheduleManualOnly       = "ManualOnly"
+	BackupEntireOrg          = "EntireOrganization"
+	BackupSelectedItems      = "SelectedItems"
+	SessionConfigFull        = "Full"
+	SessionConfigIncremental = "Incremental"
 )
 
 var (
@@ -50,7 +50,7 @@ var (
 	licTypes      = []string{LicenseSubscription, "Evaluation", "NFR", "Rental", LicenseCommunity, "AwsPrivateOffer"}
 	schedules     = []string{ScheduleDaily, SchedulePeriodically, ScheduleManualOnly}
 	backupTypes   = []string{BackupEntireOrg, BackupSelectedItems}
-	configTypes   = []string{SessionConfigFull, SessionConfigIncrement}
+	configTypes   = []string{SessionConfigFull, SessionConfigIncremental}
 )
 
 // Job is a backup or backup copy job (RESTJob). Its lastRun, lastStatus and lastBackup follow

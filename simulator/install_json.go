@@ -108,7 +108,7 @@ func (s *Simulator) jobSessionJSON(ver string, js *JobSession) object {
 		o = append(o, field{"jobType", s.sessionJobType(js)})
 	}
 	if ver == "v8" {
-		o = append(o, field{"jobSessionConfigType", orString(js.ConfigType, SessionConfigIncrement)})
+		o = append(o, field{"jobSessionConfigType", orString(js.ConfigType, SessionConfigIncremental)})
 	}
 	rate := js.ProcessingRateBytesPS
 	if rate == 0 {

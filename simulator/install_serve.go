@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -133,18 +132,18 @@ func uuidParams(w http.ResponseWriter, ver string, q url.Values, names ...string
 	return true
 }
 
-// boolParam reads a documented boolean parameter as ASP.NET binds it.
+// boolParam reads a documented boolean parameter as ASP.NET binds it (true or false, any
+// case); false when it answered 400.
 func boolParam(w http.ResponseWriter, ver string, q url.Values, name string, def bool) (bool, bool) {
-	v := q.Get(name)
-	if v == "" {
+	switch v := q.Get(name); strings.ToLower(v) {
+	case "":
 		return def, true
-	}
-	b, err := strconv.ParseBool(strings.ToLower(v))
-	if err != nil || (strings.ToLower(v) != "true" && strings.ToLower(v) != "false") {
+	case "true", "false":
+		return strings.EqualFold(v, "true"), true
+	default:
 		writeError(w, ver, http.StatusBadRequest, codeValidation, fmt.Sprintf("The value '%s' is not valid for %s.", v, name))
 		return false, false
 	}
-	return b, true
 }
 
 // listSpec is what a list answer needs: v6/v7 arrays or pages, and paging.

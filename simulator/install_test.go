@@ -607,6 +607,16 @@ func TestDemoInstallation(t *testing.T) {
 	if len(copies.Results) != 5 || copies.Results[0]["jobId"] != DemoJobCopyID {
 		t.Errorf("copy sessions %v", copies.Results)
 	}
+	// In the simulator's own order, not newest (nor oldest) first.
+	var hist anyPage
+	e.getJSON("/v8/JobSessions?jobId="+DemoJobFailedID, tok, &hist)
+	var created []string
+	for _, s := range hist.Results {
+		created = append(created, s["creationTime"].(string))
+	}
+	if len(created) != 7 || sort.StringsAreSorted(created) || sort.SliceIsSorted(created, func(i, j int) bool { return created[i] > created[j] }) {
+		t.Errorf("demo job's sessions in time order: %v", created)
+	}
 	var lic map[string]any
 	e.getJSON("/v8/License", tok, &lic)
 	if used := lic["usedNumber"].(float64) / lic["totalNumber"].(float64); used < 0.95 || used >= 1 || lic["status"] != LicenseValid {
