@@ -49,9 +49,11 @@ func get(t *testing.T, url string, header map[string]string) (int, string, http.
 const probeWant = `# HELP vb365_collector_duration_seconds Time the collector spent in this scrape.
 # TYPE vb365_collector_duration_seconds gauge
 vb365_collector_duration_seconds{collector="data_retrievals",server="SERVER"} DURATION
+vb365_collector_duration_seconds{collector="logs",server="SERVER"} DURATION
 # HELP vb365_collector_success 1 when the collector (a kind the exporter reads, or the session logs) succeeded in this scrape, else 0. A failed collector never takes vb365_up down; the landing page and the log say why.
 # TYPE vb365_collector_success gauge
 vb365_collector_success{collector="data_retrievals",server="SERVER"} 1
+vb365_collector_success{collector="logs",server="SERVER"} 1
 # HELP vb365_data_retrieval_expiration_timestamp_seconds When the retrieved data stops being available (expirationTime), in Unix seconds; absent when it has no expiration.
 # TYPE vb365_data_retrieval_expiration_timestamp_seconds gauge
 vb365_data_retrieval_expiration_timestamp_seconds{retrieval_id="8a76872b-7f2c-4c50-95f4-92c4d41bc47c",server="SERVER"} 1.644007956e+09
@@ -108,13 +110,16 @@ vb365_up{server="SERVER"} 1
 
 var durationLine = regexp.MustCompile(`(?m)^(vb365_(?:scrape|collector)_duration_seconds\{[^}]*\}) \S+$`)
 
+// dataRetrievalsOnly keeps a server to the sessions and data retrievals that probeWant lists.
+const dataRetrievalsOnly = "    collect: [data_retrievals]\n"
+
 // TestProbeAnswersExactlyOneServer checks that /probe?server=NAME serves that server's
 // metrics, all of them and nothing else: no other server, no exporter self-metrics.
 func TestProbeAnswersExactlyOneServer(t *testing.T) {
 	prod, dr := fixedSim(t), fixedSim(t)
 	cfg := writeConfig(t, t.TempDir(),
-		serverSpec{name: "prod", sim: prod, sessions: []string{simulator.ReferenceSessionID}},
-		serverSpec{name: "dr", version: "v8", sim: dr, sessions: []string{simulator.ReferenceSessionID}})
+		serverSpec{name: "prod", sim: prod, sessions: []string{simulator.ReferenceSessionID}, extra: dataRetrievalsOnly},
+		serverSpec{name: "dr", version: "v8", sim: dr, sessions: []string{simulator.ReferenceSessionID}, extra: dataRetrievalsOnly})
 	exp := startExporter(t, cfg)
 	for _, server := range []string{"prod", "dr"} {
 		code, body, hdr := get(t, exp.url+"/probe?server="+server, nil)

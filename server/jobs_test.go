@@ -16,6 +16,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/simulator"
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
@@ -335,5 +336,64 @@ func TestJobHistoryBounded(t *testing.T) {
 	}
 	if n := sessionLists(f.requests()); n != maxJobSessionPages+2 {
 		t.Errorf("%d list pages, want the bound for b and one each for a and c", n)
+	}
+}
+
+// Against the simulator's demo installation, as v6, v7 and v8 serve it: every kind read,
+// the reasons of the Failed and Warning jobs, the running one followed by ID afterwards.
+func TestDemoInstallationEveryVersion(t *testing.T) {
+	for _, version := range []string{"v6", "v7", "v8"} {
+		t.Run(version, func(t *testing.T) {
+			f := newFixture(t, config.ServerConfig{APIVersion: version, Collect: config.CollectKinds, CacheTTL: ttl(10 * time.Minute)})
+			f.sim.LoadDemoData()
+			snap, jobs := scrapeJobs(t, f.tgt)
+			for _, c := range snap.Collectors {
+				if c.Err != nil {
+					t.Errorf("collector %s: %v", c.Name, c.Err)
+				}
+			}
+			if len(jobs) != 7 || snap.License == nil || len(snap.Repositories) != 3 || len(snap.Proxies) != 3 {
+				t.Fatalf("%d jobs, license %v, %d repositories, %d proxies", len(jobs), snap.License, len(snap.Repositories), len(snap.Proxies))
+			}
+			failed, warning := jobs[simulator.DemoJobFailedID], jobs[simulator.DemoJobWarningID]
+			if failed.LastFinished == nil || failed.LastFinished.Status != vb365.StatusFailed || failed.Log == nil || failed.Log.Reason == nil ||
+				failed.LastSuccessEnd.IsZero() {
+				t.Errorf("failed job: %+v", failed)
+			}
+			if warning.LastFinished == nil || warning.LastFinished.Status != vb365.StatusWarning || warning.Log == nil || warning.Log.Reason == nil {
+				t.Errorf("warning job: %+v", warning)
+			}
+			if r := jobs[simulator.DemoJobRunningID]; r.Running == nil || r.Running.JobID != simulator.DemoJobRunningID {
+				t.Errorf("running job: %+v", r)
+			}
+			if n := jobs[simulator.DemoJobNeverRunID]; n.LastFinished != nil || n.Running != nil || !n.Job.Enabled {
+				t.Errorf("never run job: %+v", n)
+			}
+			if d := jobs[simulator.DemoJobDisabledID]; d.Job.Enabled {
+				t.Errorf("disabled job: %+v", d)
+			}
+			maint := 0
+			for _, p := range snap.Proxies {
+				if (p.Maintenance != "") != (version == "v8") || (p.CPU != nil) != (version == "v8" && p.Status == "Online") {
+					t.Errorf("%s proxy %+v: maintenance and usage are v8's, of an online proxy", version, p)
+				}
+				if p.Maintenance == "Enabled" {
+					maint++
+				}
+			}
+			if version == "v8" && maint != 1 {
+				t.Errorf("%d proxies in maintenance, want 1", maint)
+			}
+			if snap.License.Expires.IsZero() || snap.License.Licensed == 0 {
+				t.Errorf("license %+v", snap.License)
+			}
+			before := f.sim.Stats().ByEndpoint
+			scrapeJobs(t, f.tgt)
+			after := f.sim.Stats().ByEndpoint
+			if after[simulator.EndpointJobSessions] != before[simulator.EndpointJobSessions] || after[simulator.EndpointJobSession] != before[simulator.EndpointJobSession]+1 ||
+				after[simulator.EndpointJobSessionLogItems] != before[simulator.EndpointJobSessionLogItems] {
+				t.Errorf("warm scrape: %v -> %v; want only the running session by ID", before, after)
+			}
+		})
 	}
 }
