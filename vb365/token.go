@@ -144,12 +144,12 @@ func (e *unusableTokenError) Error() string { return e.field + ": " + e.problem 
 // portal's login page): the Content-Type and the first bytes, scrubbed and cut. What looks
 // like JSON is never quoted: it may hold a token the client does not know to mask.
 func (c *Client) notToken(err error, ctype string, body []byte) error {
+	m := c.masks()
 	if t := bytes.TrimSpace(body); len(t) == 0 || bytes.ContainsRune([]byte(`{["`), rune(t[0])) {
-		return fmt.Errorf("%w (Content-Type %q, %d bytes)", err, shorten(c.Scrub(ctype), 60), len(body))
+		return fmt.Errorf("%w (Content-Type %q, %d bytes)", err, m.text(ctype, 60), len(body))
 	}
-	start := strings.Join(strings.Fields(strings.ToValidUTF8(string(body[:min(len(body), 1024)]), "")), " ")
 	return fmt.Errorf("%w: Content-Type %q, starting %q: not the API's token answer (a login page or proxy in front of it?)",
-		err, shorten(c.Scrub(ctype), 60), shorten(c.Scrub(start), 80))
+		err, m.text(ctype, 60), m.text(string(body[:min(len(body), 1024)]), 80))
 }
 
 // decodeToken reads a token answer. Its errors name the field and never quote a value: the
