@@ -342,7 +342,7 @@ func (s *Simulator) UpdateJobSession(id string, fn func(*JobSession)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Now()
-	cur, ok := s.jobSession(normID(id), now)
+	cur, ok := s.jobSession(normID(id), now, true)
 	if !ok {
 		return fmt.Errorf("job session %s not found", id)
 	}
@@ -371,7 +371,7 @@ func (s *Simulator) UpdateJobSession(id string, fn func(*JobSession)) error {
 func (s *Simulator) JobSession(id string) (JobSession, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	js, ok := s.jobSession(normID(id), s.opts.Now())
+	js, ok := s.jobSession(normID(id), s.opts.Now(), true)
 	if !ok {
 		return JobSession{}, false
 	}
@@ -379,14 +379,15 @@ func (s *Simulator) JobSession(id string) (JobSession, bool) {
 }
 
 // jobSession finds an explicit or generated session, advanced to now; caller holds s.mu.
-// The pointer of an explicit session is the stored one.
-func (s *Simulator) jobSession(id string, now time.Time) (*JobSession, bool) {
+// The pointer of an explicit session is the stored one; a generated one gets its log only
+// when asked for it.
+func (s *Simulator) jobSession(id string, now time.Time, withLog bool) (*JobSession, bool) {
 	if js, ok := s.inst.sessions[id]; ok {
 		js.advance(now)
 		return js, true
 	}
 	if i, k, ok := s.inst.gen.sessionIndex(id); ok {
-		js := s.inst.gen.session(i, k, true)
+		js := s.inst.gen.session(i, k, withLog)
 		js.advance(now)
 		return &js, true
 	}

@@ -92,7 +92,7 @@ func (s *Simulator) serveInstall(w http.ResponseWriter, r *http.Request, rt rout
 		s.serveJobSessions(w, r, rt, now)
 	case EndpointJobSession:
 		s.serveOne(w, rt, "jobSessionsId", "Job session", func(id string) ([]byte, bool) {
-			js, ok := s.jobSession(id, now)
+			js, ok := s.jobSession(id, now, false)
 			if !ok {
 				return nil, false
 			}
@@ -100,7 +100,7 @@ func (s *Simulator) serveInstall(w http.ResponseWriter, r *http.Request, rt rout
 		})
 	case EndpointJobSessionLogItems:
 		s.serveLog(w, r, rt, now, logKind{"JobSessions", "jobSession", "Job session", true}, func(id string) ([]LogItem, bool) {
-			js, ok := s.jobSession(id, now)
+			js, ok := s.jobSession(id, now, true)
 			if !ok {
 				return nil, false
 			}
