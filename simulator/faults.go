@@ -64,7 +64,7 @@ const (
 var faultKinds = []string{FaultLatency, FaultStall, FaultStatus, FaultRateLimit, FaultMalformed,
 	FaultTruncated, FaultNonJSON, FaultHuge, FaultUnauthorized, FaultReset,
 	FaultRedirect, FaultEcho, FaultTokenAnswer,
-	FaultPageCap, FaultEndless, FaultHugeList, FaultLongEnum}
+	FaultPageCap, FaultEndless, FaultHugeList, FaultLongEnum, FaultLogFlood, FaultLogEndless}
 
 // DefaultHugeBytes is the body size of a huge fault without Bytes.
 const DefaultHugeBytes = 64 << 20
@@ -274,6 +274,8 @@ func (s *Simulator) applyFault(w http.ResponseWriter, r *http.Request, rt route)
 		s.applyTrustFault(w, r, rt, f)
 	case FaultPageCap, FaultEndless, FaultHugeList, FaultLongEnum:
 		return s.applyListFault(w, r, rt, f)
+	case FaultLogFlood, FaultLogEndless:
+		s.logFlood(w, r, rt, f)
 	}
 	return true
 }

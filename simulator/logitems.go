@@ -1,15 +1,31 @@
 package simulator
 
 import (
+	"bufio"
+	"bytes"
+	"cmp"
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // EndpointLogItems is GET /vN/DataRetrievalSessions/{id}/LogItems, for Stats and Fault.Endpoint.
 const EndpointLogItems = "logitems"
+
+// Fault kinds of a LogItems endpoint that tries to exhaust the client's memory.
+const (
+	// FaultLogFlood answers one page of Entries (default 150,000) Error items whose
+	// messages are Bytes (default 1) bytes, whatever limit was asked: the whole log.
+	FaultLogFlood = "logflood"
+	// FaultLogEndless answers full pages that never end: Entries (default 1,000) Error
+	// items of Bytes (default 7,000) bytes a page, each page promising more through
+	// totalCount and _links.next. With Status, every page after the first answers that
+	// status instead: a log whose second page always fails.
+	FaultLogEndless = "logendless"
+)
 
 // Log item types (RESTLogItem.type in v8).
 const (
@@ -223,4 +239,53 @@ func (s *Simulator) serveAdminLogItems(w http.ResponseWriter, r *http.Request, s
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// logFlood streams the page of a logflood or logendless fault, item by item, so that the
+// simulator's own memory stays small however large the page.
+func (s *Simulator) logFlood(w http.ResponseWriter, r *http.Request, rt route, f Fault) {
+	offset, _, err := paging(r.URL.Query())
+	if err != nil {
+		writeError(w, rt.ver, http.StatusBadRequest, codeValidation, err.Error())
+		return
+	}
+	n, size, total := f.Entries, f.Bytes, 0
+	if f.Kind == FaultLogFlood {
+		n, size = cmp.Or(n, 150000), cmp.Or(size, 1)
+		total = n
+	} else {
+		n, size = cmp.Or(n, 1000), cmp.Or(size, 7000)
+		total = offset + 2*n
+		if f.Status != 0 && offset > 0 {
+			writeError(w, rt.ver, f.Status, codeHTTP, statusMessage(f.Status))
+			return
+		}
+	}
+	w.Header().Set("Content-Type", jsonContentType)
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	defer bw.Flush()
+	msg := bytes.Repeat([]byte("m"), int(size))
+	fmt.Fprintf(bw, `{"offset":%d,"limit":%d,"totalCount":%d,"_links":{"next":{"href":"/%s/DataRetrievalSessions/%s/LogItems?offset=%d"}},"results":[`,
+		offset, n, total, rt.ver, normID(rt.id), offset+n)
+	var buf []byte
+	for i := range n {
+		if i%1024 == 0 && r.Context().Err() != nil {
+			return
+		}
+		buf = append(buf[:0], `{"usn":`...)
+		buf = strconv.AppendInt(buf, int64(offset+i+1), 10)
+		if rt.ver == "v8" {
+			buf = append(buf, `,"type":"Error","message":"`...)
+		} else {
+			buf = append(buf, `,"title":"[Error] `...)
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.Write(buf)
+		bw.Write(msg)
+		bw.WriteString(`"}`)
+	}
+	bw.WriteString("]}")
 }

@@ -250,8 +250,10 @@ func (c *Client) readLog(ctx context.Context, path string, p *LogProgress, keep 
 		}
 		p.Pages++
 		p.Offset += info.count
+		// A server that sends more than was asked for is not paged further: what it says
+		// of its pages is not to be trusted, and the log is cut either way.
 		p.Cut = p.Cut || info.skipped > 0
-		p.Done = !c.morePages(info.count, logPageLimit, p.Offset, info.limit, info.total, info.next)
+		p.Done = info.skipped > 0 || !c.morePages(info.count, logPageLimit, p.Offset, info.limit, info.total, info.next)
 	}
 	return nil
 }

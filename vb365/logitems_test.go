@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -423,5 +424,70 @@ func TestReasonMessage(t *testing.T) {
 				t.Errorf("%d × %q: %d bytes, valid %v", n, r, len(got), utf8.ValidString(got))
 			}
 		}
+	}
+}
+
+// Issue 20 point 9: v6 and v7 log items may have only a title, with no "[Type]" prefix.
+// The reason is then chosen by the words of the items, and the closing line ("Job finished
+// with error") gives way to the item before it that says what went wrong; titles with the
+// prefix are read as before.
+func TestReasonWithAndWithoutTypePrefix(t *testing.T) {
+	plain := []string{
+		"Job started at 3/1/2026 11:00:00 AM",
+		"Processing mailbox a@example.com completed with 0 errors",
+		"Mailbox b@example.com: item too large, skipped with warning",
+		"Failed to process mailbox c@example.com: access denied",
+		"Processing mailbox d@example.com finished",
+		"Job finished with error at 3/1/2026 11:05:00 AM",
+	}
+	prefixed := []string{"[Success] Job started", "[Error] Archive tier blob not available", "[Warning] Throttled", "[Success] Job finished"}
+	for _, tc := range []struct {
+		name, status string
+		titles       []string
+		typ, msg     string
+		errs, warns  int
+	}{
+		{"plain failed", vb365.StatusFailed, plain, vb365.LogError, "Failed to process mailbox c@example.com: access denied", 2, 1},
+		{"plain warning", vb365.StatusWarning, plain, vb365.LogWarning, "Mailbox b@example.com: item too large, skipped with warning", 2, 1},
+		{"plain failed, one error word", vb365.StatusFailed, plain[:4], vb365.LogError, "Failed to process mailbox c@example.com: access denied", 1, 1},
+		{"prefixed failed", vb365.StatusFailed, prefixed, vb365.LogError, "Archive tier blob not available", 1, 1},
+		{"prefixed warning", vb365.StatusWarning, prefixed, vb365.LogWarning, "Throttled", 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var results []string
+			for i, title := range tc.titles {
+				results = append(results, fmt.Sprintf(`{"id":"aaaaaaaa-0000-4000-8000-%012d","usn":%d,"title":%q,"creationTime":"2026-03-01T11:0%d:00Z"}`, i, i, title, i))
+			}
+			sim := simulator.New(simulator.Options{Username: "u", Password: logTestPassword})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if !strings.HasSuffix(r.URL.Path, "/LogItems") {
+					sim.ServeHTTP(w, r)
+					return
+				}
+				// Newest first, as the simulator serves v6: the order must not matter.
+				slices.Reverse(results)
+				fmt.Fprintf(w, `{"offset":0,"limit":1000,"results":[%s],"totalCount":%d}`, strings.Join(results, ","), len(results))
+			}))
+			defer srv.Close()
+			c, err := vb365.New(vb365.Options{BaseURL: srv.URL, APIVersion: "v6", Username: "u", Password: func() string { return logTestPassword }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p vb365.LogProgress
+			if err := c.ReadLog(context.Background(), vb365.SessionLogPath(simulator.ReferenceSessionID), &p); err != nil {
+				t.Fatal(err)
+			}
+			why, ok := p.Summary.Reason(tc.status)
+			if !ok || why.Type != tc.typ || why.Message != tc.msg || p.Summary.Errors != tc.errs || p.Summary.Warnings != tc.warns {
+				t.Errorf("reason %v %q %q, %d errors, %d warnings; want %q %q, %d, %d", ok, why.Type, why.Message, p.Summary.Errors, p.Summary.Warnings, tc.typ, tc.msg, tc.errs, tc.warns)
+			}
+			items, err := c.SessionLogItems(context.Background(), simulator.ReferenceSessionID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w2, ok2 := vb365.PickReason(tc.status, items); ok2 != ok || w2 != why {
+				t.Errorf("PickReason over the items gives %+v, the summary %+v", w2, why)
+			}
+		})
 	}
 }
