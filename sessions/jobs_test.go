@@ -107,3 +107,24 @@ func TestJobLogErrors(t *testing.T) {
 		}
 	}
 }
+
+// A job name from the server is one line of printable text in the table: no escape sequence
+// reaches the terminal, no newline forges a row.
+func TestJobsTablePrintable(t *testing.T) {
+	sim, cfg := startDemo(t)
+	if err := sim.AddJob(simulator.Job{ID: "0b000000-0000-4000-8000-0000000000e1", Name: "Evil\x1b]0;pwned\x07\n0b000000 Forged row\u2028x"}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := Jobs(context.Background(), cfg, JobsOptions{Server: "v7"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(out.String(), "\x1b\x07\u2028") {
+		t.Errorf("control characters reached the table:\n%q", out.String())
+	}
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, "0b000000 Forged") {
+			t.Errorf("a job name forged a row:\n%s", out.String())
+		}
+	}
+}
