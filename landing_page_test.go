@@ -200,7 +200,7 @@ func TestLandingPageReflectsLastScrape(t *testing.T) {
 	sim.sim.LoadDemoData()
 	ids := append(simulator.DemoSessionIDs(), unknownID)
 	cfg := writeConfig(t, t.TempDir(),
-		serverSpec{name: "good", version: "v8", sim: sim, sessions: ids, extra: "    collect: [data_retrievals]\n"}, // the calls of sessions alone
+		serverSpec{name: "good", version: "v8", sim: sim, sessions: ids},
 		serverSpec{name: "bad", sim: sim, password: simPassword + "-wrong", sessions: []string{simulator.ReferenceSessionID}})
 	exp := startExporter(t, cfg)
 
