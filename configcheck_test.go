@@ -28,6 +28,8 @@ func TestConfigCheck(t *testing.T) {
 			"\n    sessions:\n      - 668f478c-0326-440a-8bdf-58cf39163ea2\n", 0, "SUCCESS: 1 server(s), 1 session(s)"},
 		{"bad uuid", "servers:\n  - name: prod\n    url: https://vb365.example.local:4443\n    username: u\n    password: " + simPassword +
 			"\n    sessions:\n      - not-a-uuid\n", 1, `config.yml:7: servers[0].sessions[0]: must be a UUID (such as 668f478c-0326-440a-8bdf-58cf39163ea2)`},
+		{"password_file a directory", "servers:\n  - name: prod\n    url: https://x:4443\n    username: u\n    password_file: " + dir + "\n", 1,
+			`config.yml:5: servers[0].password_file: must be a regular file, not a directory`},
 		{"unknown key", "servers:\n  - name: prod\n    url: https://x:4443\n    username: u\n    password: " + simPassword + "\n    pasword: x\n", 1, "config.yml:6"},
 		{"missing ca file", "servers:\n  - name: prod\n    url: https://x:4443\n    username: u\n    password: " + simPassword +
 			"\n    tls_config:\n      ca_file: " + filepath.Join(dir, "nope.pem") + "\n", 1,

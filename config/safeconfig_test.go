@@ -233,3 +233,26 @@ func TestReloadConfigReportsEveryProblem(t *testing.T) {
 		t.Errorf("want the problems in one error log line, got %q", logs.String())
 	}
 }
+
+// TestFirstLoadFailureDoesNotSpeakOfAPreviousConfig: "keeping the previous one" is said only
+// when there is one.
+func TestFirstLoadFailureDoesNotSpeakOfAPreviousConfig(t *testing.T) {
+	sc, _ := newTestSafeConfig(t)
+	path := writeConfig(t, validServer+"    timeout: soon\n")
+	var logs syncBuffer
+	if sc.ReloadConfig(path, log.NewLogfmtLogger(&logs)) == nil {
+		t.Fatal("ReloadConfig accepted an invalid file")
+	}
+	if strings.Contains(logs.String(), "previous") || !strings.Contains(logs.String(), "Error loading config") {
+		t.Errorf("first failed load logged %q", logs.String())
+	}
+	writeFile(t, path, validServer)
+	if err := sc.ReloadConfig(path, log.NewNopLogger()); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, validServer+"    timeout: soon\n")
+	logs = syncBuffer{}
+	if sc.ReloadConfig(path, log.NewLogfmtLogger(&logs)) == nil || !strings.Contains(logs.String(), "keeping the previous one") {
+		t.Errorf("a failed reload over a running config logged %q", logs.String())
+	}
+}
