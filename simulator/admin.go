@@ -52,26 +52,16 @@ func parseAdminTime(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, s)
 }
 
-// apply copies the fields present in the body onto sess; fields the body omits stay as they are.
-func (a *adminSession) apply(sess *Session) error {
-	setStr := func(dst *string, src *string) {
-		if src != nil {
-			*dst = *src
-		}
-	}
-	setStr(&sess.ID, a.ID)
-	setStr(&sess.Name, a.Name)
-	setStr(&sess.RetrievalID, a.RetrievalID)
-	setStr(&sess.Type, a.Type)
-	setStr(&sess.Status, a.Status)
-	setStr(&sess.RepositoryID, a.RepositoryID)
-	setStr(&sess.ProxyID, a.ProxyID)
-	setStr(&sess.ProxyPoolID, a.ProxyPoolID)
-	setStr(&sess.FinalStatus, a.FinalStatus)
-	for _, t := range []struct {
-		src *string
-		dst *time.Time
-	}{{a.CreationTime, &sess.CreationTime}, {a.EndTime, &sess.EndTime}, {a.FinishAt, &sess.FinishAt}} {
+// adminTime is a time the body may carry and where it goes.
+type adminTime struct {
+	src *string
+	dst *time.Time
+}
+
+// setAdminTimes parses the times present in a body into their places, all or none.
+func setAdminTimes(ts ...adminTime) error {
+	vs := make([]time.Time, len(ts))
+	for i, t := range ts {
 		if t.src == nil {
 			continue
 		}
@@ -79,20 +69,35 @@ func (a *adminSession) apply(sess *Session) error {
 		if err != nil {
 			return fmt.Errorf("bad time %q: %w", *t.src, err)
 		}
-		*t.dst = v
+		vs[i] = v
 	}
-	if a.Progress != nil {
-		sess.Progress = *a.Progress
+	for i, t := range ts {
+		if t.src != nil {
+			*t.dst = vs[i]
+		}
 	}
-	if a.ProcessedObjects != nil {
-		sess.ProcessedObjects = *a.ProcessedObjects
+	return nil
+}
+
+// apply copies the fields present in the body onto sess; fields the body omits stay as they
+// are. A body with a bad time changes nothing.
+func (a *adminSession) apply(sess *Session) error {
+	if err := setAdminTimes(adminTime{a.CreationTime, &sess.CreationTime}, adminTime{a.EndTime, &sess.EndTime}, adminTime{a.FinishAt, &sess.FinishAt}); err != nil {
+		return err
 	}
-	if a.ProgressPerSecond != nil {
-		sess.ProgressPerSecond = *a.ProgressPerSecond
-	}
-	if a.ObjectsPerSecond != nil {
-		sess.ObjectsPerSecond = *a.ObjectsPerSecond
-	}
+	setPtr(&sess.ID, a.ID)
+	setPtr(&sess.Name, a.Name)
+	setPtr(&sess.RetrievalID, a.RetrievalID)
+	setPtr(&sess.Type, a.Type)
+	setPtr(&sess.Status, a.Status)
+	setPtr(&sess.RepositoryID, a.RepositoryID)
+	setPtr(&sess.ProxyID, a.ProxyID)
+	setPtr(&sess.ProxyPoolID, a.ProxyPoolID)
+	setPtr(&sess.FinalStatus, a.FinalStatus)
+	setPtr(&sess.Progress, a.Progress)
+	setPtr(&sess.ProcessedObjects, a.ProcessedObjects)
+	setPtr(&sess.ProgressPerSecond, a.ProgressPerSecond)
+	setPtr(&sess.ObjectsPerSecond, a.ObjectsPerSecond)
 	return nil
 }
 

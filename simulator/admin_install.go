@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 )
 
 // adminJobSession is the admin API's job session: RESTJobSession's field names (v8) plus the
@@ -35,7 +34,22 @@ func setPtr[T any](dst *T, src *T) {
 	}
 }
 
+// apply copies the fields present in the body onto js; a body with a bad time or log item
+// changes nothing.
 func (a *adminJobSession) apply(js *JobSession) error {
+	var log []LogItem
+	if a.Log != nil {
+		var err error
+		if log, err = adminLog(a.Log); err != nil {
+			return err
+		}
+	}
+	if err := setAdminTimes(adminTime{a.CreationTime, &js.CreationTime}, adminTime{a.EndTime, &js.EndTime}, adminTime{a.FinishAt, &js.FinishAt}); err != nil {
+		return err
+	}
+	if a.Log != nil {
+		js.Log = log
+	}
 	setPtr(&js.ID, a.ID)
 	setPtr(&js.JobID, a.JobID)
 	setPtr(&js.Details, a.Details)
@@ -49,26 +63,6 @@ func (a *adminJobSession) apply(js *JobSession) error {
 	setPtr(&js.ProgressPerSecond, a.ProgressPerSecond)
 	setPtr(&js.ObjectsPerSecond, a.ObjectsPerSecond)
 	setPtr(&js.BytesPerSecond, a.BytesPerSecond)
-	for _, t := range []struct {
-		src *string
-		dst *time.Time
-	}{{a.CreationTime, &js.CreationTime}, {a.EndTime, &js.EndTime}, {a.FinishAt, &js.FinishAt}} {
-		if t.src == nil {
-			continue
-		}
-		v, err := parseAdminTime(*t.src)
-		if err != nil {
-			return fmt.Errorf("bad time %q: %w", *t.src, err)
-		}
-		*t.dst = v
-	}
-	if a.Log != nil {
-		log, err := adminLog(a.Log)
-		if err != nil {
-			return err
-		}
-		js.Log = log
-	}
 	return nil
 }
 

@@ -175,6 +175,15 @@ func grow(frac *float64, rate, elapsed float64) float64 {
 	return w
 }
 
+// endPlan is how a planned session ends: with its final status (Success when it has none)
+// at finishAt.
+func endPlan(final string, finishAt time.Time) (string, time.Time) {
+	if final == "" || final == StatusRunning {
+		final = StatusSuccess
+	}
+	return final, finishAt
+}
+
 func (s *JobSession) advance(now time.Time) {
 	elapsed, to, finished := planStep(s.Status, s.CreationTime, s.advancedAt, s.FinishAt, now)
 	if elapsed > 0 {
@@ -184,11 +193,7 @@ func (s *JobSession) advance(now time.Time) {
 		s.advancedAt = to
 	}
 	if finished {
-		s.Status = s.FinalStatus
-		if s.Status == "" || s.Status == StatusRunning {
-			s.Status = StatusSuccess
-		}
-		s.EndTime = s.FinishAt
+		s.Status, s.EndTime = endPlan(s.FinalStatus, s.FinishAt)
 	}
 }
 

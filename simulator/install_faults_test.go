@@ -220,6 +220,11 @@ func TestAdminInstallation(t *testing.T) {
 		t.Errorf("patched session %v", m)
 	}
 	post(http.MethodPatch, "/admin/jobsessions/"+sess, `{"status":"Done"}`, http.StatusBadRequest)
+	post(http.MethodPatch, "/admin/jobsessions/"+sess, `{"status":"Success","endTime":"yesterday"}`, http.StatusBadRequest)
+	post(http.MethodPatch, "/admin/jobsessions/"+sess, `{"status":"Success","log":[{"type":"Info"}]}`, http.StatusBadRequest)
+	if m := decodeMap(t, e.get("/v8/JobSessions/"+sess, tok).body); m["status"] != StatusWarning {
+		t.Errorf("a rejected patch changed the session: %v", m["status"])
+	}
 	post(http.MethodPatch, "/admin/jobsessions/00000000-0000-4000-8000-000000000000", `{}`, http.StatusNotFound)
 	post(http.MethodPost, "/admin/jobsessions", `{"jobId":"nope"}`, http.StatusBadRequest)
 	post(http.MethodPost, "/admin/jobs", `{"id":"x"}`, http.StatusBadRequest)

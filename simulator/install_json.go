@@ -91,14 +91,7 @@ func (s *Simulator) jobSessionJSON(ver string, js *JobSession) object {
 		o = append(o, field{"mainSessionId", orString(js.MainSessionID, js.ID)})
 	}
 	o = append(o, field{"details", nullable(js.Details)}, field{"creationTime", formatTime(js.CreationTime)})
-	switch {
-	case !js.EndTime.IsZero():
-		o = append(o, field{"endTime", formatTime(js.EndTime)})
-	case s.opts.EndTimeStyle == EndTimeNull:
-		o = append(o, field{"endTime", nil})
-	case s.opts.EndTimeStyle == EndTimeZero:
-		o = append(o, field{"endTime", zeroTime})
-	}
+	o = s.appendEndTime(o, js.EndTime)
 	o = append(o, field{"retryCount", js.RetryCount})
 	if ver != "v6" {
 		o = append(o, field{"jobWillBeRetried", js.WillBeRetried})

@@ -86,11 +86,7 @@ func (s *Session) advance(now time.Time) {
 		s.advancedAt = to
 	}
 	if finished {
-		s.Status = s.FinalStatus
-		if s.Status == "" || s.Status == StatusRunning {
-			s.Status = StatusSuccess
-		}
-		s.EndTime = s.FinishAt
+		s.Status, s.EndTime = endPlan(s.FinalStatus, s.FinishAt)
 	}
 }
 

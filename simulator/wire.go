@@ -130,6 +130,19 @@ func links(kv ...string) object {
 	return o
 }
 
+// appendEndTime adds a session's endTime; one that has not ended is sent as EndTimeStyle says.
+func (s *Simulator) appendEndTime(o object, end time.Time) object {
+	switch {
+	case !end.IsZero():
+		return append(o, field{"endTime", formatTime(end)})
+	case s.opts.EndTimeStyle == EndTimeNull:
+		return append(o, field{"endTime", nil})
+	case s.opts.EndTimeStyle == EndTimeZero:
+		return append(o, field{"endTime", zeroTime})
+	}
+	return o
+}
+
 func (s *Simulator) sessionJSON(ver string, sess *Session) object {
 	o := object{
 		{"id", sess.ID},
@@ -140,14 +153,7 @@ func (s *Simulator) sessionJSON(ver string, sess *Session) object {
 		o = append(o, field{"repositoryId", sess.RepositoryID})
 	}
 	o = append(o, field{"creationTime", formatTime(sess.CreationTime)})
-	switch {
-	case !sess.EndTime.IsZero():
-		o = append(o, field{"endTime", formatTime(sess.EndTime)})
-	case s.opts.EndTimeStyle == EndTimeNull:
-		o = append(o, field{"endTime", nil})
-	case s.opts.EndTimeStyle == EndTimeZero:
-		o = append(o, field{"endTime", zeroTime})
-	}
+	o = s.appendEndTime(o, sess.EndTime)
 	o = append(o,
 		field{"progress", sess.Progress},
 		field{"processedObjects", sess.ProcessedObjects},
