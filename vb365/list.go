@@ -100,24 +100,10 @@ func listAll[W any](ctx context.Context, c *Client, lq listQuery, fn func(*W, ma
 		if err != nil {
 			return st, err
 		}
-		m := c.masks()
-		info, err := streamList(ctx, body, listSink[W]{
-			want: func() bool { return lq.keep <= 0 || kept < lq.keep && st.Invalid < lq.keep },
-			each: func(w *W, err error) {
-				if err == nil {
-					err = fn(w, m)
-				}
-				if err != nil {
-					st.Invalid++
-				} else {
-					kept++
-				}
-			},
-		})
+		info, err := decodeAnswer(ctx, body, lq.keep, &kept, &st, c.masks(), fn)
 		if err != nil {
 			return st, listError(lq.endpoint, c.scrubError(err))
 		}
-		st.Dropped += info.skipped
 		offset += info.count
 		if !lq.paged || !info.paged || !c.morePages(info.count, limit, offset, info.limit, info.total, info.next) {
 			return st, nil
@@ -128,6 +114,27 @@ func listAll[W any](ctx context.Context, c *Client, lq listQuery, fn func(*W, ma
 		return st, nil
 	}
 	return st, fmt.Errorf("%s: more than %d pages of %d; stopped", lq.endpoint, pages, limit)
+}
+
+// decodeAnswer decodes one answer's entries into fn while fewer than keep were kept (and
+// fewer than keep were broken, so that a flood of broken entries costs no more than a flood
+// of good ones; keep 0 decodes all); the rest are counted in st.Dropped, not decoded.
+func decodeAnswer[W any](ctx context.Context, body []byte, keep int, kept *int, st *ListStats, m masks, fn func(*W, masks) error) (listInfo, error) {
+	info, err := streamList(ctx, body, listSink[W]{
+		want: func() bool { return keep <= 0 || *kept < keep && st.Invalid < keep },
+		each: func(w *W, err error) {
+			if err == nil {
+				err = fn(w, m)
+			}
+			if err != nil {
+				st.Invalid++
+			} else {
+				*kept++
+			}
+		},
+	})
+	st.Dropped += info.skipped
+	return info, err
 }
 
 // listKind reads a kind's list, GET /vN{path}: pages in v8, a bare array before. At most

@@ -63,11 +63,11 @@ func TestDecodeBoundsStrings(t *testing.T) {
 			t.Errorf("%s: %d bytes (valid UTF-8 %v), want at most %d", f.name, len(f.v), utf8.ValidString(f.v), f.max)
 		}
 	}
-	r, err := decodeRetrievalPage(context.Background(), []byte(fmt.Sprintf(`[{"id":"x","name":"%s","type":"%s","dataState":"%s","lastStatus":"%s"}]`, long, enum, enum, enum)), 10, masks{})
-	if err != nil || len(r.Retrievals) != 1 {
-		t.Fatalf("%v, %+v", err, r)
+	rr, err := (&wireRetrieval{ID: "x", Name: long, Type: enum, DataState: enum, LastStatus: enum}).toRetrieval(masks{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if rr := r.Retrievals[0]; len(rr.Name) > MaxNameBytes || len(rr.Type) > MaxEnumBytes || len(rr.DataState) > MaxEnumBytes || len(rr.LastStatus) > MaxEnumBytes || !utf8.ValidString(rr.Name) {
+	if len(rr.Name) > MaxNameBytes || len(rr.Type) > MaxEnumBytes || len(rr.DataState) > MaxEnumBytes || len(rr.LastStatus) > MaxEnumBytes || !utf8.ValidString(rr.Name) {
 		t.Errorf("retrieval strings not bounded: %d, %d, %d, %d bytes", len(rr.Name), len(rr.Type), len(rr.DataState), len(rr.LastStatus))
 	}
 }
@@ -91,9 +91,11 @@ func TestDecodeAllocationsFollowKept(t *testing.T) {
 	small, large := hugeRetrievalBody(1000), hugeRetrievalBody(100000)
 	allocs := func(body []byte) float64 {
 		return testing.AllocsPerRun(3, func() {
-			p, err := decodeRetrievalPage(context.Background(), body, 100, masks{})
-			if err != nil || len(p.Retrievals) != 100 || p.Skipped != p.Count-100 {
-				t.Fatalf("%v %+v", err, p)
+			var st ListStats
+			kept := 0
+			info, err := decodeAnswer(context.Background(), body, 100, &kept, &st, masks{}, (*wireRetrieval).check)
+			if err != nil || kept != 100 || st.Dropped != info.count-100 {
+				t.Fatalf("%v: kept %d, %+v", err, kept, st)
 			}
 		})
 	}
@@ -107,7 +109,9 @@ func TestDecodeAllocationsFollowKept(t *testing.T) {
 func TestDecodeStopsAtDeadline(t *testing.T) {
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel()
-	_, err := decodeRetrievalPage(ctx, hugeRetrievalBody(10), 5, masks{})
+	var st ListStats
+	kept := 0
+	_, err := decodeAnswer(ctx, hugeRetrievalBody(10), 5, &kept, &st, masks{}, (*wireRetrieval).check)
 	if !errors.Is(err, errDeadline) {
 		t.Errorf("err = %v, want the deadline", err)
 	}
@@ -137,4 +141,10 @@ func TestDecodePageKeepsAtMostLimit(t *testing.T) {
 			t.Errorf("%s accepted", bad)
 		}
 	}
+}
+
+// check converts an entry as ListRetrievals does, keeping nothing.
+func (w *wireRetrieval) check(m masks) error {
+	_, err := w.toRetrieval(m)
+	return err
 }
