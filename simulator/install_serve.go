@@ -76,14 +76,11 @@ func (s *Simulator) serveInstall(w http.ResponseWriter, r *http.Request, rt rout
 				if !ok {
 					return nil, false
 				}
-				sum := s.jobSummaries(now, j.ID)[j.ID]
-				if i, gen := s.inst.gen.jobIndex(id); gen {
-					if sum == nil {
-						sum = &jobSummary{}
-					}
-					s.genSummary(s.inst.gen, sum, i, now)
+				i, gen := s.inst.gen.jobIndex(id)
+				if !gen {
+					i = -1
 				}
-				return encodeJSON(s.jobJSON(rt.ver, j, sum)), true
+				return encodeJSON(s.jobJSON(rt.ver, j, s.summaryOf(s.inst.gen, j.ID, i, s.jobSummaries(now, j.ID), now))), true
 			})
 			return
 		}
@@ -115,7 +112,7 @@ func (s *Simulator) serveInstall(w http.ResponseWriter, r *http.Request, rt rout
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, encodeJSON(licenseJSON(rt.ver, &l, now)))
 	case EndpointRepositories:
-		s.serveRepositories(w, r, rt, now)
+		s.serveRepositories(w, r, rt)
 	case EndpointProxies:
 		s.serveProxies(w, r, rt)
 	}
@@ -284,15 +281,20 @@ func (s *Simulator) jobSummaries(now time.Time, ids ...string) map[string]*jobSu
 	return out
 }
 
-// genSummary adds generated job i's newest session and newest good one to sum.
-func (s *Simulator) genSummary(g *generated, sum *jobSummary, i int, now time.Time) {
-	for r := 0; r < g.perJob; r++ {
-		js := s.genSession(g, i, g.position(r), now)
-		sum.add(js)
+// summaryOf is job id's summary: its explicit sessions' (from sums) and, when it is generated
+// job i of g (i ≥ 0), its newest generated session and newest good one.
+func (s *Simulator) summaryOf(g *generated, id string, i int, sums map[string]*jobSummary, now time.Time) *jobSummary {
+	sum := &jobSummary{}
+	if sums[id] != nil {
+		*sum = *sums[id]
+	}
+	for r := 0; i >= 0 && r < g.perJob; r++ {
+		sum.add(s.genSession(g, i, g.position(r), now))
 		if !sum.lastBackup.IsZero() {
-			return
+			break
 		}
 	}
+	return sum
 }
 
 func (s *Simulator) serveJobs(w http.ResponseWriter, r *http.Request, ver string, now time.Time) {
@@ -338,12 +340,7 @@ func (s *Simulator) serveJobs(w http.ResponseWriter, r *http.Request, ver string
 			i = gen[i]
 		}
 		j := s.genJob(g, i)
-		sum := &jobSummary{}
-		if sums[j.ID] != nil {
-			*sum = *sums[j.ID]
-		}
-		s.genSummary(g, sum, i, now)
-		return s.jobJSON(ver, j, sum)
+		return s.jobJSON(ver, j, s.summaryOf(g, j.ID, i, sums, now))
 	})
 }
 
@@ -513,7 +510,7 @@ func (s *Simulator) sessionJobType(js *JobSession) string {
 	return JobTypeBackup
 }
 
-func (s *Simulator) serveRepositories(w http.ResponseWriter, r *http.Request, rt route, now time.Time) {
+func (s *Simulator) serveRepositories(w http.ResponseWriter, r *http.Request, rt route) {
 	if rt.byID {
 		s.serveOne(w, rt, "repositoryId", "Backup repository", func(id string) ([]byte, bool) {
 			repo, ok := s.inst.repos[id]
