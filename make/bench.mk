@@ -3,11 +3,12 @@
 BENCH_DIR      ?= .build/bench
 LOADTEST_FLAGS ?=
 
-.PHONY: bench bench-go bench-load bench-installation
+.PHONY: bench bench-go bench-load bench-installation bench-scrub
 bench: bench-go bench-load
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 10x . ./collector/ ./bench/...
+	$(GO) test -run '^$$' -bench 'BenchmarkText' -benchmem ./vb365/
 
 bench-load:
 	@mkdir -p $(BENCH_DIR)
@@ -21,3 +22,10 @@ bench-installation:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BENCH_DIR)/vb365_exporter .
 	$(GO) build -o $(BENCH_DIR)/loadtest ./bench/loadtest
 	$(BENCH_DIR)/loadtest --exporter $(BENCH_DIR)/vb365_exporter --scenario installation $(LOADTEST_FLAGS)
+
+# make bench-scrub: only issue 19's scrubbing CPU case (honest vs hostile session logs).
+bench-scrub:
+	@mkdir -p $(BENCH_DIR)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BENCH_DIR)/vb365_exporter .
+	$(GO) build -o $(BENCH_DIR)/loadtest ./bench/loadtest
+	$(BENCH_DIR)/loadtest --exporter $(BENCH_DIR)/vb365_exporter --scenario scrub $(LOADTEST_FLAGS)

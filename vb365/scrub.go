@@ -19,13 +19,13 @@ const secretMask = "<secret>"
 // any 8 bytes of the password or a token (8 characters in ASCII; fewer when wider, which
 // masks more, not less). A shorter secret is masked only as a whole token, since its
 // letters are everywhere in ordinary words.
-const pieceLen = 8
+const pieceLen = 8 // a power of two: the scan keeps its last bytes in a ring
 
 // minSecretTail is how much of a secret's start, left at the very end of a text (a server
 // that cut its echo), is masked too. Shorter tails are too likely to be ordinary text.
 const minSecretTail = 4
 
-// Text is the one way a string from the server is made fit to show, in this order:
+// text is the one way a string from the server is made fit to show, in this order:
 // normalised (invalid UTF-8 replaced, control characters made spaces, format characters
 // such as U+200B or U+202E dropped, white space collapsed and trimmed), scrubbed of the
 // secrets (see forms.mask) and cut to max bytes with "…" (max 0: not cut). Cutting last
@@ -311,23 +311,28 @@ type stream struct {
 }
 
 func (st *stream) feed(c byte, start, end int, out *spans) {
-	if len(st.pending) > 0 {
-		if !isWordByte(c) {
-			for _, p := range st.pending {
-				out.add(p.start, p.end)
-			}
-		}
-		st.pending = st.pending[:0]
-	}
 	st.key = st.key<<8 | uint64(c)
-	st.starts[st.n%pieceLen] = start
+	st.starts[st.n&(pieceLen-1)] = start
 	st.n++
-	st.end = end
-	st.space = c == ' '
+	st.end, st.space = end, c == ' '
 	if st.n >= pieceLen && st.f.has(st.key) {
-		out.add(st.starts[(st.n-pieceLen)%pieceLen], end)
-	} else if st.n < pieceLen {
-		// The text starts with a secret's end: masked when no letter or digit follows.
+		out.add(st.starts[(st.n-pieceLen)&(pieceLen-1)], end)
+	}
+	if len(st.pending) > 0 || len(st.f.short) > 0 || st.n < pieceLen {
+		st.tokens(c, end, out)
+	}
+}
+
+// tokens is the rarer part of feed: whole tokens (short forms, which need the byte after
+// them), and a text that starts with a secret's end.
+func (st *stream) tokens(c byte, end int, out *spans) {
+	for _, p := range st.pending { // they wait for c
+		if !isWordByte(c) {
+			out.add(p.start, p.end)
+		}
+	}
+	st.pending = st.pending[:0]
+	if st.n < pieceLen {
 		for _, e := range st.f.ends {
 			if e.n == st.n && e.key == st.key {
 				st.pending = append(st.pending, span{st.starts[0], end})
@@ -336,7 +341,7 @@ func (st *stream) feed(c byte, start, end int, out *spans) {
 	}
 	for _, p := range st.f.short {
 		if st.matches(p) {
-			st.pending = append(st.pending, span{st.starts[(st.n-p.n)%pieceLen], end})
+			st.pending = append(st.pending, span{st.starts[(st.n-p.n)&(pieceLen-1)], end})
 		}
 	}
 }
@@ -357,7 +362,7 @@ func (st *stream) finish(out *spans) {
 	}
 	for _, h := range st.f.heads {
 		if st.matches(h) {
-			out.add(st.starts[(st.n-h.n)%pieceLen], st.end)
+			out.add(st.starts[(st.n-h.n)&(pieceLen-1)], st.end)
 		}
 	}
 }
@@ -380,31 +385,37 @@ func (f *forms) find(s string) spans {
 	}
 	var buf [utf8.UTFMax]byte
 	for i := 0; i < len(s); {
-		n := 1
-		if s[i] >= utf8.RuneSelf {
-			_, n = utf8.DecodeRuneInString(s[i:])
-		}
-		for k := range decs {
-			if d := &decs[k]; i >= d.next && s[i] == d.esc {
-				d.escape(s, i, plain, &out)
-			}
-		}
-		folded := buf[:0]
-		if n == 1 {
-			folded = append(folded, lower(s[i]))
-		} else {
-			r, _ := utf8.DecodeRuneInString(s[i:])
-			folded = appendFolded(folded, r, s[i:i+n])
-		}
-		for _, c := range folded {
-			plain.feed(c, i, i+n, &out)
+		c := s[i]
+		if c == '%' || c == '\\' {
 			for k := range decs {
-				if d := &decs[k]; i >= d.next && d.diverged <= pieceLen {
-					d.mirror(c, i, i+n, &out)
+				if d := &decs[k]; i >= d.next && c == d.esc {
+					d.escape(s, i, plain, &out)
 				}
 			}
 		}
-		i += n
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			for _, c := range appendFolded(buf[:0], r, s[i:i+n]) {
+				plain.feed(c, i, i+n, &out)
+				for k := range decs {
+					if d := &decs[k]; d.diverged <= pieceLen && i >= d.next {
+						d.mirror(c, i, i+n, &out)
+					}
+				}
+			}
+			i += n
+			continue
+		}
+		c = lower(c)
+		plain.feed(c, i, i+1, &out)
+		if decs[0].diverged <= pieceLen || decs[1].diverged <= pieceLen {
+			for k := range decs {
+				if d := &decs[k]; d.diverged <= pieceLen && i >= d.next {
+					d.mirror(c, i, i+1, &out)
+				}
+			}
+		}
+		i++
 	}
 	plain.finish(&out)
 	for k := range decs {
@@ -451,17 +462,19 @@ func (d *decoder) mirror(c byte, start, end int, out *spans) {
 // (none after a space), format characters not at all, a byte that is no character (%FF)
 // as it is.
 func (st *stream) feedDecoded(r rune, start, end int, out *spans) {
-	var buf [utf8.UTFMax]byte
 	switch {
 	case r < 0: // a raw byte
 		st.feed(byte(-r), start, end, out)
+	case r > ' ' && r < 0x7f:
+		st.feed(lower(byte(r)), start, end, out)
 	case unicode.Is(unicode.Cf, r):
-	case unicode.IsSpace(r) || unicode.IsControl(r):
+	case r < utf8.RuneSelf || unicode.IsSpace(r) || unicode.IsControl(r):
 		if !st.space {
 			st.feed(' ', start, end, out)
 		}
 	default:
-		for _, c := range appendFolded(buf[:0], r, string(r)) {
+		var raw, buf [utf8.UTFMax]byte
+		for _, c := range appendFolded(buf[:0], r, string(utf8.AppendRune(raw[:0], r))) {
 			st.feed(c, start, end, out)
 		}
 	}
@@ -472,6 +485,11 @@ func (st *stream) feedDecoded(r rune, start, end int, out *spans) {
 // JSON's one-letter escapes. A %XX that is no character is returned as -byte. m is 0 when
 // s[i] starts no escape.
 func decodeAt(s string, i int) (r rune, m int) {
+	if s[i] == '%' && i+2 < len(s) {
+		if h, ok := hexValue(s[i+1 : i+3]); ok && h < utf8.RuneSelf {
+			return rune(h), 3 // the common case, kept short
+		}
+	}
 	dec, n := unescapeAt(s, i)
 	if n == 0 {
 		return 0, 0
@@ -554,6 +572,13 @@ func replaceSpans(s string, sp spans) string {
 		}
 		for p.end < len(s) && !utf8.RuneStart(s[p.end]) {
 			p.end++
+		}
+		// A space at either end of a piece ("…: qz9-kp2!") tells nothing: it stays.
+		if p.end-p.start > 1 && s[p.start] == ' ' {
+			p.start++
+		}
+		if p.end-p.start > 1 && s[p.end-1] == ' ' {
+			p.end--
 		}
 		if masked && p.start <= last {
 			last = max(last, p.end) // overlaps the previous span: one mask for both

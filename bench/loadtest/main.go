@@ -46,7 +46,7 @@ type options struct {
 	latency  time.Duration
 	scale    int
 	verbose  bool
-	// scenario runs only this one: "installation".
+	// scenario runs only this one: "installation" or "scrub".
 	scenario string
 	// floor-lib child mode
 	floorLib   bool
@@ -61,7 +61,7 @@ func main() {
 	flag.DurationVar(&o.latency, "latency", 20*time.Millisecond, "latency injected into every API answer")
 	flag.IntVar(&o.scale, "scale", 1, "divide every session count by this (a quick smoke run)")
 	flag.BoolVar(&o.verbose, "v", false, "print every measured scrape")
-	flag.StringVar(&o.scenario, "scenario", "", "run only this scenario: installation")
+	flag.StringVar(&o.scenario, "scenario", "", "run only this scenario: installation or scrub")
 	flag.BoolVar(&o.floorLib, "floor-lib", false, "internal: run the library floor in this process and print JSON")
 	flag.IntVar(&o.sessions, "sessions", 10000, "internal: sessions of the library floor")
 	flag.IntVar(&o.iterations, "iterations", 10, "internal: scrapes of the library floor")
@@ -581,9 +581,13 @@ func run(o options, w io.Writer) error {
 	fmt.Fprintf(w, "vb365_exporter load test: %s, %d CPUs (%s), %s API latency, %d measured scrapes per scenario\n\n",
 		runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), cpuModel(), o.latency, o.scrapes)
 
-	if o.scenario == "installation" {
+	if o.scenario != "" {
+		run := map[string]func(options, io.Writer, *table) error{"installation": runInstallation, "scrub": runScrub}[o.scenario]
+		if run == nil {
+			return fmt.Errorf("unknown scenario %q", o.scenario)
+		}
 		t := &table{}
-		if err := runInstallation(o, w, t); err != nil {
+		if err := run(o, w, t); err != nil {
 			return err
 		}
 		t.print(w)
@@ -670,6 +674,9 @@ func run(o options, w io.Writer) error {
 	}
 	t.row("steady state (all scenarios): new TLS handshakes", fmt.Sprintf("%.0f in %d scrapes", hs, 4*o.scrapes), "", 0, "0", hs == 0)
 	if err := runInstallation(o, w, t); err != nil {
+		return err
+	}
+	if err := runScrub(o, w, t); err != nil {
 		return err
 	}
 	t.print(w)

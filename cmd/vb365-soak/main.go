@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -537,9 +538,11 @@ func (s *stats) firstLeak() string {
 	return s.leak
 }
 
-// secretForms are the forms of a secret a leak may take: as is, URL-encoded (space as + and
-// as %20), path-escaped and JSON-escaped, and its first 8 characters, which stand for any
-// cut of it (the soak's password starts with 16 random ones).
+// secretForms are the forms of a secret a leak may take, in lower case (leakIn compares
+// case-insensitively): as is, URL-encoded (space as + and as %20), path-escaped and
+// JSON-escaped; any 8 characters of it, white space collapsed (issue 19: a piece, which
+// also stands for any cut of it; the soak's password starts with 16 random ones); base64
+// of it and of username:password, either alphabet, padded or not.
 func secretForms(secret string) []string {
 	js, _ := json.Marshal(secret)
 	var noHTML bytes.Buffer
@@ -547,13 +550,24 @@ func secretForms(secret string) []string {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(secret)
 	q := url.QueryEscape(secret)
-	forms := []string{secret[:8], secret, q, strings.ReplaceAll(q, "+", "%20"), url.PathEscape(secret),
+	forms := []string{secret, q, strings.ReplaceAll(q, "+", "%20"), url.PathEscape(secret),
 		strings.Trim(string(js), `"`), strings.Trim(strings.TrimSpace(noHTML.String()), `"`)}
+	collapsed := strings.Join(strings.Fields(secret), " ")
+	for i := 0; i+8 <= len(collapsed); i++ {
+		forms = append(forms, collapsed[i:i+8])
+	}
+	for _, e := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		forms = append(forms, e.EncodeToString([]byte(secret)), e.EncodeToString([]byte(username+":"+secret)))
+	}
+	for i := range forms {
+		forms[i] = strings.ToLower(forms[i])
+	}
 	slices.Sort(forms)
 	return slices.Compact(forms)
 }
 
 func leakIn(b []byte, forms []string) (string, bool) {
+	b = bytes.ToLower(b)
 	for _, f := range forms {
 		if bytes.Contains(b, []byte(f)) {
 			return f, true
@@ -942,24 +956,53 @@ func (r *reloader) to(ctx context.Context, which int, hup bool) error {
 // passwordLogMark comes before the password in the soak's log messages that hold it.
 const passwordLogMark = " with the password "
 
-// soakLog is the log of a Failed or Warning soak session. Some messages hold the password,
-// plain or URL-encoded, as a server that logs the requests it got would: the exporter must
-// scrub it from the reason it shows.
+// soakLog is the log of a Failed or Warning soak session. Some messages hold the password
+// in one of the forms issue 19 found passing (plain, URL-encoded, JSON-escaped, in upper or
+// lower case, a piece of it, with its white space changed or a zero-width space inside,
+// base64 of it or of the basic credentials, split over two items), as a server that logs
+// the requests it got would: the exporter must scrub it from everything it shows.
 func soakLog(s simulator.Session, password string, i int) []simulator.LogItem {
 	t := s.CreationTime
-	why := "Failed to retrieve item: the storage account returned 403 (AuthorizationFailure)"
-	switch i % 3 {
+	why, before := "Failed to retrieve item: the storage account returned 403 (AuthorizationFailure)", ""
+	echo := func(form string) string { return "Authentication failed for " + username + passwordLogMark + form }
+	var allU strings.Builder
+	for _, r := range password {
+		fmt.Fprintf(&allU, `\u%04x`, r)
+	}
+	half := len(password) / 2
+	switch i % 12 {
 	case 1:
-		why = "Authentication failed for " + username + passwordLogMark + password
+		why = echo(password)
 	case 2:
 		why = "Request body grant_type=password&password=" + url.QueryEscape(password) + " was refused"
+	case 3:
+		why = echo(strings.ToUpper(password))
+	case 4:
+		why = echo(strings.ToLower(password))
+	case 5:
+		why = echo(password[5:20])
+	case 6:
+		why = echo(strings.ReplaceAll(password, " ", "\n\t  "))
+	case 7:
+		why = echo(password[:9] + "\u200b" + password[9:])
+	case 8:
+		why = echo(base64.StdEncoding.EncodeToString([]byte(password)))
+	case 9:
+		why = "Authorization: Basic " + base64.RawURLEncoding.EncodeToString([]byte(username+":"+password)) + " refused"
+	case 10:
+		why = echo(allU.String())
+	case 11: // split over two consecutive items
+		before, why = echo(password[:half]), password[half:]+" was refused"
 	}
 	items := []simulator.LogItem{{Type: simulator.LogRunning, Message: "Data retrieval session started", CreationTime: t}}
-	if s.Status == "Failed" {
-		items = append(items, simulator.LogItem{Type: simulator.LogError, Message: why, CreationTime: t.Add(time.Second)})
-	} else {
-		items = append(items, simulator.LogItem{Type: simulator.LogWarning, Message: why, CreationTime: t.Add(time.Second)})
+	typ := simulator.LogError
+	if s.Status != "Failed" {
+		typ = simulator.LogWarning
 	}
+	if before != "" {
+		items = append(items, simulator.LogItem{Type: typ, Message: before, CreationTime: t.Add(time.Second / 2)})
+	}
+	items = append(items, simulator.LogItem{Type: typ, Message: why, CreationTime: t.Add(time.Second)})
 	return append(items, simulator.LogItem{Type: simulator.LogStop, Message: "Data retrieval session finished", CreationTime: s.EndTime})
 }
 
