@@ -397,3 +397,25 @@ func TestDemoInstallationEveryVersion(t *testing.T) {
 		})
 	}
 }
+
+// 100,000 jobs cost what max_jobs allows: the rest are counted, not decoded, and their
+// histories are not read; a job with 1,000,000 sessions is read up to the bound and says so.
+func TestHugeInstallationBounded(t *testing.T) {
+	f := newFixture(t, config.ServerConfig{APIVersion: "v8", Collect: []string{config.CollectJobs}, MaxJobs: 20, CacheTTL: ttl(10 * time.Minute)})
+	f.sim.GenerateInstallation(100000, 3, 0)
+	snap, _ := scrapeJobs(t, f.tgt)
+	st := f.sim.Stats().ByEndpoint
+	if len(snap.Jobs) != 20 || snap.JobsDropped != 99980 || st[simulator.EndpointJobSessions] != 20 {
+		t.Errorf("%d jobs, %d dropped, %d session lists; want 20, 99980, 20", len(snap.Jobs), snap.JobsDropped, st[simulator.EndpointJobSessions])
+	}
+
+	f = newFixture(t, config.ServerConfig{APIVersion: "v8", Collect: []string{config.CollectJobs}, CacheTTL: ttl(10 * time.Minute)})
+	f.sim.GenerateInstallation(1, 1000000, 0)
+	snap, _ = scrapeJobs(t, f.tgt)
+	if len(snap.Jobs) != 1 || !snap.Jobs[0].Truncated || snap.JobSessionsTruncated != 1 || snap.Jobs[0].LastFinished == nil {
+		t.Errorf("a job of 1,000,000 sessions: %+v", snap.Jobs)
+	}
+	if n := f.sim.Stats().ByEndpoint[simulator.EndpointJobSessions]; n != maxJobSessionPages {
+		t.Errorf("%d pages read, want the bound %d", n, maxJobSessionPages)
+	}
+}
