@@ -175,6 +175,10 @@ func TestRequiredAlerts(t *testing.T) {
 		if strings.Contains(r.Expr, "running") {
 			t.Errorf("%s: must not depend on the running session", name)
 		}
+		// Nor a scrape that could not list the jobs: the status is held over a gap.
+		if !strings.Contains(r.Expr, "last_over_time(vb365_job_last_session_status{") {
+			t.Errorf("%s: must hold the last status seen over a gap in the job series", name)
+		}
 	}
 	if r := got["VB365JobNotSucceededRecently"]; !strings.Contains(r.Expr, "unless on(job, instance, server, job_id)") ||
 		!strings.Contains(r.Expr, "vb365_job_enabled == 1") {
