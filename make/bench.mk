@@ -3,7 +3,7 @@
 BENCH_DIR      ?= .build/bench
 LOADTEST_FLAGS ?=
 
-.PHONY: bench bench-go bench-load bench-installation bench-scrub
+.PHONY: bench bench-go bench-load bench-installation bench-scrub bench-hostile-log
 bench: bench-go bench-load
 
 bench-go:
@@ -29,3 +29,10 @@ bench-scrub:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BENCH_DIR)/vb365_exporter .
 	$(GO) build -o $(BENCH_DIR)/loadtest ./bench/loadtest
 	$(BENCH_DIR)/loadtest --exporter $(BENCH_DIR)/vb365_exporter --scenario scrub $(LOADTEST_FLAGS)
+
+# make bench-hostile-log: only issue 19's hostile-log case (peak RSS while 8 flooded logs are read).
+bench-hostile-log:
+	@mkdir -p $(BENCH_DIR)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BENCH_DIR)/vb365_exporter .
+	$(GO) build -o $(BENCH_DIR)/loadtest ./bench/loadtest
+	$(BENCH_DIR)/loadtest --exporter $(BENCH_DIR)/vb365_exporter --scenario hostile-log $(LOADTEST_FLAGS)

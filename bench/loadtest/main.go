@@ -46,7 +46,7 @@ type options struct {
 	latency  time.Duration
 	scale    int
 	verbose  bool
-	// scenario runs only this one: "installation" or "scrub".
+	// scenario runs only this one: "installation", "scrub" or "hostile-log".
 	scenario string
 	// floor-lib child mode
 	floorLib   bool
@@ -61,7 +61,7 @@ func main() {
 	flag.DurationVar(&o.latency, "latency", 20*time.Millisecond, "latency injected into every API answer")
 	flag.IntVar(&o.scale, "scale", 1, "divide every session count by this (a quick smoke run)")
 	flag.BoolVar(&o.verbose, "v", false, "print every measured scrape")
-	flag.StringVar(&o.scenario, "scenario", "", "run only this scenario: installation or scrub")
+	flag.StringVar(&o.scenario, "scenario", "", "run only this scenario: installation, scrub or hostile-log")
 	flag.BoolVar(&o.floorLib, "floor-lib", false, "internal: run the library floor in this process and print JSON")
 	flag.IntVar(&o.sessions, "sessions", 10000, "internal: sessions of the library floor")
 	flag.IntVar(&o.iterations, "iterations", 10, "internal: scrapes of the library floor")
@@ -582,7 +582,7 @@ func run(o options, w io.Writer) error {
 		runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), cpuModel(), o.latency, o.scrapes)
 
 	if o.scenario != "" {
-		run := map[string]func(options, io.Writer, *table) error{"installation": runInstallation, "scrub": runScrub}[o.scenario]
+		run := map[string]func(options, io.Writer, *table) error{"installation": runInstallation, "scrub": runScrub, "hostile-log": runHostileLog}[o.scenario]
 		if run == nil {
 			return fmt.Errorf("unknown scenario %q", o.scenario)
 		}
@@ -677,6 +677,9 @@ func run(o options, w io.Writer) error {
 		return err
 	}
 	if err := runScrub(o, w, t); err != nil {
+		return err
+	}
+	if err := runHostileLog(o, w, t); err != nil {
 		return err
 	}
 	t.print(w)
