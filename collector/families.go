@@ -43,7 +43,7 @@ var (
 		"When the data retrieval session ended (endTime), in Unix seconds; absent while it has not ended.",
 		[]string{"server", "session_id"}}
 	reasonFamily = &Family{namespace + "_data_retrieval_session_reason_info",
-		"Why a data retrieval session ended Failed or Warning: the last log item of type Error (Failed) or Warning (Warning), falling back to the other type; message collapsed, scrubbed and cut at 200 bytes. Always 1; absent when the log has no such item or was not read yet.",
+		"Why a data retrieval session ended Failed or Warning: the last log item of type Error (Failed) or Warning (Warning), falling back to the other type (v6/v7 items without a type by their words); message collapsed, scrubbed and cut at 200 bytes, ending \"(log cut)\" when the log was longer than read. A log that could not be read gives log_type=\"\" and message \"log could not be read: <why>\". Always 1; absent when the log has no such item or was not read yet.",
 		[]string{"log_type", "message", "server", "session_id"}}
 	logItemsFamily = &Family{namespace + "_data_retrieval_session_log_items",
 		"Number of log items of type Warning and Error of a data retrieval session that ended Failed or Warning; absent until its log was read.",
@@ -93,7 +93,7 @@ var (
 		"Retries of the job's latest finished session (retryCount).",
 		[]string{"job_id", "server"}}
 	jobReasonFamily = &Family{namespace + "_job_last_session_reason_info",
-		"Why the job's latest finished session ended Failed or Warning: the last log item of type Error (Failed) or Warning (Warning), falling back to the other type; message collapsed, scrubbed and cut at 200 bytes. Always 1; absent when the log has no such item or was not read yet.",
+		"Why the job's latest finished session ended Failed or Warning: the last log item of type Error (Failed) or Warning (Warning), falling back to the other type (v6/v7 items without a type by their words); message collapsed, scrubbed and cut at 200 bytes, ending \"(log cut)\" when the log was longer than read. A log that could not be read gives log_type=\"\" and message \"log could not be read: <why>\". Always 1; absent when the log has no such item or was not read yet.",
 		[]string{"job_id", "log_type", "message", "server", "session_id"}}
 	jobLastSuccessFamily = &Family{namespace + "_job_last_success_timestamp_seconds",
 		"When the job's latest session that ended Success or Warning ended, in Unix seconds; absent when the server keeps none.",
