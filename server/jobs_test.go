@@ -177,7 +177,9 @@ func newInstallFixture(t *testing.T, version string, logs *bytes.Buffer) (*fakeI
 
 func scrapeJobs(t *testing.T, tgt *Server) (*Snapshot, map[vb365.ID]JobResult) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// A deadline far beyond what the reads take, even under -race on a loaded machine: the
+	// tests count requests, not time.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s := tgt.Snapshot(ctx)
 	m := map[vb365.ID]JobResult{}
