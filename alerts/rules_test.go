@@ -181,7 +181,7 @@ func TestRequiredAlerts(t *testing.T) {
 		}
 	}
 	if r := got["VB365JobNotSucceededRecently"]; !strings.Contains(r.Expr, "unless on(job, instance, server, job_id)") ||
-		!strings.Contains(r.Expr, "vb365_job_enabled == 1") {
+		!strings.Contains(r.Expr, "last_over_time(vb365_job_enabled[10m]) == 1") {
 		t.Error("VB365JobNotSucceededRecently: enabled jobs only, including those with no success on record (unless ... last_success)")
 	}
 	if r := got["VB365RepositoryAlmostFull"]; !strings.Contains(r.Expr, "vb365_repository_capacity_bytes > 0") {
