@@ -122,7 +122,7 @@ func decodeBody(r *http.Request, v any) error {
 // serveAdmin is the unauthenticated control API; it is only mounted when Options.Admin is set.
 func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	p := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/admin"), "/")
-	if s.serveAdminInstall(w, r, p) {
+	if s.serveAdminInstall(w, r, p) || s.serveAdminTenants(w, r, p) {
 		return
 	}
 	switch {

@@ -127,38 +127,12 @@ func (s *Simulator) serveAdminInstall(w http.ResponseWriter, r *http.Request, p 
 	fail := func(code int, err error) { adminError(w, code, err) }
 	switch {
 	case p == "/jobsessions" && r.Method == http.MethodPost:
-		var a adminJobSession
-		js := JobSession{CreationTime: s.opts.Now(), Status: StatusRunning, ID: randomUUID()}
-		if err := decodeBody(r, &a); err != nil {
-			fail(http.StatusBadRequest, err)
-		} else if err := a.apply(&js); err != nil {
-			fail(http.StatusBadRequest, err)
-		} else if err := s.AddJobSession(js); err != nil {
-			fail(http.StatusBadRequest, err)
-		} else {
-			adminReply(w, http.StatusCreated, map[string]string{"id": normID(js.ID)})
-		}
+		adminAdd(w, r, &adminJobSession{}, JobSession{CreationTime: s.opts.Now(), Status: StatusRunning, ID: randomUUID()},
+			(*adminJobSession).apply, s.AddJobSession, func(js JobSession) string { return js.ID })
 	case strings.HasPrefix(p, "/jobsessions/") && r.Method == http.MethodPatch:
 		id := strings.TrimPrefix(p, "/jobsessions/")
-		var a adminJobSession
-		if err := decodeBody(r, &a); err != nil {
-			fail(http.StatusBadRequest, err)
-			return true
-		}
-		var applyErr error
-		err := s.UpdateJobSession(id, func(js *JobSession) { applyErr = a.apply(js) })
-		switch {
-		case applyErr != nil:
-			fail(http.StatusBadRequest, applyErr)
-		case err != nil:
-			code := http.StatusBadRequest
-			if _, ok := s.JobSession(id); !ok {
-				code = http.StatusNotFound
-			}
-			fail(code, err)
-		default:
-			w.WriteHeader(http.StatusNoContent)
-		}
+		adminPatch(w, r, id, &adminJobSession{}, (*adminJobSession).apply, s.UpdateJobSession,
+			func() bool { _, ok := s.JobSession(id); return ok })
 	case p == "/jobs" && r.Method == http.MethodPost:
 		a := adminJob{ID: randomUUID()}
 		if err := decodeBody(r, &a); err != nil {

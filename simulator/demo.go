@@ -54,7 +54,8 @@ func ReferenceSession() Session {
 // that finish Success, Failed and Warning within four minutes of now, three data
 // retrievals they belong to, and logs for the Failed, Warning, Stopped and reference sessions;
 // and an installation (demo_install.go): seven jobs of three organizations with a week of
-// sessions, a license near its user limit, repositories and proxies in every state.
+// sessions, a license near its user limit, repositories and proxies in every state; and their
+// organizations with restores of every result (demo_tenants.go).
 // `make demo` shows them to people who run VB365, so names, types and durations are ones they would see on a server: a Retrieve session is named after
 // what it retrieves and runs for minutes, an availability change or a removal takes
 // seconds. Data that only tests need (markup in names, odd values) is added by those tests.
@@ -111,4 +112,5 @@ func (s *Simulator) LoadDemoData() {
 	}
 	s.loadDemoLogItems()
 	s.loadDemoInstallation(now)
+	s.loadDemoTenants(now)
 }

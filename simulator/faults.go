@@ -74,10 +74,12 @@ const DefaultHugeBytes = 64 << 20
 type Fault struct {
 	// Endpoint is token, logout, session, list, retrievals, logitems, one of the
 	// installation's (jobs, jobsessions, jobsession, jobsessionlogitems, license,
-	// repositories, proxies) or * (any).
+	// repositories, proxies), of the tenants' (organizations, licensinginformation,
+	// usedrepositories, licensedusers, restoresessions, restoresession) or * (any).
 	Endpoint string
-	// SessionID limits the fault to GET DataRetrievalSessions/{SessionID} or
-	// JobSessions/{SessionID} (and their LogItems); empty matches any.
+	// SessionID limits the fault to GET DataRetrievalSessions/{SessionID},
+	// JobSessions/{SessionID} (and their LogItems) or RestoreSessions/{SessionID}; empty
+	// matches any.
 	SessionID string
 	// JobID limits the fault to requests about one job: Jobs/{JobID}, JobSessions?jobId=JobID
 	// and v6's Jobs/{JobID}/JobSessions.
@@ -107,7 +109,7 @@ func (f *Fault) validate() error {
 	switch f.Endpoint {
 	case EndpointToken, EndpointLogout, EndpointSession, EndpointList, EndpointRetrievals, EndpointLogItems, EndpointAny:
 	default:
-		if !contains(installEndpoints, f.Endpoint) {
+		if !contains(installEndpoints, f.Endpoint) && !contains(tenantEndpoints, f.Endpoint) {
 			return fmt.Errorf("unknown fault endpoint %q", f.Endpoint)
 		}
 	}
@@ -173,7 +175,7 @@ func (f *Fault) matches(rt route, job string) bool {
 		return false
 	}
 	switch rt.endpoint {
-	case EndpointSession, EndpointLogItems, EndpointJobSession, EndpointJobSessionLogItems:
+	case EndpointSession, EndpointLogItems, EndpointJobSession, EndpointJobSessionLogItems, EndpointRestoreSession:
 		return f.SessionID == "" || f.SessionID == normID(rt.id)
 	}
 	return f.SessionID == ""

@@ -245,7 +245,7 @@ func TestFaultMatching(t *testing.T) {
 		t.Errorf("after ClearFaults: %d", s)
 	}
 
-	for _, bad := range []Fault{{Endpoint: "organizations", Kind: FaultStall}, {Endpoint: EndpointJobs, JobID: "x", Kind: FaultStall}, {Endpoint: EndpointAny, Kind: "explode"},
+	for _, bad := range []Fault{{Endpoint: "tenants", Kind: FaultStall}, {Endpoint: EndpointJobs, JobID: "x", Kind: FaultStall}, {Endpoint: EndpointAny, Kind: "explode"},
 		{Endpoint: EndpointSession, SessionID: "x", Kind: FaultStall}, {Endpoint: EndpointAny, Kind: FaultStatus, Status: 42},
 		{Endpoint: EndpointAny, Kind: FaultLatency, Latency: -time.Second}} {
 		if err := e.sim.SetFault(bad); err == nil {

@@ -67,7 +67,7 @@ func parseRoute(p string) (route, bool) {
 			rt.id, rt.byID = rest[1], true
 		}
 	default:
-		if !parseInstallRoute(&rt, rest) {
+		if !parseInstallRoute(&rt, rest) && !parseTenantRoute(&rt, rest) {
 			rt.endpoint, rt.method = EndpointUnknown, ""
 		}
 	}
@@ -112,7 +112,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.stats.Total++
 		s.stats.ByEndpoint[rt.endpoint]++
 		s.stats.ByStatus[rec.status]++
-		if rt.endpoint == EndpointSession || rt.endpoint == EndpointJobSession {
+		if rt.endpoint == EndpointSession || rt.endpoint == EndpointJobSession || rt.endpoint == EndpointRestoreSession {
 			s.stats.BySession[normID(rt.id)]++
 		}
 		if job := requestJob(rt, r); job != "" && rt.endpoint == EndpointJobSessions {
@@ -168,6 +168,10 @@ func (s *Simulator) dispatch(rec http.ResponseWriter, r *http.Request, rt route)
 			s.serveRetrievals(rec, r, rt.ver, now)
 		}
 	default:
+		if contains(tenantEndpoints, rt.endpoint) {
+			s.serveTenants(rec, r, rt, now)
+			return
+		}
 		s.serveInstall(rec, r, rt, now)
 	}
 }
@@ -296,18 +300,37 @@ func (s *Simulator) serveSession(w http.ResponseWriter, rt route, now time.Time)
 // serveOne answers a GET of one object by ID, as the API does for each kind: 400 for an ID
 // that is not a UUID, 404 for an unknown one. encode runs under the simulator's lock.
 func (s *Simulator) serveOne(w http.ResponseWriter, rt route, param, kind string, encode func(id string) ([]byte, bool)) {
+	if body, ok := findOne(s, w, rt, param, kind, encode); ok {
+		writeJSON(w, http.StatusOK, body)
+	}
+}
+
+// serveFrom answers the object of m the request names, encoded by enc.
+func serveFrom[T any](s *Simulator, w http.ResponseWriter, rt route, param, kind string, m map[string]*T, enc func(*T) object) {
+	s.serveOne(w, rt, param, kind, func(id string) ([]byte, bool) {
+		v, ok := m[id]
+		if !ok {
+			return nil, false
+		}
+		return encodeJSON(enc(v)), true
+	})
+}
+
+// findOne looks up what a request by ID names, answering 400 for an ID that is not a UUID and
+// 404 for an unknown one itself (then false). find runs under the simulator's lock.
+func findOne[T any](s *Simulator, w http.ResponseWriter, rt route, param, kind string, find func(id string) (T, bool)) (T, bool) {
+	var v T
 	if !isUUID(rt.id) {
 		writeError(w, rt.ver, http.StatusBadRequest, codeValidation, fmt.Sprintf("The value '%s' is not valid for %s.", rt.id, param))
-		return
+		return v, false
 	}
 	s.mu.Lock()
-	body, ok := encode(normID(rt.id))
+	v, ok := find(normID(rt.id))
 	s.mu.Unlock()
 	if !ok {
 		writeError(w, rt.ver, http.StatusNotFound, codeNotFound, fmt.Sprintf("%s with ID %s was not found.", kind, normID(rt.id)))
-		return
 	}
-	writeJSON(w, http.StatusOK, body)
+	return v, ok
 }
 
 // paging reads offset and limit; the error is the message for a 400.

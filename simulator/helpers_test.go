@@ -138,3 +138,23 @@ func decodeMap(t *testing.T, b []byte) map[string]any {
 	mustJSON(t, b, &m)
 	return m
 }
+
+// admin sends an admin API request that must answer want, and decodes its answer if any.
+func (e *env) admin(method, path, body string, want int) map[string]any {
+	e.t.Helper()
+	r := e.do(method, path, "", "application/json", body)
+	if r.status != want {
+		e.t.Fatalf("%s %s: %d %s", method, path, r.status, r.body)
+	}
+	if len(r.body) == 0 {
+		return nil
+	}
+	return decodeMap(e.t, r.body)
+}
+
+func mustOK(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -13,8 +13,31 @@ import (
 
 func installFaultEnv(t *testing.T, faults ...Fault) (*env, string) {
 	t.Helper()
+	return setupFaultEnv(t, addTestInstallation, faults...)
+}
+
+// checkFaultPerEndpoint sets a 403 on each endpoint of paths in turn: only its path answers it.
+func checkFaultPerEndpoint(t *testing.T, add func(*testing.T, *Simulator, time.Time), paths map[string]string) {
+	t.Helper()
+	for ep := range paths {
+		e, tok := setupFaultEnv(t, add, Fault{Endpoint: ep, Kind: FaultStatus, Status: http.StatusForbidden})
+		for other, p := range paths {
+			r := e.get(p, tok)
+			if want := map[bool]int{true: http.StatusForbidden, false: http.StatusOK}[other == ep]; r.status != want {
+				t.Errorf("fault on %s: %s answered %d, want %d", ep, p, r.status, want)
+			}
+			if r.status == http.StatusForbidden && decodeMap(t, r.body)["errorCode"] != codeHTTP {
+				t.Errorf("fault on %s: body %s", ep, r.body)
+			}
+		}
+	}
+}
+
+// setupFaultEnv is an env with what add adds and the faults set, and a v8 token.
+func setupFaultEnv(t *testing.T, add func(*testing.T, *Simulator, time.Time), faults ...Fault) (*env, string) {
+	t.Helper()
 	e := newEnv(t, nil)
-	addTestInstallation(t, e.sim, e.clock.Now())
+	add(t, e.sim, e.clock.Now())
 	for _, f := range faults {
 		if err := e.sim.SetFault(f); err != nil {
 			t.Fatal(err)
@@ -35,18 +58,7 @@ func TestInstallationFaultsByEndpoint(t *testing.T) {
 		EndpointRepositories:       "/v8/BackupRepositories",
 		EndpointProxies:            "/v8/Proxies/" + tProxy,
 	}
-	for ep := range paths {
-		e, tok := installFaultEnv(t, Fault{Endpoint: ep, Kind: FaultStatus, Status: http.StatusForbidden})
-		for other, p := range paths {
-			r := e.get(p, tok)
-			if want := map[bool]int{true: http.StatusForbidden, false: http.StatusOK}[other == ep]; r.status != want {
-				t.Errorf("fault on %s: %s answered %d, want %d", ep, p, r.status, want)
-			}
-			if r.status == http.StatusForbidden && decodeMap(t, r.body)["errorCode"] != codeHTTP {
-				t.Errorf("fault on %s: body %s", ep, r.body)
-			}
-		}
-	}
+	checkFaultPerEndpoint(t, addTestInstallation, paths)
 	// Narrowed to one job: its session list in every version's form, and the job itself.
 	e, _ := installFaultEnv(t, Fault{Endpoint: EndpointAny, JobID: strings.ToUpper(tJob), Kind: FaultStatus, Status: http.StatusServiceUnavailable})
 	for _, ver := range versions {
@@ -188,17 +200,7 @@ func TestInstallationStats(t *testing.T) {
 func TestAdminInstallation(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.Admin = true })
 	tok := e.login("v8").AccessToken
-	post := func(method, path, body string, want int) map[string]any {
-		t.Helper()
-		r := e.do(method, path, "", "application/json", body)
-		if r.status != want {
-			t.Fatalf("%s %s: %d %s", method, path, r.status, r.body)
-		}
-		if len(r.body) == 0 {
-			return nil
-		}
-		return decodeMap(t, r.body)
-	}
+	post := e.admin
 	job := post(http.MethodPost, "/admin/jobs", `{"name":"E2E job","repositoryId":"`+tRepo+`","nextRun":"2024-05-07T22:00:00Z"}`, http.StatusCreated)["id"].(string)
 	sess := post(http.MethodPost, "/admin/jobsessions", `{"jobId":"`+job+`","finishAt":"2024-05-06T07:18:09.1234567+02:00","finalStatus":"Failed",
 		"log":[{"type":"Error","message":"it broke","creationTime":"2024-05-06T07:09:00+02:00"}]}`, http.StatusCreated)["id"].(string)

@@ -91,7 +91,7 @@ func (s *Simulator) jobSessionJSON(ver string, js *JobSession) object {
 		o = append(o, field{"mainSessionId", orString(js.MainSessionID, js.ID)})
 	}
 	o = append(o, field{"details", nullable(js.Details)}, field{"creationTime", formatTime(js.CreationTime)})
-	o = s.appendEndTime(o, js.EndTime)
+	o = s.unsetTime(o, "endTime", js.EndTime)
 	o = append(o, field{"retryCount", js.RetryCount})
 	if ver != "v6" {
 		o = append(o, field{"jobWillBeRetried", js.WillBeRetried})

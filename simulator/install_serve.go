@@ -512,13 +512,7 @@ func (s *Simulator) sessionJobType(js *JobSession) string {
 
 func (s *Simulator) serveRepositories(w http.ResponseWriter, r *http.Request, rt route) {
 	if rt.byID {
-		s.serveOne(w, rt, "repositoryId", "Backup repository", func(id string) ([]byte, bool) {
-			repo, ok := s.inst.repos[id]
-			if !ok {
-				return nil, false
-			}
-			return encodeJSON(repositoryJSON(rt.ver, repo)), true
-		})
+		serveFrom(s, w, rt, "repositoryId", "Backup repository", s.inst.repos, func(r *Repository) object { return repositoryJSON(rt.ver, r) })
 		return
 	}
 	q := r.URL.Query()
@@ -559,13 +553,7 @@ func (s *Simulator) serveProxies(w http.ResponseWriter, r *http.Request, rt rout
 		}
 	}
 	if rt.byID {
-		s.serveOne(w, rt, "proxyId", "Backup proxy", func(id string) ([]byte, bool) {
-			p, ok := s.inst.proxies[id]
-			if !ok {
-				return nil, false
-			}
-			return encodeJSON(proxyJSON(rt.ver, p, extended)), true
-		})
+		serveFrom(s, w, rt, "proxyId", "Backup proxy", s.inst.proxies, func(p *Proxy) object { return proxyJSON(rt.ver, p, extended) })
 		return
 	}
 	ls, ok := listParams(w, rt.ver, "/"+rt.ver+"/Proxies", q, rt.ver != "v8")

@@ -26,13 +26,14 @@ func (s *Simulator) applyListFault(w http.ResponseWriter, r *http.Request, rt ro
 	switch f.Kind {
 	case FaultPageCap:
 		_, huge := hugeEntries[rt.endpoint]
-		paged := rt.endpoint == EndpointList || rt.endpoint == EndpointJobSessions || huge && !rt.byID && rt.ver == "v8"
+		paged := contains([]string{EndpointList, EndpointJobSessions, EndpointLicensedUsers, EndpointRestoreSessions, EndpointUsedRepositories}, rt.endpoint) ||
+			huge && !rt.byID && rt.ver == "v8"
 		if !paged {
 			return false
 		}
 		s.pageCapped(w, r, rt, orDefault(f.Entries, DefaultPageCap))
 	case FaultEndless:
-		if rt.endpoint != EndpointList && rt.endpoint != EndpointJobSessions {
+		if !contains([]string{EndpointList, EndpointJobSessions, EndpointRestoreSessions}, rt.endpoint) {
 			return false
 		}
 		s.endlessPage(w, r, rt, orDefault(f.Entries, DefaultEndlessPage), int(orDefault(f.Bytes, DefaultEndlessName)))
@@ -79,8 +80,8 @@ func (s *Simulator) pageCapped(w http.ResponseWriter, r *http.Request, rt route,
 	writeJSON(w, buf.code, body)
 }
 
-// endlessPage answers every page full of new sessions (data retrieval or job sessions, with
-// names or details nameBytes long) and promises more.
+// endlessPage answers every page full of new sessions (data retrieval, job or restore
+// sessions, with names or details nameBytes long) and promises more.
 func (s *Simulator) endlessPage(w http.ResponseWriter, r *http.Request, rt route, perPage, nameBytes int) {
 	offset, limit, err := paging(r.URL.Query())
 	if err != nil {
@@ -90,6 +91,9 @@ func (s *Simulator) endlessPage(w http.ResponseWriter, r *http.Request, rt route
 	n := min(limit, perPage)
 	now := s.opts.Now()
 	base, job := "/"+rt.ver+"/DataRetrievalSessions", normID(requestJob(rt, r))
+	if rt.endpoint == EndpointRestoreSessions {
+		base = "/" + rt.ver + "/RestoreSessions"
+	}
 	if rt.endpoint == EndpointJobSessions {
 		base = "/" + rt.ver + "/JobSessions"
 		if rt.jobID != "" {
@@ -105,7 +109,13 @@ func (s *Simulator) endlessPage(w http.ResponseWriter, r *http.Request, rt route
 		k := offset + i
 		id, name := fmt.Sprintf("eeeeeeee-0000-4000-8000-%012d", k), fmt.Sprintf("endless %016d ", k)
 		name += strings.Repeat("N", max(0, nameBytes-len(name)))
-		if rt.endpoint == EndpointJobSessions {
+		switch rt.endpoint {
+		case EndpointRestoreSessions:
+			rs := RestoreSession{ID: id, Name: name, Organization: "contoso.onmicrosoft.com", Type: RestoreExchange, CreationTime: now, EndTime: now,
+				InitiatedBy: `VBO\restore-operator`}
+			results = append(results, restoreJSON(rt.ver, &rs))
+			continue
+		case EndpointJobSessions:
 			js := JobSession{ID: id, JobID: job, Details: name, CreationTime: now, EndTime: now, Status: StatusSuccess}
 			results = append(results, s.jobSessionJSON(rt.ver, &js))
 			continue
@@ -131,10 +141,11 @@ func (s *Simulator) endlessPage(w http.ResponseWriter, r *http.Request, rt route
 
 // hugeEntries are the lists a hugelist fault can make huge: their path and one small entry.
 var hugeEntries = map[string]struct{ path, entry string }{
-	EndpointRetrievals:   {"DataRetrievals", `{"id":"dddddddd-0000-4000-8000-%012d","name":"retrieval %d","type":"Exchange","dataState":"Retrieved","lastStatus":"Success"}`},
-	EndpointJobs:         {"Jobs", `{"id":"dddddddd-0000-4000-8000-%012d","name":"job %d","isEnabled":true,"lastStatus":"Success"}`},
-	EndpointRepositories: {"BackupRepositories", `{"id":"dddddddd-0000-4000-8000-%012d","name":"repository %d","capacityBytes":1099511627776,"freeSpaceBytes":549755813888,"isOutOfSync":false}`},
-	EndpointProxies:      {"Proxies", `{"id":"dddddddd-0000-4000-8000-%012d","hostName":"proxy%d","status":"Online"}`},
+	EndpointRetrievals:    {"DataRetrievals", `{"id":"dddddddd-0000-4000-8000-%012d","name":"retrieval %d","type":"Exchange","dataState":"Retrieved","lastStatus":"Success"}`},
+	EndpointJobs:          {"Jobs", `{"id":"dddddddd-0000-4000-8000-%012d","name":"job %d","isEnabled":true,"lastStatus":"Success"}`},
+	EndpointRepositories:  {"BackupRepositories", `{"id":"dddddddd-0000-4000-8000-%012d","name":"repository %d","capacityBytes":1099511627776,"freeSpaceBytes":549755813888,"isOutOfSync":false}`},
+	EndpointProxies:       {"Proxies", `{"id":"dddddddd-0000-4000-8000-%012d","hostName":"proxy%d","status":"Online"}`},
+	EndpointOrganizations: {"Organizations", `{"id":"dddddddd-0000-4000-8000-%012d","name":"tenant%d.onmicrosoft.com","type":"Office365"}`},
 }
 
 // hugeList answers n small entries of the list, written as they are made: a bare array on
@@ -184,7 +195,8 @@ func hugeList(w http.ResponseWriter, r *http.Request, rt route, n int) {
 
 // enumKeys are the fields of the answers whose values are enums.
 var enumKeys = map[string]bool{"status": true, "type": true, "dataState": true, "lastStatus": true, "jobType": true,
-	"backupType": true, "bottleneck": true, "jobSessionConfigType": true, "maintenanceModeState": true, "operatingSystem": true}
+	"backupType": true, "bottleneck": true, "jobSessionConfigType": true, "maintenanceModeState": true, "operatingSystem": true,
+	"state": true, "result": true, "licenseState": true, "region": true}
 
 // longEnums sends the real answer with every enum value replaced by a fresh random one.
 func (s *Simulator) longEnums(w http.ResponseWriter, r *http.Request, rt route, n int) {

@@ -51,6 +51,7 @@ type Simulator struct {
 	sessions   map[string]*Session
 	retrievals map[string]*DataRetrieval
 	inst       installation
+	ten        tenants
 	access     map[string]tokenInfo
 	refresh    map[string]tokenInfo
 	faults     []*Fault
@@ -73,8 +74,8 @@ type Stats struct {
 	// ByStatus is keyed by HTTP status; 0 counts requests answered without a status
 	// (stall, reset).
 	ByStatus map[int]int64
-	// BySession counts GET DataRetrievalSessions/{id} and JobSessions/{id} requests by
-	// lower-case session ID.
+	// BySession counts GET DataRetrievalSessions/{id}, JobSessions/{id} and
+	// RestoreSessions/{id} requests by lower-case session ID.
 	BySession map[string]int64
 	// ByJob counts job session list requests for one job (v7/v8 ?jobId=, v6
 	// Jobs/{id}/JobSessions) by lower-case job ID.
@@ -125,6 +126,7 @@ func New(opts Options) *Simulator {
 		sessions:      map[string]*Session{},
 		retrievals:    map[string]*DataRetrieval{},
 		inst:          newInstallation(),
+		ten:           newTenants(),
 		access:        map[string]tokenInfo{},
 		refresh:       map[string]tokenInfo{},
 		faultsCleared: make(chan struct{}),

@@ -122,23 +122,24 @@ func nullableTime(t time.Time) any {
 	return formatTime(t)
 }
 
-func links(kv ...string) object {
-	o := object{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		o = append(o, field{kv[i], object{{"href", kv[i+1]}}})
+// unsetTime appends a date-time the documents do not let be null; unset (zero), it is sent as
+// Options.EndTimeStyle says.
+func (s *Simulator) unsetTime(o object, key string, t time.Time) object {
+	switch {
+	case !t.IsZero():
+		return append(o, field{key, formatTime(t)})
+	case s.opts.EndTimeStyle == EndTimeNull:
+		return append(o, field{key, nil})
+	case s.opts.EndTimeStyle == EndTimeZero:
+		return append(o, field{key, zeroTime})
 	}
 	return o
 }
 
-// appendEndTime adds a session's endTime; one that has not ended is sent as EndTimeStyle says.
-func (s *Simulator) appendEndTime(o object, end time.Time) object {
-	switch {
-	case !end.IsZero():
-		return append(o, field{"endTime", formatTime(end)})
-	case s.opts.EndTimeStyle == EndTimeNull:
-		return append(o, field{"endTime", nil})
-	case s.opts.EndTimeStyle == EndTimeZero:
-		return append(o, field{"endTime", zeroTime})
+func links(kv ...string) object {
+	o := object{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		o = append(o, field{kv[i], object{{"href", kv[i+1]}}})
 	}
 	return o
 }
@@ -152,8 +153,7 @@ func (s *Simulator) sessionJSON(ver string, sess *Session) object {
 	if ver == "v8" && sess.RepositoryID != "" {
 		o = append(o, field{"repositoryId", sess.RepositoryID})
 	}
-	o = append(o, field{"creationTime", formatTime(sess.CreationTime)})
-	o = s.appendEndTime(o, sess.EndTime)
+	o = s.unsetTime(append(o, field{"creationTime", formatTime(sess.CreationTime)}), "endTime", sess.EndTime)
 	o = append(o,
 		field{"progress", sess.Progress},
 		field{"processedObjects", sess.ProcessedObjects},
