@@ -147,7 +147,7 @@ func (b *builder) snapshot(s *server.Snapshot, now time.Time, logger log.Logger)
 		}
 	}
 
-	b.installation(s, now, serverPair)
+	b.installation(s, now, serverPair, logger)
 
 	for _, c := range s.Collectors {
 		name := b.pair(&lCollector, c.Name)

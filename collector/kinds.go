@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/go-kit/log"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/vb365-exporter/vb365_exporter/server"
@@ -32,15 +33,21 @@ var (
 )
 
 // addStates adds one series per member of a state set: 1 for the value, 0 for the others.
-func (b *builder) addStates(f *Family, pairs []*dto.LabelPair, value string, before ...*dto.LabelPair) {
+// A value outside the set (a newer server's, or a hostile one's) is logged once.
+func (b *builder) addStates(f *Family, pairs []*dto.LabelPair, value string, logger log.Logger, before ...*dto.LabelPair) {
+	known := false
 	for _, p := range pairs {
+		known = known || *p.Value == value
 		b.add(f, boolFloat(*p.Value == value), append(slices.Clone(before), p)...)
+	}
+	if !known {
+		unknownStatuses.warn(logger, "unknown status; all series of the state set are 0", "status", value, "metric", f.Name)
 	}
 }
 
 // installation adds the series of the installation's kinds: each absent when its kind was
 // not read, each value absent when the server gives none.
-func (b *builder) installation(s *server.Snapshot, now time.Time, serverPair *dto.LabelPair) {
+func (b *builder) installation(s *server.Snapshot, now time.Time, serverPair *dto.LabelPair, logger log.Logger) {
 	for _, r := range byID(s.Jobs, func(r server.JobResult) vb365.ID { return r.Job.ID }) {
 		j := &r.Job
 		id := b.pair(&lJobID, string(j.ID))
@@ -51,7 +58,7 @@ func (b *builder) installation(s *server.Snapshot, now time.Time, serverPair *dt
 		b.addTime(jobNextRunFamily, j.NextRun, labels)
 		b.addTime(jobLastSuccessFamily, r.LastSuccessEnd, labels)
 		if l := r.LastFinished; l != nil {
-			b.addStates(jobLastStatusFamily, jobStatusPairs, l.Status, id, serverPair)
+			b.addStates(jobLastStatusFamily, jobStatusPairs, l.Status, logger, id, serverPair)
 			b.addTime(jobLastEndFamily, l.EndTime, labels)
 			b.addSet(jobLastDurationFamily, l.Duration(now).Seconds(), labels)
 			b.addSet(jobLastTransferredFamily, float64(l.TransferredBytes), labels)
@@ -76,7 +83,7 @@ func (b *builder) installation(s *server.Snapshot, now time.Time, serverPair *dt
 
 	if l := s.License; l != nil {
 		b.add(licenseInfoFamily, 1, b.pair(&lLicensedTo, l.LicensedTo), serverPair, b.pair(&lType, l.Type))
-		b.addStates(licenseStatusFamily, licenseStatusPairs, l.Status, serverPair)
+		b.addStates(licenseStatusFamily, licenseStatusPairs, l.Status, logger, serverPair)
 		b.addTime(licenseExpirationFamily, l.Expires, b.set(serverPair))
 		b.add(licenseLicensedFamily, float64(l.Licensed), serverPair)
 		b.add(licenseUsedFamily, float64(l.Used), serverPair)
@@ -98,7 +105,7 @@ func (b *builder) installation(s *server.Snapshot, now time.Time, serverPair *dt
 		id := b.pair(&lProxyID, string(p.ID))
 		labels := b.set(id, serverPair)
 		b.add(proxyInfoFamily, 1, b.pair(&lHost, p.Host), id, serverPair)
-		b.addStates(proxyStatusFamily, proxyStatusPairs, p.Status, id, serverPair)
+		b.addStates(proxyStatusFamily, proxyStatusPairs, p.Status, logger, id, serverPair)
 		switch p.Maintenance {
 		case "Enabled", "Enabling":
 			b.addSet(proxyMaintenanceFamily, 1, labels)

@@ -85,3 +85,20 @@ func TestUnknownStatusesBounded(t *testing.T) {
 		t.Errorf("%d unknown values remembered, want at most %d", n, maxUnknownValues)
 	}
 }
+
+// A job, license or proxy status outside its state set is logged once, whatever the scrapes.
+func TestUnknownInstallationStatusLoggedOnce(t *testing.T) {
+	unknownStatuses = &unknownValues{}
+	t.Cleanup(func() { unknownStatuses = &unknownValues{} })
+	var logs bytes.Buffer
+	logger := log.NewLogfmtLogger(&logs)
+	snap := &server.Snapshot{Server: "prod", Up: true,
+		Jobs: []server.JobResult{{Job: vb365.Job{ID: "j1"}, LastFinished: &vb365.JobSession{ID: "s1", Status: "Paused"}}},
+		License: &vb365.License{Status: "Valid"}, Proxies: []vb365.Proxy{{ID: "p1", Status: "Online"}, {ID: "p2", Status: "Rebooting"}}}
+	for range 3 {
+		Build([]*server.Snapshot{snap}, time.Now(), logger)
+	}
+	if n := strings.Count(logs.String(), "unknown status"); n != 2 || !strings.Contains(logs.String(), "status=Paused") || !strings.Contains(logs.String(), "status=Rebooting") {
+		t.Errorf("%d lines, want one for Paused and one for Rebooting:\n%s", n, logs.String())
+	}
+}
