@@ -1,5 +1,12 @@
 package collector
 
+import (
+	"strconv"
+
+	"github.com/vb365-exporter/vb365_exporter/server"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
+)
+
 // Family is one metric family the exporter serves. Labels are sorted by name: every series
 // of the family carries them in this order, as the text format writes them.
 type Family struct {
@@ -43,7 +50,7 @@ var (
 		"When the data retrieval session ended (endTime), in Unix seconds; absent while it has not ended.",
 		[]string{"server", "session_id"}}
 	reasonFamily = &Family{namespace + "_data_retrieval_session_reason_info",
-		"Why a data retrieval session ended Failed or Warning: the last log item of type Error (Failed) or Warning (Warning), falling back to the other type (v6/v7 items without a type by their words); message collapsed, scrubbed and cut at 200 bytes, ending \"(log cut)\" when the log was longer than read. A log that could not be read gives log_type=\"\" and message \"log could not be read: <why>\". Always 1; absent when the log has no such item or was not read yet.",
+		"Why a data retrieval session ended Failed or Warning: the last log item of type Error (Failed) or Warning (Warning), falling back to the other type (v6/v7 items without a type by their words); message collapsed, scrubbed and cut at " + strconv.Itoa(vb365.MaxReasonBytes) + " bytes, ending \"(log cut)\" when the log was longer than read. A log that could not be read gives log_type=\"\" and message \"log could not be read: <why>\". Always 1; absent when the log has no such item or was not read yet.",
 		[]string{"log_type", "message", "server", "session_id"}}
 	logItemsFamily = &Family{namespace + "_data_retrieval_session_log_items",
 		"Number of log items of type Warning and Error of a data retrieval session that ended Failed or Warning; absent until its log was read.",
@@ -93,7 +100,7 @@ var (
 		"Retries of the job's latest finished session (retryCount).",
 		[]string{"job_id", "server"}}
 	jobReasonFamily = &Family{namespace + "_job_last_session_reason_info",
-		"Why the job's latest finished session ended Failed or Warning: the last log item of type Error (Failed) or Warning (Warning), falling back to the other type (v6/v7 items without a type by their words); message collapsed, scrubbed and cut at 200 bytes, ending \"(log cut)\" when the log was longer than read. A log that could not be read gives log_type=\"\" and message \"log could not be read: <why>\". Always 1; absent when the log has no such item or was not read yet.",
+		"Why the job's latest finished session ended Failed or Warning: the last log item of type Error (Failed) or Warning (Warning), falling back to the other type (v6/v7 items without a type by their words); message collapsed, scrubbed and cut at " + strconv.Itoa(vb365.MaxReasonBytes) + " bytes, ending \"(log cut)\" when the log was longer than read. A log that could not be read gives log_type=\"\" and message \"log could not be read: <why>\". Always 1; absent when the log has no such item or was not read yet.",
 		[]string{"job_id", "log_type", "message", "server", "session_id"}}
 	jobLastSuccessFamily = &Family{namespace + "_job_last_success_timestamp_seconds",
 		"When the job's latest session that ended Success or Warning ended, in Unix seconds; absent when the server keeps none.",
@@ -146,7 +153,7 @@ var (
 		"1 when the backup repository is out of sync (isOutOfSync), else 0.",
 		[]string{"repository_id", "server"}}
 	repositoriesDroppedFamily = &Family{namespace + "_repositories_dropped",
-		"Backup repositories the server listed beyond the exporter's bound (1000); they are not exported. Absent when they could not be read or there are none.",
+		"Backup repositories the server listed beyond the exporter's bound (" + strconv.Itoa(server.MaxRepositories) + "); they are not exported. Absent when they could not be read or there are none.",
 		[]string{"server"}}
 
 	proxyInfoFamily = &Family{namespace + "_proxy_info",
@@ -165,7 +172,7 @@ var (
 		"Memory usage of the backup proxy, 0 to 1 (memoryUsagePercent / 100); absent when the API version does not say (v6, v7).",
 		[]string{"proxy_id", "server"}}
 	proxiesDroppedFamily = &Family{namespace + "_proxies_dropped",
-		"Backup proxies the server listed beyond the exporter's bound (1000); they are not exported. Absent when they could not be read or there are none.",
+		"Backup proxies the server listed beyond the exporter's bound (" + strconv.Itoa(server.MaxProxies) + "); they are not exported. Absent when they could not be read or there are none.",
 		[]string{"server"}}
 
 	collectorSuccessFamily = &Family{namespace + "_collector_success",

@@ -30,7 +30,7 @@ import (
 // Defaults applied by Load when a key is absent.
 const (
 	DefaultAPIVersion            = "v6"
-	DefaultTimeout               = Duration(10 * time.Second)
+	DefaultTimeout               = Duration(vb365.DefaultRequestTimeout)
 	DefaultMaxConcurrentRequests = 8
 	DefaultMaxRetrievals         = 1000
 	DefaultCacheTTL              = Duration(10 * time.Minute)

@@ -117,7 +117,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				sv := serverView(s, now)
 				v.Servers = []serverPage{sv}
 				v.Calls = callViews(s.Last)
-				v.CallsCapped = s.Last != nil && len(s.Last.Calls) >= callCap
+				if s.Last != nil && len(s.Last.Calls) >= server.MaxCalls {
+					v.CallsCap = server.MaxCalls // the list may be cut
+				}
 			}
 		}
 		if !found {
@@ -171,10 +173,6 @@ func refreshSeconds(s string) int {
 	return min(max(n, minRefresh), maxRefresh)
 }
 
-// callCap is the number of calls a server keeps per scrape (vb365.NewCallRecorder(200)); at
-// that count the page says the list may be cut.
-const callCap = 200
-
 const (
 	pageTime    = "2006-01-02 15:04:05 UTC"
 	sessionTime = "2006-01-02 15:04:05 -07:00"
@@ -191,7 +189,7 @@ type view struct {
 	Debug                           bool
 	DebugServer                     string
 	Calls                           []callView
-	CallsCapped                     bool
+	CallsCap                        int // server.MaxCalls when the list may be cut, else 0
 }
 
 type serverPage struct {

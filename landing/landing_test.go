@@ -356,14 +356,14 @@ func TestDebugPageUnknownServer(t *testing.T) {
 
 func TestDebugPageCappedAndEmpty(t *testing.T) {
 	many := prodSnapshot()
-	many.Calls = make([]vb365.Call, callCap)
+	many.Calls = make([]vb365.Call, server.MaxCalls)
 	for i := range many.Calls {
 		many.Calls[i] = vb365.Call{Method: "GET", Path: fmt.Sprintf("/v6/DataRetrievalSessions/%d", i), Status: 200}
 	}
 	cached := prodSnapshot()
 	cached.Calls = nil
 	h := newHandler(Server{Name: "many", Last: many}, Server{Name: "cached", Last: cached}, Server{Name: "new"})
-	if page := text(get(t, h, "/?debug=many").doc); !strings.Contains(page, "keeps the first 200 calls") {
+	if page := text(get(t, h, "/?debug=many").doc); !strings.Contains(page, "keeps the first "+strconv.Itoa(server.MaxCalls)+" calls") {
 		t.Error("a full call list does not say it may be cut")
 	}
 	if page := text(get(t, h, "/?debug=cached").doc); !strings.Contains(page, "made no API calls") {

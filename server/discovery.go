@@ -21,14 +21,11 @@ type DiscoveryResult struct {
 	Err error
 }
 
-// DefaultMaxSessions bounds a Discovery whose MaxSessions is 0: the config file's default
-// for max_sessions, so that a hand-built Discovery is bounded too.
-const DefaultMaxSessions = 10000
-
 // Select picks the sessions to follow from the server's session list: those created within
 // MaxAge or still Running, of the configured retrievals, with a matching name, newest first,
 // at most MaxSessions of them. dropped counts the ones the cap cut off. A zero MaxAge means
-// no age limit, a zero MaxSessions DefaultMaxSessions.
+// no age limit, a zero MaxSessions config.DefaultDiscoveryMaxSessions (a hand-built
+// Discovery is bounded too).
 func (d *Discovery) Select(listed []vb365.Session, now time.Time) (keep []vb365.Session, dropped int) {
 	sel := d.selector(now)
 	for _, s := range listed {
@@ -56,7 +53,7 @@ type selector struct {
 func (d *Discovery) selector(now time.Time) *selector {
 	sel := &selector{d: d, now: now, max: d.MaxSessions, retrievals: map[vb365.ID]bool{}, kept: map[vb365.ID]bool{}}
 	if sel.max <= 0 {
-		sel.max = DefaultMaxSessions
+		sel.max = config.DefaultDiscoveryMaxSessions
 	}
 	for _, id := range d.RetrievalIDs {
 		sel.retrievals[id] = true

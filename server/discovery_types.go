@@ -18,7 +18,7 @@ type Discovery struct {
 	// NameRegexps keeps only sessions whose name matches one of them; empty keeps all.
 	NameRegexps []*regexp.Regexp
 	// MaxSessions caps the discovered sessions; the rest are dropped with a warning. 0 means
-	// DefaultMaxSessions.
+	// config.DefaultDiscoveryMaxSessions.
 	MaxSessions int
 }
 

@@ -13,11 +13,11 @@ import (
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
-// Bounds of the lists whose length has no key of its own: installations have a handful of
+// Bounds of the lists whose length has no key of its own (the metric help says them): installations have a handful of
 // repositories and proxies; these only stop a broken or hostile server.
 const (
-	maxRepositories = 1000
-	maxProxies      = 1000
+	MaxRepositories = 1000
+	MaxProxies      = 1000
 )
 
 // kindRead reads one kind into snap and returns the problems to log; its error is the
@@ -110,18 +110,18 @@ func (srv *Server) readLicense(ctx context.Context, cfg *config.ServerConfig, sn
 
 func (srv *Server) readRepositories(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, calls *outcomes) (conditions, error) {
 	list, st, err := readCached(srv, cfg, &srv.install.repositories, calls, func() ([]vb365.Repository, vb365.ListStats, error) {
-		return srv.client.Repositories(ctx, maxRepositories)
+		return srv.client.Repositories(ctx, MaxRepositories)
 	})
 	snap.Repositories, snap.RepositoriesDropped = list, st.Dropped
-	return kindProblems(config.CollectRepositories, err, st, maxRepositories)
+	return kindProblems(config.CollectRepositories, err, st, MaxRepositories)
 }
 
 func (srv *Server) readProxies(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, calls *outcomes) (conditions, error) {
 	list, st, err := readCached(srv, cfg, &srv.install.proxies, calls, func() ([]vb365.Proxy, vb365.ListStats, error) {
-		return srv.client.Proxies(ctx, maxProxies)
+		return srv.client.Proxies(ctx, MaxProxies)
 	})
 	snap.Proxies, snap.ProxiesDropped = list, st.Dropped
-	return kindProblems(config.CollectProxies, err, st, maxProxies)
+	return kindProblems(config.CollectProxies, err, st, MaxProxies)
 }
 
 // kindProblems are a kind's problems to log, and its collector's error: a 403 or 404 names

@@ -130,7 +130,7 @@ func (srv *Server) readJobs(ctx context.Context, cfg *config.ServerConfig, snap 
 		}
 	}
 	if snap.JobSessionsTruncated > 0 {
-		conds["jobs: session lists cut"] = []any{"msg", fmt.Sprintf("some jobs have more sessions than one scrape reads (%d pages of %d); their latest sessions are taken from the part read (see vb365_job_session_lists_truncated)", maxJobSessionPages, 1000),
+		conds["jobs: session lists cut"] = []any{"msg", fmt.Sprintf("some jobs have more sessions than one scrape reads (%d pages of %d); their latest sessions are taken from the part read (see vb365_job_session_lists_truncated)", maxJobSessionPages, vb365.JobSessionPage),
 			"jobs", snap.JobSessionsTruncated}
 	}
 	return conds, err

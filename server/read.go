@@ -13,6 +13,10 @@ import (
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
+// MaxCalls is how many calls a scrape keeps for the landing page's debug view; a scrape of
+// 10,000 sessions should not keep 10,000. At that count the page says the list may be cut.
+const MaxCalls = 200
+
 // collect is one read of the server, bounded by ctx. In order:
 //
 //  1. the wanted sessions: the configured ones and, with discovery, those it selects from
@@ -27,7 +31,7 @@ import (
 func (srv *Server) collect(ctx context.Context) *Snapshot {
 	cfg, disc := srv.config()
 	start := srv.now()
-	rec := vb365.NewCallRecorder(200)
+	rec := vb365.NewCallRecorder(MaxCalls)
 	ctx = vb365.WithCallRecorder(ctx, rec)
 	snap := &Snapshot{Server: cfg.Name, Start: start}
 	calls := &outcomes{}

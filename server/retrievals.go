@@ -15,10 +15,6 @@ import (
 // wins, so cache_ttl 0 still reads it every scrape.
 const maxRetrievalsAge = time.Minute
 
-// DefaultMaxRetrievals is how many data retrievals a server keeps when its config sets no
-// bound: the config file's default for max_retrievals.
-const DefaultMaxRetrievals = 1000
-
 // retrievalsCache is the last good data retrieval list.
 type retrievalsCache struct {
 	list    []vb365.Retrieval
@@ -31,7 +27,7 @@ func maxRetrievals(cfg *config.ServerConfig) int {
 	if cfg.MaxRetrievals > 0 {
 		return cfg.MaxRetrievals
 	}
-	return DefaultMaxRetrievals
+	return config.DefaultMaxRetrievals // a hand-built config is bounded too
 }
 
 // cachedRetrievals returns the cached list when it is younger than the TTL.

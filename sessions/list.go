@@ -48,6 +48,10 @@ type ListOptions struct {
 // MaxListed bounds what `sessions list` keeps to sort: a server's list may be endless.
 const MaxListed = 10000
 
+// listPage is the sessions asked for per request (docs/first-five-minutes.md says 1,000):
+// smaller pages than discovery's, so a --timeout that ends a long list loses less.
+const listPage = 1000
+
 // DefaultTimeout is --timeout's default.
 const DefaultTimeout = time.Minute
 
@@ -132,7 +136,7 @@ func List(ctx context.Context, cfg *config.Config, o ListOptions, stdout, stderr
 	// Veeam documents the list's order only as "its own semantics": the newest sessions may
 	// be on any page, so every page is read (the client bounds their number) and the order
 	// is made here, keeping only the newest sessions seen so far.
-	err = remote.ListAllSessions(ctx, o.retrievalID, 1000, func(p *vb365.Page) error {
+	err = remote.ListAllSessions(ctx, o.retrievalID, listPage, func(p *vb365.Page) error {
 		invalid += len(p.Invalid)
 		for _, s := range p.Sessions {
 			if (cutoff.IsZero() || !s.CreationTime.Before(cutoff)) && (o.statuses == nil || o.statuses[s.Status]) {

@@ -36,6 +36,10 @@ const (
 	maxRetryAfter         = 5 * time.Minute
 )
 
+// DefaultRequestTimeout bounds each API call when Options set none; the config file's
+// default for timeout.
+const DefaultRequestTimeout = 10 * time.Second
+
 // Options configures a Client.
 type Options struct {
 	// BaseURL is scheme://host[:port] of the REST API.
@@ -48,7 +52,7 @@ type Options struct {
 	// HTTPClient carries TLS settings and connection reuse; it must have no Timeout of its own
 	// longer than RequestTimeout matters.
 	HTTPClient *http.Client
-	// RequestTimeout bounds each API call (config: timeout).
+	// RequestTimeout bounds each API call (config: timeout); 0 is DefaultRequestTimeout.
 	RequestTimeout time.Duration
 	// MaxConcurrent bounds the calls in flight (config: max_concurrent_requests).
 	MaxConcurrent int
@@ -125,7 +129,7 @@ func New(o Options) (*Client, error) {
 		o.MaxConcurrent = 1
 	}
 	if o.RequestTimeout <= 0 {
-		o.RequestTimeout = 10 * time.Second
+		o.RequestTimeout = DefaultRequestTimeout
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -138,7 +138,7 @@ type WrongSessionError struct {
 }
 
 func (e *WrongSessionError) Error() string {
-	return fmt.Sprintf("answer for session %q, asked for %q", shorten(string(e.Got), 64), shorten(string(e.Asked), 64))
+	return fmt.Sprintf("answer for session %q, asked for %q", shorten(string(e.Got), maxQuoted), shorten(string(e.Asked), maxQuoted))
 }
 
 // RedirectError is a 3xx answer. The client never follows one: a redirect would send the

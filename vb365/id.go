@@ -19,7 +19,7 @@ var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 func ParseID(s string) (ID, error) {
 	id := strings.ToLower(strings.TrimSpace(s))
 	if !uuidRE.MatchString(id) {
-		return "", fmt.Errorf("%q is not a UUID", shorten(s, 64))
+		return "", fmt.Errorf("%q is not a UUID", shorten(s, maxQuoted))
 	}
 	return ID(id), nil
 }

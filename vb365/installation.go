@@ -250,9 +250,9 @@ func (c *Client) GetJobSession(ctx context.Context, id ID) (*JobSession, error) 
 	return &s, nil
 }
 
-// jobSessionPage is the page size of job session lists: a job's sessions since the last read
+// JobSessionPage is the page size of job session lists: a job's sessions since the last read
 // are few, and its whole history (a first read) a few pages.
-const jobSessionPage = 1000
+const JobSessionPage = 1000
 
 // JobSessions streams the sessions of one job to fn, in the server's order: v6 lists them
 // at /Jobs/{id}/JobSessions, v7 and v8 at /JobSessions?jobId=. From v7 on, a non-zero since
@@ -261,7 +261,7 @@ const jobSessionPage = 1000
 // narrows the list and fn must not rely on it. At most maxPages pages are read; Truncated
 // says when the list was longer. Memory is one page and what fn keeps.
 func (c *Client) JobSessions(ctx context.Context, jobID ID, since time.Time, maxPages int, fn func(JobSession)) (ListStats, error) {
-	lq := listQuery{endpoint: "jobsessions", paged: true, limit: jobSessionPage, maxPages: maxPages}
+	lq := listQuery{endpoint: "jobsessions", paged: true, limit: JobSessionPage, maxPages: maxPages}
 	if c.version == "v6" {
 		lq.path = "/Jobs/" + url.PathEscape(string(jobID)) + "/JobSessions"
 	} else {

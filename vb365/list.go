@@ -16,6 +16,10 @@ import (
 // MaxPageLimit is the largest page the API serves (PageOfRESTDataRetrievalSession.limit).
 const MaxPageLimit = 10000
 
+// defaultMaxPages bounds a list read that sets no bound of its own: a server whose paging
+// never ends is an error, not a loop.
+const defaultMaxPages = 1000
+
 // ListAllSessions pages through GET /vN/DataRetrievalSessions until the server has no more,
 // calling fn for each page as it arrives (so callers can stop early by returning an error).
 // limit is the page size (MaxPageLimit when 0); maxPages guards against a server whose
@@ -31,7 +35,7 @@ func (c *Client) ListAllSessions(ctx context.Context, retrievalID ID, limit, max
 		limit = MaxPageLimit
 	}
 	if maxPages <= 0 {
-		maxPages = 1000
+		maxPages = defaultMaxPages
 	}
 	offset := 0
 	for range maxPages {
@@ -85,7 +89,7 @@ func listAll[W any](ctx context.Context, c *Client, lq listQuery, fn func(*W, ma
 		limit = MaxPageLimit
 	}
 	if pages <= 0 {
-		pages = 1000
+		pages = defaultMaxPages
 	}
 	kept, offset := 0, 0
 	for range pages {

@@ -77,6 +77,8 @@ const (
 	MaxEnumBytes = 64
 	// maxIDBytes bounds IDs, which are UUIDs (36 bytes) when the server is sane.
 	maxIDBytes = 64
+	// maxQuoted bounds a server's value quoted in an error (a bad time, a bad ID).
+	maxQuoted = 64
 )
 
 // Cut shortens s to at most n bytes without splitting a UTF-8 character. The cut value is
@@ -225,7 +227,7 @@ func (t *APITime) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("time must be a string: %s", shorten(string(b), 64))
+		return fmt.Errorf("time must be a string: %s", shorten(string(b), maxQuoted))
 	}
 	parsed, err := ParseTime(s)
 	if err != nil {
@@ -248,5 +250,5 @@ func ParseTime(s string) (time.Time, error) {
 			return parsed, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("cannot parse time %q", shorten(s, 64))
+	return time.Time{}, fmt.Errorf("cannot parse time %q", shorten(s, maxQuoted))
 }
