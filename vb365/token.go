@@ -48,6 +48,16 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 		return "", failure
 	}
 	ch := c.tokenGroup.DoChan("token", func() (interface{}, error) {
+		// A flight that ended between the look above and this one has decided already: a
+		// caller arriving just after it must not send the password again.
+		c.mu.Lock()
+		cur, failure, until := c.token, c.failure, c.failureUntil
+		c.mu.Unlock()
+		if now := c.now(); cur != nil && cur != tok && now.Before(cur.renewAt) {
+			return cur.access, nil
+		} else if failure != nil && now.Before(until) {
+			return "", failure
+		}
 		// The token fetch outlives a caller whose scrape ends, so that the next scrape finds
 		// the token; the per-request timeout still bounds it.
 		return c.renew(context.WithoutCancel(ctx), tok)
