@@ -178,13 +178,16 @@ func (c *Client) ListSessions(ctx context.Context, o ListOptions) (*Page, error)
 	if o.Limit > 0 {
 		q.Set("limit", strconv.Itoa(o.Limit))
 	}
-	body, err := c.get(ctx, "list", "/DataRetrievalSessions", q, pageBodyCap(o.Limit))
+	var p *Page
+	// The masks are made once the request has its token, so that they hold it.
+	err := c.getStream(ctx, "list", "/DataRetrievalSessions", q, pageBodyCap(o.Limit), func(r io.Reader) (err error) {
+		if p, err = decodePageFrom(ctx, r, o.Limit, c.masks()); err != nil {
+			return listError("list", c.scrubError(err))
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	p, err := decodePage(ctx, body, o.Limit, c.masks())
-	if err != nil {
-		return nil, listError("list", c.scrubError(err))
 	}
 	for i, e := range p.Invalid {
 		p.Invalid[i] = c.scrubError(e)

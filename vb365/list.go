@@ -100,13 +100,16 @@ func listAll[W any](ctx context.Context, c *Client, lq listQuery, fn func(*W, ma
 			q.Set("limit", strconv.Itoa(limit))
 			bodyCap = pageBodyCap(limit)
 		}
-		body, err := c.get(ctx, lq.endpoint, lq.path, q, bodyCap)
+		var info listInfo
+		// The masks are made once the request has its token, so that they hold it.
+		err := c.getStream(ctx, lq.endpoint, lq.path, q, bodyCap, func(r io.Reader) (err error) {
+			if info, err = decodeAnswerFrom(ctx, r, lq.keep, &kept, &st, c.masks(), fn); err != nil {
+				return listError(lq.endpoint, c.scrubError(err))
+			}
+			return nil
+		})
 		if err != nil {
 			return st, err
-		}
-		info, err := decodeAnswer(ctx, body, lq.keep, &kept, &st, c.masks(), fn)
-		if err != nil {
-			return st, listError(lq.endpoint, c.scrubError(err))
 		}
 		offset += info.count
 		if !lq.paged || !info.paged || !c.morePages(info.count, limit, offset, info.limit, info.total, info.next) {
@@ -124,7 +127,13 @@ func listAll[W any](ctx context.Context, c *Client, lq listQuery, fn func(*W, ma
 // fewer than keep were broken, so that a flood of broken entries costs no more than a flood
 // of good ones; keep 0 decodes all); the rest are counted in st.Dropped, not decoded.
 func decodeAnswer[W any](ctx context.Context, body []byte, keep int, kept *int, st *ListStats, m masks, fn func(*W, masks) error) (listInfo, error) {
-	info, err := streamList(ctx, body, listSink[W]{
+	return decodeAnswerFrom(ctx, bytes.NewReader(body), keep, kept, st, m, fn)
+}
+
+// decodeAnswerFrom is decodeAnswer reading the answer as it arrives (within the body
+// budget, so that no list answer is held whole).
+func decodeAnswerFrom[W any](ctx context.Context, r io.Reader, keep int, kept *int, st *ListStats, m masks, fn func(*W, masks) error) (listInfo, error) {
+	info, err := streamFrom(ctx, r, listSink[W]{
 		want: func() bool { return keep <= 0 || *kept < keep && st.Invalid < keep },
 		each: func(w *W, err error) {
 			if err == nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -174,10 +175,15 @@ func DecodePage(body []byte) (*Page, error) {
 
 // decodePage parses one page, decoding at most keep entries (all when keep is 0).
 func decodePage(ctx context.Context, body []byte, keep int, m masks) (*Page, error) {
+	return decodePageFrom(ctx, bytes.NewReader(body), keep, m)
+}
+
+// decodePageFrom is decodePage reading the page as it arrives.
+func decodePageFrom(ctx context.Context, r io.Reader, keep int, m masks) (*Page, error) {
 	p := &Page{}
 	var bad []int // indexes of p.Invalid's entries, numbered once the offset is known
 	i := 0
-	info, err := streamList(ctx, body, listSink[wireSession]{
+	info, err := streamFrom(ctx, r, listSink[wireSession]{
 		want: func() bool { return keep <= 0 || i < keep },
 		each: func(w *wireSession, err error) {
 			if err == nil {
