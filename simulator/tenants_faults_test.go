@@ -207,3 +207,29 @@ func BenchmarkServeRestoresOfTheLastHour(b *testing.B) {
 	sim, tok := benchTenants(b)
 	benchGet(b, sim, tok, "/v8/RestoreSessions?startTimeFrom="+sim.opts.Now().Add(-time.Hour).UTC().Format(time.RFC3339))
 }
+
+// Lists streamed in chunks while the tenants change; run with -race.
+func TestTenantsConcurrentUse(t *testing.T) {
+	e := newEnv(t, nil)
+	addTestTenants(t, e.sim, e.clock.Now())
+	e.sim.GenerateTenants(10, 300, 2000)
+	tok := e.login("v7").AccessToken
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			e.sim.GenerateTenants(10-i%3, 300, 2000-i*50)
+			_ = e.sim.AddOrganization(Organization{ID: tOrg, Name: "contoso.onmicrosoft.com", ProtectedUsers: 600 + i})
+			_ = e.sim.UpdateRestoreSession(tRestoreRun, func(rs *RestoreSession) { rs.Details = "x" })
+			e.clock.Advance(time.Minute)
+		}
+	}()
+	for range 10 {
+		for _, p := range []string{"/v7/LicensedUsers?limit=5000", "/v7/RestoreSessions?limit=3000", "/v7/Organizations", "/v7/RestoreSessions/" + genRestoreID(1)} {
+			if r := e.get(p, tok); r.status != http.StatusOK && r.status != http.StatusNotFound || !json.Valid(r.body) {
+				t.Fatalf("%s: %d, valid JSON %v", p, r.status, json.Valid(r.body))
+			}
+		}
+	}
+	<-done
+}

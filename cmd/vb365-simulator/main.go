@@ -61,7 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	app.Flag("username", "User name the token endpoint accepts.").Default(`vb365\monitoring`).StringVar(&c.username)
 	app.Flag("password", "Password the token endpoint accepts (default "+demoPassword+", for demos only).").StringVar(&c.password)
 	app.Flag("password-file", "File holding the password the token endpoint accepts.").StringVar(&c.passwordFile)
-	app.Flag("demo", "Load demo sessions, data retrievals and an installation (jobs, license, repositories, proxies).").BoolVar(&c.demo)
+	app.Flag("demo", "Load demo sessions, data retrievals, an installation (jobs, license, repositories, proxies) and its organizations with restores.").BoolVar(&c.demo)
 	app.Flag("admin", "Serve the unauthenticated /admin/ API. Only for loopback tests and demos.").BoolVar(&c.admin)
 	app.Flag("end-time-style", "How a not-ended session's endTime is sent: null, absent or zero.").Default(simulator.DefaultEndTimeStyle).EnumVar(&c.endTimeStyle, simulator.EndTimeNull, simulator.EndTimeAbsent, simulator.EndTimeZero)
 	app.Flag("token-lifetime", "Access token lifetime.").Default("60m").DurationVar(&c.tokenLife)
