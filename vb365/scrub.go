@@ -142,11 +142,11 @@ func normalise(s string) string {
 
 // forms are what a set of secrets looks like in a text, made once per set (Client.forms):
 // the folded 8-byte pieces of every long form in a hash set, the short forms, and the
-// starts of each for the tail rule. The forms of the password are the password itself,
-// normalised as texts are (so a password with a double space is found in collapsed
-// text), and the base64 of the password and of "username:password" in the standard and
-// URL alphabets (padded; a piece of a padded form is a piece of the unpadded one too).
-// A token's form is the token. All are compared case-insensitively.
+// edges of each. The forms of the password are the password itself, normalised as texts
+// are (so a password with a double space is found in collapsed text), and the base64 of
+// the password and of "username:password" in the standard and URL alphabets, padded or
+// not; a token's form is the token; each of these also query-, path- and JSON-escaped.
+// All are compared case-insensitively.
 type forms struct {
 	key    [4]string
 	pieces []uint64 // open addressing; 0 is empty (a text holds no NUL: normalised)
