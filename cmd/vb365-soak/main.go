@@ -354,7 +354,7 @@ func soak(ctx context.Context, o options, out io.Writer) error {
 	fmt.Fprintf(out, "reloads: %d (%d SIGHUP, %d POST /-/reload), %d failed\n", rl.n, rl.hups, rl.n-rl.hups, len(rl.failed))
 	fmt.Fprintf(out, "redirect targets (%s): %d connections\n", strings.Join(traps.urls, ", "), trapped)
 	echoed := st.echoed.Load() + warmEchoed
-	fmt.Fprintf(out, "password (plain, URL-, JSON-encoded, or its first %d characters): in %d scrape or page bodies, in %d exporter log lines; %d bodies showed a reason whose log held it\n", len(leaks[0]), st.leaked.Load()+warmLeaks, logLeaks, echoed)
+	fmt.Fprintf(out, "password (%d forms: plain, URL-, JSON-encoded, base64 of it or of user:password, any 8 characters; any letter case): in %d scrape or page bodies, in %d exporter log lines; %d bodies showed a reason whose log held it\n", len(leaks), st.leaked.Load()+warmLeaks, logLeaks, echoed)
 	fmt.Fprintf(out, "wrong-password server: %d token requests in %s\n", badTokens, ran)
 	fmt.Fprintf(out, "exporter log: %d lines, %d panics\n", logLines, panics)
 	fmt.Fprintf(out, "after the faults: vb365_up %v\n", final.up)
