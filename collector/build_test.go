@@ -271,3 +271,18 @@ func TestGoldenPassesPromtool(t *testing.T) {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 }
+
+// A log that could not be read gives a reason that says so, with an empty log_type, and no
+// log item counts (they are unknown, not zero).
+func TestUnreadLogSaysSo(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	sess := vb365.Session{ID: "aaaaaaaa-0000-4000-8000-000000000001", Name: "s", Status: vb365.StatusFailed, Type: "Retrieve",
+		CreationTime: now.Add(-time.Hour), EndTime: now.Add(-time.Minute)}
+	snap := &server.Snapshot{Server: "s", Up: true, Sessions: []server.SessionResult{{ID: sess.ID, Session: &sess,
+		Log: &server.SessionLog{Err: errors.New("HTTP 500"), Reason: &vb365.LogItem{Message: "log could not be read: HTTP 500"}}}}}
+	got := encodeText(t, Build([]*server.Snapshot{snap}, now, nil))
+	if !strings.Contains(got, `vb365_data_retrieval_session_reason_info{log_type="",message="log could not be read: HTTP 500"`) ||
+		strings.Contains(got, "vb365_data_retrieval_session_log_items{") {
+		t.Errorf("unread log:\n%s", got)
+	}
+}

@@ -1,6 +1,7 @@
 package landing
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,7 @@ func TestLandingPageShowsSessionReason(t *testing.T) {
 		ended("failed-no-item", "Failed", &server.SessionLog{}),
 		ended("failed-unread", "Failed", nil),
 		ended("warning-unread", "Warning", nil),
+		ended("failed-broken-log", "Failed", &server.SessionLog{Err: errors.New("HTTP 500"), Reason: &vb365.LogItem{Message: "log could not be read: HTTP 500"}}),
 		ended("success", "Success", nil),
 		running("running"),
 	}}
@@ -103,6 +105,7 @@ func TestLandingPageShowsSessionReason(t *testing.T) {
 		{"failed-no-item", "Failed", "", "The session's log has no error or warning.", "0 errors, 0 warnings in the log"},
 		{"failed-unread", "Failed", "", "Log not read yet: a later scrape reads it.", ""},
 		{"warning-unread", "Warning", "", "Log not read yet: a later scrape reads it.", ""},
+		{"failed-broken-log", "Failed", "log could not be read: HTTP 500", "", ""},
 		{"success", "Success", "", "", ""},
 		{"running", "Running", "", "", ""},
 	} {

@@ -195,11 +195,13 @@ func TestLogFloodIsDecodedStreamingAndCut(t *testing.T) {
 	if err := srv.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointLogItems, Kind: simulator.FaultLogFlood}); err != nil {
 		t.Fatal(err)
 	}
-	snapshot(t, newTarget(t, srv, config.ServerConfig{Sessions: ids, MaxConcurrentRequests: 8}, server.Options{})) // warms the process up
 	var before, after runtime.MemStats
-	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, MaxConcurrentRequests: 8}, server.Options{})
+	// Generous deadlines: under the race detector eight pages of 150,000 items take a while.
+	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, MaxConcurrentRequests: 8, Timeout: config.Duration(2 * time.Minute)}, server.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	runtime.ReadMemStats(&before)
-	s := snapshot(t, tg)
+	s := tg.Snapshot(ctx)
 	runtime.ReadMemStats(&after)
 	t.Logf("allocated %d KiB", (after.TotalAlloc-before.TotalAlloc)>>10)
 	for _, id := range ids {
