@@ -62,12 +62,7 @@ type jobState struct {
 	newest time.Time
 }
 
-func maxJobs(cfg *config.ServerConfig) int {
-	if cfg.MaxJobs > 0 {
-		return cfg.MaxJobs
-	}
-	return config.DefaultMaxJobs
-}
+func maxJobs(cfg *config.ServerConfig) int { return bound(cfg.MaxJobs, config.DefaultMaxJobs) }
 
 // readJobs reads the job list on every scrape and, per job, only what changed: a running
 // session is followed by its ID, and the job's sessions are listed only when the job says

@@ -23,11 +23,16 @@ type retrievalsCache struct {
 	readAt  time.Time
 }
 
-func maxRetrievals(cfg *config.ServerConfig) int {
-	if cfg.MaxRetrievals > 0 {
-		return cfg.MaxRetrievals
+// bound is a list's bound from the config, or its default: a hand-built config is bounded too.
+func bound(v, def int) int {
+	if v > 0 {
+		return v
 	}
-	return config.DefaultMaxRetrievals // a hand-built config is bounded too
+	return def
+}
+
+func maxRetrievals(cfg *config.ServerConfig) int {
+	return bound(cfg.MaxRetrievals, config.DefaultMaxRetrievals)
 }
 
 // cachedRetrievals returns the cached list when it is younger than the TTL.

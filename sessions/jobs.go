@@ -28,19 +28,14 @@ type JobsOptions struct {
 type JobLogOptions struct {
 	JobID   string
 	Timeout time.Duration
-	// LogOptions' SessionID is not used: the session is the job's latest finished one.
+	// LogOptions' SessionID is not used: the session is the job's latest finished one, and
+	// its parsed ID is the job's.
 	LogOptions
-	job vb365.ID
 }
 
 // Validate checks the job ID and the flags before any request is made.
 func (o *JobLogOptions) Validate() error {
-	id, err := vb365.ParseID(o.JobID)
-	if err != nil {
-		return fmt.Errorf("job ID %q is not a UUID (`vb365_exporter jobs` lists them)", printable(o.JobID))
-	}
-	o.job = id
-	return o.validateFlags()
+	return o.validate("job", o.JobID, "`vb365_exporter jobs` lists them")
 }
 
 // readJobs reads the server's jobs as the exporter does (the same reader, bounds, scrubbing
@@ -174,14 +169,14 @@ func JobLog(ctx context.Context, cfg *config.Config, o JobLogOptions, stdout io.
 	}
 	defer remote.Close()
 	for _, r := range jobs {
-		if r.Job.ID != o.job {
+		if r.Job.ID != o.id {
 			continue
 		}
 		if r.LastFinished == nil {
-			return fmt.Errorf("job %s (%s) has no finished session on record", o.job, printable(r.Job.Name))
+			return fmt.Errorf("job %s (%s) has no finished session on record", o.id, printable(r.Job.Name))
 		}
 		id := r.LastFinished.ID
 		return printLog(ctx, srv, remote, vb365.JobSessionLogPath(id), "job session "+string(id), &o.LogOptions, stdout)
 	}
-	return fmt.Errorf("server %q has no job %s (`vb365_exporter jobs` lists them)", srv.Name, o.job)
+	return fmt.Errorf("server %q has no job %s (`vb365_exporter jobs` lists them)", srv.Name, o.id)
 }

@@ -35,16 +35,15 @@ type LogOptions struct {
 // a UUID would otherwise reach the server's URL path, and a typo in --type would silently
 // print nothing.
 func (o *LogOptions) Validate() error {
-	id, err := vb365.ParseID(o.SessionID)
-	if err != nil {
-		return fmt.Errorf("session ID %q is not a UUID (such as 2f5e8cf5-7c83-4b0b-8b6e-b1c2e9b1a0d4; `vb365_exporter sessions` lists them)", printable(o.SessionID))
-	}
-	o.id = id
-	return o.validateFlags()
+	return o.validate("session", o.SessionID, "such as 2f5e8cf5-7c83-4b0b-8b6e-b1c2e9b1a0d4; `vb365_exporter sessions` lists them")
 }
 
-// validateFlags checks --type and --output, which `jobs log` shares.
-func (o *LogOptions) validateFlags() (err error) {
+// validate parses the ID of what (a session, or a job for `jobs log`) into o.id, and checks
+// --type and --output.
+func (o *LogOptions) validate(what, id, hint string) (err error) {
+	if o.id, err = vb365.ParseID(id); err != nil {
+		return fmt.Errorf("%s ID %q is not a UUID (%s)", what, printable(id), hint)
+	}
 	if o.types, err = parseEnumSet("--type", "log item type", o.Types, LogTypes); err != nil {
 		return err
 	}

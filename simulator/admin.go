@@ -11,11 +11,9 @@ import (
 
 // adminSession is the admin API's session body: the API's field names plus the running plan.
 type adminSession struct {
-	ID                *string  `json:"id"`
+	adminRun
 	Name              *string  `json:"name"`
 	RetrievalID       *string  `json:"retrievalId"`
-	CreationTime      *string  `json:"creationTime"`
-	EndTime           *string  `json:"endTime"`
 	Progress          *int32   `json:"progress"`
 	ProcessedObjects  *int64   `json:"processedObjects"`
 	Type              *string  `json:"type"`
@@ -23,7 +21,6 @@ type adminSession struct {
 	RepositoryID      *string  `json:"repositoryId"`
 	ProxyID           *string  `json:"proxyId"`
 	ProxyPoolID       *string  `json:"proxyPoolId"`
-	FinishAt          *string  `json:"finishAt"`
 	FinalStatus       *string  `json:"finalStatus"`
 	ProgressPerSecond *float64 `json:"progressPerSecond"`
 	ObjectsPerSecond  *float64 `json:"objectsPerSecond"`
@@ -58,6 +55,24 @@ type adminTime struct {
 	dst *time.Time
 }
 
+// adminRun is what the admin bodies of sessions, job sessions and restore sessions share:
+// the ID and the times of a run, with its planned end.
+type adminRun struct {
+	ID           *string `json:"id"`
+	CreationTime *string `json:"creationTime"`
+	EndTime      *string `json:"endTime"`
+	FinishAt     *string `json:"finishAt"`
+}
+
+// apply copies the ID and the times present in the body; a bad time changes nothing.
+func (a *adminRun) apply(id *string, creation, end, finishAt *time.Time) error {
+	if err := setAdminTimes(adminTime{a.CreationTime, creation}, adminTime{a.EndTime, end}, adminTime{a.FinishAt, finishAt}); err != nil {
+		return err
+	}
+	setPtr(id, a.ID)
+	return nil
+}
+
 // setAdminTimes parses the times present in a body into their places, all or none.
 func setAdminTimes(ts ...adminTime) error {
 	vs := make([]time.Time, len(ts))
@@ -82,10 +97,9 @@ func setAdminTimes(ts ...adminTime) error {
 // apply copies the fields present in the body onto sess; fields the body omits stay as they
 // are. A body with a bad time changes nothing.
 func (a *adminSession) apply(sess *Session) error {
-	if err := setAdminTimes(adminTime{a.CreationTime, &sess.CreationTime}, adminTime{a.EndTime, &sess.EndTime}, adminTime{a.FinishAt, &sess.FinishAt}); err != nil {
+	if err := a.adminRun.apply(&sess.ID, &sess.CreationTime, &sess.EndTime, &sess.FinishAt); err != nil {
 		return err
 	}
-	setPtr(&sess.ID, a.ID)
 	setPtr(&sess.Name, a.Name)
 	setPtr(&sess.RetrievalID, a.RetrievalID)
 	setPtr(&sess.Type, a.Type)

@@ -9,18 +9,15 @@ import (
 // adminJobSession is the admin API's job session: RESTJobSession's field names (v8) plus the
 // running plan and the log. Fields left out of a PATCH stay as they are.
 type adminJobSession struct {
-	ID                *string        `json:"id"`
+	adminRun
 	JobID             *string        `json:"jobId"`
 	Details           *string        `json:"details"`
-	CreationTime      *string        `json:"creationTime"`
-	EndTime           *string        `json:"endTime"`
 	RetryCount        *int32         `json:"retryCount"`
 	Progress          *int32         `json:"progress"`
 	Status            *string        `json:"status"`
 	JobType           *string        `json:"jobType"`
 	ProcessedObjects  *int64         `json:"processedObjects"`
 	TransferredBytes  *int64         `json:"transferredDataBytes"`
-	FinishAt          *string        `json:"finishAt"`
 	FinalStatus       *string        `json:"finalStatus"`
 	ProgressPerSecond *float64       `json:"progressPerSecond"`
 	ObjectsPerSecond  *float64       `json:"objectsPerSecond"`
@@ -44,13 +41,12 @@ func (a *adminJobSession) apply(js *JobSession) error {
 			return err
 		}
 	}
-	if err := setAdminTimes(adminTime{a.CreationTime, &js.CreationTime}, adminTime{a.EndTime, &js.EndTime}, adminTime{a.FinishAt, &js.FinishAt}); err != nil {
+	if err := a.adminRun.apply(&js.ID, &js.CreationTime, &js.EndTime, &js.FinishAt); err != nil {
 		return err
 	}
 	if a.Log != nil {
 		js.Log = log
 	}
-	setPtr(&js.ID, a.ID)
 	setPtr(&js.JobID, a.JobID)
 	setPtr(&js.Details, a.Details)
 	setPtr(&js.RetryCount, a.RetryCount)

@@ -8,12 +8,10 @@ import (
 // adminRestoreSession is the admin API's restore session: RESTRestoreSession's field names
 // plus the running plan. Fields left out of a PATCH stay as they are.
 type adminRestoreSession struct {
-	ID           *string `json:"id"`
+	adminRun
 	Name         *string `json:"name"`
 	Organization *string `json:"organization"`
 	Type         *string `json:"type"`
-	CreationTime *string `json:"creationTime"`
-	EndTime      *string `json:"endTime"`
 	State        *string `json:"state"`
 	Result       *string `json:"result"`
 	InitiatedBy  *string `json:"initiatedBy"`
@@ -21,16 +19,15 @@ type adminRestoreSession struct {
 	ScopeName    *string `json:"scopeName"`
 	ClientHost   *string `json:"clientHost"`
 	Reason       *string `json:"reason"`
-	FinishAt     *string `json:"finishAt"`
 	FinalResult  *string `json:"finalResult"`
 }
 
 // apply copies the fields present in the body onto rs; a body with a bad time changes nothing.
 func (a *adminRestoreSession) apply(rs *RestoreSession) error {
-	if err := setAdminTimes(adminTime{a.CreationTime, &rs.CreationTime}, adminTime{a.EndTime, &rs.EndTime}, adminTime{a.FinishAt, &rs.FinishAt}); err != nil {
+	if err := a.adminRun.apply(&rs.ID, &rs.CreationTime, &rs.EndTime, &rs.FinishAt); err != nil {
 		return err
 	}
-	for _, p := range []struct{ dst, src *string }{{&rs.ID, a.ID}, {&rs.Name, a.Name}, {&rs.Organization, a.Organization},
+	for _, p := range []struct{ dst, src *string }{{&rs.Name, a.Name}, {&rs.Organization, a.Organization},
 		{&rs.Type, a.Type}, {&rs.State, a.State}, {&rs.Result, a.Result}, {&rs.InitiatedBy, a.InitiatedBy}, {&rs.Details, a.Details},
 		{&rs.ScopeName, a.ScopeName}, {&rs.ClientHost, a.ClientHost}, {&rs.Reason, a.Reason}, {&rs.FinalResult, a.FinalResult}} {
 		setPtr(p.dst, p.src)

@@ -67,7 +67,7 @@ func parseRoute(p string) (route, bool) {
 			rt.id, rt.byID = rest[1], true
 		}
 	default:
-		if !parseInstallRoute(&rt, rest) && !parseTenantRoute(&rt, rest) {
+		if !parseKindRoute(&rt, rest) {
 			rt.endpoint, rt.method = EndpointUnknown, ""
 		}
 	}

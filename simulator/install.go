@@ -311,34 +311,21 @@ func newInstallation() installation {
 
 // AddJob adds or replaces a job.
 func (s *Simulator) AddJob(j Job) error {
-	if err := j.validate(); err != nil {
-		return err
-	}
-	j.ID, j.OrganizationID, j.RepositoryID = normID(j.ID), normID(j.OrganizationID), normID(j.RepositoryID)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inst.jobs[j.ID] = &j
-	return nil
+	return s.add(j.validate, []*string{&j.ID, &j.OrganizationID, &j.RepositoryID}, func() { s.inst.jobs[j.ID] = &j })
 }
 
 // AddJobSession adds or replaces a job session and its log. The job need not exist: a real
 // server keeps the sessions of deleted jobs.
 func (s *Simulator) AddJobSession(js JobSession) error {
-	if err := js.validate(); err != nil {
+	return s.add(func() (err error) {
+		if err = js.validate(); err == nil {
+			js.Log, err = completeLog(js.Log)
+		}
 		return err
-	}
-	log, err := completeLog(js.Log)
-	if err != nil {
-		return err
-	}
-	js.Log = log
-	js.ID, js.JobID = normID(js.ID), normID(js.JobID)
-	js.MainSessionID, js.RepositoryID = normID(js.MainSessionID), normID(js.RepositoryID)
-	js.advancedAt, js.progressFrac, js.objFrac, js.byteFrac = time.Time{}, 0, 0, 0
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inst.sessions[js.ID] = &js
-	return nil
+	}, []*string{&js.ID, &js.JobID, &js.MainSessionID, &js.RepositoryID}, func() {
+		js.advancedAt, js.progressFrac, js.objFrac, js.byteFrac = time.Time{}, 0, 0, 0
+		s.inst.sessions[js.ID] = &js
+	})
 }
 
 // UpdateJobSession changes a job session under the simulator's lock; the callback sees it
@@ -401,37 +388,17 @@ func (s *Simulator) jobSession(id string, now time.Time, withLog bool) (*JobSess
 
 // SetLicense installs a license; without one the simulator answers a Community license.
 func (s *Simulator) SetLicense(l License) error {
-	if err := l.validate(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inst.license = &l
-	return nil
+	return s.add(l.validate, nil, func() { s.inst.license = &l })
 }
 
 // AddRepository adds or replaces a backup repository.
 func (s *Simulator) AddRepository(r Repository) error {
-	if err := r.validate(); err != nil {
-		return err
-	}
-	r.ID = normID(r.ID)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inst.repos[r.ID] = &r
-	return nil
+	return s.add(r.validate, []*string{&r.ID}, func() { s.inst.repos[r.ID] = &r })
 }
 
 // AddProxy adds or replaces a backup proxy.
 func (s *Simulator) AddProxy(p Proxy) error {
-	if err := p.validate(); err != nil {
-		return err
-	}
-	p.ID = normID(p.ID)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inst.proxies[p.ID] = &p
-	return nil
+	return s.add(p.validate, []*string{&p.ID}, func() { s.inst.proxies[p.ID] = &p })
 }
 
 // completeLog checks log items and fills in what SetLogItems fills in.

@@ -23,20 +23,22 @@ const (
 var installEndpoints = []string{EndpointJobs, EndpointJobSessions, EndpointJobSession, EndpointJobSessionLogItems,
 	EndpointLicense, EndpointRepositories, EndpointProxies}
 
-// parseInstallRoute routes the installation's paths; rest is the path after the version.
-func parseInstallRoute(rt *route, rest []string) bool {
+// parseKindRoute routes the paths of the installation, the organizations and the restores;
+// rest is the path after the version.
+func parseKindRoute(rt *route, rest []string) bool {
 	is := func(i int, name string) bool { return len(rest) > i && strings.EqualFold(rest[i], name) }
 	rt.method = http.MethodGet
 	switch {
 	case len(rest) == 3 && is(0, "JobSessions") && is(2, "LogItems"):
-		rt.endpoint, rt.id, rt.byID = EndpointJobSessionLogItems, rest[1], true
+		rt.endpoint = EndpointJobSessionLogItems
 	case len(rest) == 2 && is(0, "JobSessions"):
-		rt.endpoint, rt.id, rt.byID = EndpointJobSession, rest[1], true
+		rt.endpoint = EndpointJobSession
 	case len(rest) == 1 && is(0, "JobSessions"):
 		rt.endpoint = EndpointJobSessions
 	case len(rest) == 3 && is(0, "Jobs") && is(2, "JobSessions") && rt.ver == "v6":
-		// Only v6 has the job's own session list.
+		// Only v6 has the job's own session list; it is a list, not an object by ID.
 		rt.endpoint, rt.id, rt.jobID = EndpointJobSessions, rest[1], rest[1]
+		return true
 	case len(rest) <= 2 && is(0, "Jobs"):
 		rt.endpoint = EndpointJobs
 	case len(rest) == 1 && is(0, "License"):
@@ -45,10 +47,22 @@ func parseInstallRoute(rt *route, rest []string) bool {
 		rt.endpoint = EndpointRepositories
 	case len(rest) <= 2 && is(0, "Proxies"):
 		rt.endpoint = EndpointProxies
+	case len(rest) == 3 && is(0, "Organizations") && is(2, "LicensingInformation"):
+		rt.endpoint = EndpointLicensingInformation
+	case len(rest) == 3 && is(0, "Organizations") && is(2, "usedRepositories"):
+		rt.endpoint = EndpointUsedRepositories
+	case len(rest) <= 2 && is(0, "Organizations"):
+		rt.endpoint = EndpointOrganizations
+	case len(rest) == 1 && is(0, "LicensedUsers"):
+		rt.endpoint = EndpointLicensedUsers
+	case len(rest) == 1 && is(0, "RestoreSessions"):
+		rt.endpoint = EndpointRestoreSessions
+	case len(rest) == 2 && is(0, "RestoreSessions"):
+		rt.endpoint = EndpointRestoreSession
 	default:
 		return false
 	}
-	if len(rest) == 2 && rt.endpoint != EndpointJobSession {
+	if len(rest) > 1 {
 		rt.id, rt.byID = rest[1], true
 	}
 	return true

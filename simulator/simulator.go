@@ -136,14 +136,21 @@ func New(opts Options) *Simulator {
 
 // AddSession adds or replaces a session.
 func (s *Simulator) AddSession(sess Session) error {
-	if err := sess.validate(); err != nil {
+	return s.add(sess.validate, []*string{&sess.ID, &sess.RetrievalID}, func() { s.sessions[sess.ID] = &sess })
+}
+
+// add is what every Add does: check the object, normalise its IDs, then store it under the
+// lock.
+func (s *Simulator) add(validate func() error, ids []*string, store func()) error {
+	if err := validate(); err != nil {
 		return err
 	}
-	sess.ID = normID(sess.ID)
-	sess.RetrievalID = normID(sess.RetrievalID)
+	for _, id := range ids {
+		*id = normID(*id)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sessions[sess.ID] = &sess
+	store()
 	return nil
 }
 
@@ -198,15 +205,10 @@ func (s *Simulator) AddDataRetrieval(r DataRetrieval) error {
 	if !isUUID(r.ID) {
 		return fmt.Errorf("data retrieval id %q is not a UUID", r.ID)
 	}
-	if err := errors.Join(oneOf("data retrieval type", r.Type, retrievalTypes), oneOf("data state", r.DataState, dataStates),
-		optional(r.LastStatus, oneOf("last status", r.LastStatus, sessionStatuses))); err != nil {
-		return err
-	}
-	r.ID = normID(r.ID)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.retrievals[r.ID] = &r
-	return nil
+	return s.add(func() error {
+		return errors.Join(oneOf("data retrieval type", r.Type, retrievalTypes), oneOf("data state", r.DataState, dataStates),
+			optional(r.LastStatus, oneOf("last status", r.LastStatus, sessionStatuses)))
+	}, []*string{&r.ID}, func() { s.retrievals[r.ID] = &r })
 }
 
 // RevokeTokens invalidates every access and refresh token, as a server restart would.

@@ -178,14 +178,7 @@ func (s *Simulator) AddOrganization(o Organization) error {
 
 // AddRestoreSession adds or replaces a restore session.
 func (s *Simulator) AddRestoreSession(rs RestoreSession) error {
-	if err := rs.validate(); err != nil {
-		return err
-	}
-	rs.ID = normID(rs.ID)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.ten.restores[rs.ID] = &rs
-	return nil
+	return s.add(rs.validate, []*string{&rs.ID}, func() { s.ten.restores[rs.ID] = &rs })
 }
 
 // UpdateRestoreSession changes a restore session under the simulator's lock; the callback

@@ -23,32 +23,6 @@ const (
 var tenantEndpoints = []string{EndpointOrganizations, EndpointLicensingInformation, EndpointUsedRepositories,
 	EndpointLicensedUsers, EndpointRestoreSessions, EndpointRestoreSession}
 
-// parseTenantRoute routes the organizations' and restores' paths; rest is the path after the version.
-func parseTenantRoute(rt *route, rest []string) bool {
-	is := func(i int, name string) bool { return len(rest) > i && strings.EqualFold(rest[i], name) }
-	rt.method = http.MethodGet
-	switch {
-	case len(rest) == 3 && is(0, "Organizations") && is(2, "LicensingInformation"):
-		rt.endpoint = EndpointLicensingInformation
-	case len(rest) == 3 && is(0, "Organizations") && is(2, "usedRepositories"):
-		rt.endpoint = EndpointUsedRepositories
-	case len(rest) <= 2 && is(0, "Organizations"):
-		rt.endpoint = EndpointOrganizations
-	case len(rest) == 1 && is(0, "LicensedUsers"):
-		rt.endpoint = EndpointLicensedUsers
-	case len(rest) == 1 && is(0, "RestoreSessions"):
-		rt.endpoint = EndpointRestoreSessions
-	case len(rest) == 2 && is(0, "RestoreSessions"):
-		rt.endpoint = EndpointRestoreSession
-	default:
-		return false
-	}
-	if len(rest) > 1 {
-		rt.id, rt.byID = rest[1], true
-	}
-	return true
-}
-
 func (s *Simulator) serveTenants(w http.ResponseWriter, r *http.Request, rt route, now time.Time) {
 	switch rt.endpoint {
 	case EndpointOrganizations:
