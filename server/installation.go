@@ -108,20 +108,24 @@ func (srv *Server) readLicense(ctx context.Context, cfg *config.ServerConfig, sn
 	return kindProblems(config.CollectLicense, err, vb365.ListStats{}, 0)
 }
 
-func (srv *Server) readRepositories(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, calls *outcomes) (conditions, error) {
-	list, st, err := readCached(srv, cfg, &srv.install.repositories, calls, func() ([]vb365.Repository, vb365.ListStats, error) {
-		return srv.client.Repositories(ctx, MaxRepositories)
-	})
-	snap.Repositories, snap.RepositoriesDropped = list, st.Dropped
-	return kindProblems(config.CollectRepositories, err, st, MaxRepositories)
+func (srv *Server) readRepositories(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, calls *outcomes) (conds conditions, err error) {
+	snap.Repositories, snap.RepositoriesDropped, conds, err = readKindList(ctx, srv, cfg, &srv.install.repositories, calls,
+		config.CollectRepositories, MaxRepositories, srv.client.Repositories)
+	return conds, err
 }
 
-func (srv *Server) readProxies(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, calls *outcomes) (conditions, error) {
-	list, st, err := readCached(srv, cfg, &srv.install.proxies, calls, func() ([]vb365.Proxy, vb365.ListStats, error) {
-		return srv.client.Proxies(ctx, MaxProxies)
-	})
-	snap.Proxies, snap.ProxiesDropped = list, st.Dropped
-	return kindProblems(config.CollectProxies, err, st, MaxProxies)
+func (srv *Server) readProxies(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, calls *outcomes) (conds conditions, err error) {
+	snap.Proxies, snap.ProxiesDropped, conds, err = readKindList(ctx, srv, cfg, &srv.install.proxies, calls,
+		config.CollectProxies, MaxProxies, srv.client.Proxies)
+	return conds, err
+}
+
+// readKindList reads a cached kind's list of at most bound entries (see readCached).
+func readKindList[T any](ctx context.Context, srv *Server, cfg *config.ServerConfig, c *cachedKind[[]T], calls *outcomes, kind string, bound int,
+	list func(context.Context, int) ([]T, vb365.ListStats, error)) ([]T, int, conditions, error) {
+	v, st, err := readCached(srv, cfg, c, calls, func() ([]T, vb365.ListStats, error) { return list(ctx, bound) })
+	conds, err := kindProblems(kind, err, st, bound)
+	return v, st.Dropped, conds, err
 }
 
 // kindProblems are a kind's problems to log, and its collector's error: a 403 or 404 names
