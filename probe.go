@@ -9,10 +9,16 @@ import (
 	"github.com/vb365-exporter/vb365_exporter/collector"
 )
 
-// discoveryRoutes adds the multi-target endpoints: /probe for one server's metrics and /sd
-// listing the servers as probe targets for Prometheus' http_sd.
+// The multi-target endpoints: probePath for one server's metrics and sdPath listing the
+// servers as probe targets for Prometheus' http_sd. The landing page links them.
+const (
+	probePath = "/probe"
+	sdPath    = "/sd"
+)
+
+// discoveryRoutes adds the multi-target endpoints.
 func (e *exporter) discoveryRoutes(mux *http.ServeMux) {
-	for path, h := range map[string]http.Handler{"/probe": e.probeHandler(), "/sd": e.sdHandler()} {
+	for path, h := range map[string]http.Handler{probePath: e.probeHandler(), sdPath: e.sdHandler()} {
 		// ServeMux panics on a second registration; --web.telemetry-path wins.
 		if path == e.opts.telemetryPath {
 			level.Warn(e.logger).Log("msg", "endpoint not served: --web.telemetry-path uses its path", "path", path)

@@ -177,6 +177,8 @@ func (e *exporter) landingPage() http.Handler {
 		Description: "Prometheus exporter for Veeam Backup for Microsoft 365 data retrieval sessions",
 		Version:     version.Info(),
 		MetricsPath: e.opts.telemetryPath,
+		SDPath:      sdPath,
+		ProbePath:   probePath,
 		Links: []landing.Link{
 			{Address: e.opts.telemetryPath, Text: "Metrics"},
 			{Address: "/-/healthy", Text: "Health"},

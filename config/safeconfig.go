@@ -37,18 +37,12 @@ func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
 	}
 }
 
-// ReloadConfig loads path and, only if it is valid and every apply function accepts it,
-// makes it the running configuration. On failure the previous configuration stays in
+// Set makes cfg (and err, from Load of path) the running configuration only if it is valid
+// and every apply function accepts it. On failure the previous configuration stays in
 // effect, so a typo never takes the exporter down. apply lets the caller build what it
 // derives from the config (API clients, TLS settings) before the swap, so a config that
-// parses but cannot be used is rejected the same way.
-func (sc *SafeConfig) ReloadConfig(path string, logger log.Logger, apply ...func(*Config) error) error {
-	cfg, err := Load(path)
-	return sc.Set(path, cfg, err, logger, apply...)
-}
-
-// Set is ReloadConfig for a config the caller loaded itself (cfg and err from Load), so that
-// it can read the file outside its own locks.
+// parses but cannot be used is rejected the same way. The caller loads the file itself, so
+// that it can read it outside its own locks.
 func (sc *SafeConfig) Set(path string, cfg *Config, err error, logger log.Logger, apply ...func(*Config) error) error {
 	if logger == nil {
 		logger = log.NewNopLogger()

@@ -42,15 +42,15 @@ type Options struct {
 	// MetricsPath is where Prometheus scrapes; the page points there before the first scrape.
 	MetricsPath string
 	// SDPath and ProbePath are the exporter's HTTP service discovery and its one-server
-	// scrape path; the page links both, so that a user finds them without the README.
-	// Defaults: /sd and /probe.
+	// scrape path (the routes' owner passes them); the page links both, so that a user finds
+	// them without the README.
 	SDPath, ProbePath string
 	Links             []Link
 	// Servers returns the configured servers in config order; it is called per request so
 	// that a reload shows at once.
 	Servers func() []Server
-	// Now is the clock for "ago"; tests replace it.
-	Now func() time.Time
+	// now is the clock for "ago"; only tests replace it.
+	now func() time.Time
 }
 
 // Handler serves the landing page and the debug page.
@@ -65,17 +65,11 @@ var page = template.Must(template.New("page").Funcs(installFuncs).Parse(pageSour
 
 // New returns the handler.
 func New(o Options) *Handler {
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.now == nil {
+		o.now = time.Now
 	}
 	if o.MetricsPath == "" {
 		o.MetricsPath = "/metrics"
-	}
-	if o.SDPath == "" {
-		o.SDPath = "/sd"
-	}
-	if o.ProbePath == "" {
-		o.ProbePath = "/probe"
 	}
 	if o.Servers == nil {
 		o.Servers = func() []Server { return nil }
@@ -98,7 +92,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	servers := h.opts.Servers()
-	now := h.opts.Now()
+	now := h.opts.now()
 	q := r.URL.Query()
 	v := view{
 		Name: h.opts.Name, Description: h.opts.Description, Version: h.opts.Version, Links: h.opts.Links,

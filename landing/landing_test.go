@@ -67,10 +67,10 @@ func downSnapshot() *server.Snapshot {
 
 func newHandler(servers ...Server) *Handler {
 	return New(Options{
-		Name: "VB365 Exporter", Description: "test", Version: "(version=1.2.3)", MetricsPath: "/metrics",
+		Name: "VB365 Exporter", Description: "test", Version: "(version=1.2.3)", MetricsPath: "/metrics", SDPath: "/sd", ProbePath: "/probe",
 		Links:   []Link{{Address: "/metrics", Text: "Metrics"}, {Address: "/-/healthy", Text: "Health"}, {Address: "/-/ready", Text: "Readiness"}},
 		Servers: func() []Server { return servers },
-		Now:     func() time.Time { return now },
+		now:     func() time.Time { return now },
 	})
 }
 

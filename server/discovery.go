@@ -21,22 +21,13 @@ type DiscoveryResult struct {
 	Err error
 }
 
-// Select picks the sessions to follow from the server's session list: those created within
-// MaxAge or still Running, of the configured retrievals, with a matching name, newest first,
-// at most MaxSessions of them. dropped counts the ones the cap cut off. A zero MaxAge means
-// no age limit, a zero MaxSessions config.DefaultDiscoveryMaxSessions (a hand-built
-// Discovery is bounded too).
-func (d *Discovery) Select(listed []vb365.Session, now time.Time) (keep []vb365.Session, dropped int) {
-	sel := d.selector(now)
-	for _, s := range listed {
-		sel.add(s)
-	}
-	return sel.result()
-}
-
-// selector makes Select's choice one session at a time, holding only the best MaxSessions
-// candidates so far (a heap with the oldest on top), so that the memory discovery takes
-// follows max_sessions, not the length of the server's list.
+// selector picks the sessions to follow from the server's session list, one session at a
+// time: those created within MaxAge or still Running, of the configured retrievals, with a
+// matching name, newest first, at most MaxSessions of them; dropped counts the ones the cap
+// cut off. A zero MaxAge means no age limit, a zero MaxSessions
+// config.DefaultDiscoveryMaxSessions (a hand-built Discovery is bounded too). It holds only
+// the best MaxSessions candidates so far (a heap with the oldest on top), so that the memory
+// discovery takes follows max_sessions, not the length of the server's list.
 type selector struct {
 	d          *Discovery
 	now        time.Time

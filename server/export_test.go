@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
 // ttl is a cache_ttl as a config carries it.
@@ -22,3 +23,15 @@ const (
 
 // ForceReadStrategy makes t read every scrape's sessions one way.
 func ForceReadStrategy(t *Server, m ReadStrategy) { t.mode = m }
+
+// TLSHandshakes is the number of TLS handshakes this server's connections have made.
+func (srv *Server) TLSHandshakes() uint64 { return srv.handshakes.Load() }
+
+// Select is the selector's choice from a whole list at once.
+func (d *Discovery) Select(listed []vb365.Session, now time.Time) (keep []vb365.Session, dropped int) {
+	sel := d.selector(now)
+	for _, s := range listed {
+		sel.add(s)
+	}
+	return sel.result()
+}

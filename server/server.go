@@ -191,9 +191,6 @@ func build(sc *config.ServerConfig, conn connection, o Options) (*Server, error)
 	return srv, nil
 }
 
-// TLSHandshakes is the number of TLS handshakes this server's connections have made.
-func (srv *Server) TLSHandshakes() uint64 { return srv.handshakes.Load() }
-
 // Close ends the server when a reload replaces or removes it, and at shutdown: once the
 // reads in flight have ended (their deadlines bound the wait), it logs the token out and
 // closes the idle connections, which would otherwise stay open, two goroutines each, until

@@ -36,8 +36,6 @@ type ListOptions struct {
 	Timeout time.Duration
 	// Output is table, yaml or json.
 	Output string
-	// Now is the clock for Since and running durations; nil is time.Now.
-	Now func() time.Time
 
 	// Parsed from the fields above by Validate.
 	statuses    map[string]bool
@@ -114,9 +112,6 @@ func List(ctx context.Context, cfg *config.Config, o ListOptions, stdout, stderr
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	timeout := cmp.Or(o.Timeout, DefaultTimeout)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -126,7 +121,7 @@ func List(ctx context.Context, cfg *config.Config, o ListOptions, stdout, stderr
 	}
 	defer remote.Close()
 
-	now := o.Now()
+	now := time.Now()
 	var cutoff time.Time
 	if o.since > 0 {
 		cutoff = now.Add(-o.since)

@@ -47,13 +47,6 @@ func (m masks) text(s string, max int) string {
 // id is text for an ID: bounded like one and lower case, as IDs are kept (see ID).
 func (m masks) id(id ID) ID { return ID(strings.ToLower(m.text(string(id), maxIDBytes))) }
 
-// Scrub normalises s and masks every secret in it; see masks.text and forms.mask. It is
-// for tests and tools: the client keeps the forms of its secrets instead of making them
-// for each string.
-func Scrub(s string, secrets ...string) string {
-	return masks{newForms("", "", secrets...)}.text(s, 0)
-}
-
 // Scrub normalises s and masks the password and the client's current access and refresh
 // tokens in it; see masks.text. Any text from the server that reaches a log, a page or a
 // metric goes through it.

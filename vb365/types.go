@@ -139,10 +139,8 @@ func (w *wireSession) toSession(m masks) (Session, error) {
 	return s, nil
 }
 
-// DecodeSession parses one RESTDataRetrievalSession body; its texts are normalised and
-// bounded (see masks.text), with no secret to mask.
-func DecodeSession(body []byte) (Session, error) { return decodeSession(body, masks{}) }
-
+// decodeSession parses one RESTDataRetrievalSession body; its texts are normalised,
+// scrubbed by m and bounded (see masks.text).
 func decodeSession(body []byte, m masks) (Session, error) {
 	var w wireSession
 	if err := json.Unmarshal(body, &w); err != nil {
@@ -166,11 +164,6 @@ type Page struct {
 	// Skipped counts the entries the server sent beyond the limit asked for; they are not
 	// decoded (the next page asks for them again).
 	Skipped int
-}
-
-// DecodePage parses one page of the session list.
-func DecodePage(body []byte) (*Page, error) {
-	return decodePage(context.Background(), body, 0, masks{})
 }
 
 // decodePage parses one page, decoding at most keep entries (all when keep is 0).
