@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	_ "embed"
 	"runtime/debug"
 	"strings"
@@ -25,12 +26,7 @@ func init() {
 // binary. prometheus/common/version already falls back to vcs.revision; the branch is not
 // recorded by Go, so it stays unknown.
 func stampVersion(file string, info *debug.BuildInfo) {
-	if version.Version == "" {
-		version.Version = file
-	}
-	if version.Branch == "" {
-		version.Branch = "unknown"
-	}
+	version.Version, version.Branch = cmp.Or(version.Version, file), cmp.Or(version.Branch, "unknown")
 	if info == nil {
 		return
 	}
@@ -50,9 +46,7 @@ func stampVersion(file string, info *debug.BuildInfo) {
 			version.Revision = pseudoVersionRevision(info.Main.Version)
 		}
 	}
-	if version.BuildDate == "" {
-		version.BuildDate = settings["vcs.time"]
-	}
+	version.BuildDate = cmp.Or(version.BuildDate, settings["vcs.time"])
 }
 
 // pseudoVersionRevision returns the commit of a pseudo-version such as

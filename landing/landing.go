@@ -6,6 +6,7 @@ package landing
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -68,9 +69,7 @@ func New(o Options) *Handler {
 	if o.now == nil {
 		o.now = time.Now
 	}
-	if o.MetricsPath == "" {
-		o.MetricsPath = "/metrics"
-	}
+	o.MetricsPath = cmp.Or(o.MetricsPath, "/metrics")
 	if o.Servers == nil {
 		o.Servers = func() []Server { return nil }
 	}
@@ -100,32 +99,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Now: now.UTC().Format(pageTime), Refresh: refreshSeconds(q.Get("refresh")), RefreshChoices: refreshChoices,
 	}
 	status := http.StatusOK
-	if q.Has("debug") {
-		name := q.Get("debug")
-		v.Debug = true
-		v.DebugServer = name
-		found := false
-		for _, s := range servers {
-			if s.Name == name {
-				found = true
-				sv := serverView(s, now)
-				v.Servers = []serverPage{sv}
-				v.Calls = callViews(s.Last)
-				if s.Last != nil && len(s.Last.Calls) >= server.MaxCalls {
-					v.CallsCap = server.MaxCalls // the list may be cut
-				}
-			}
-		}
-		if !found {
-			status = http.StatusNotFound
-		}
-		for _, s := range servers {
-			v.ServerNames = append(v.ServerNames, s.Name)
-		}
-	} else {
-		for _, s := range servers {
+	v.Debug, v.DebugServer = q.Has("debug"), q.Get("debug")
+	if v.Debug {
+		status = http.StatusNotFound // until the server is found
+	}
+	for _, s := range servers {
+		v.ServerNames = append(v.ServerNames, s.Name)
+		switch {
+		case !v.Debug:
 			v.Servers = append(v.Servers, serverView(s, now))
-			v.ServerNames = append(v.ServerNames, s.Name)
+		case s.Name == v.DebugServer:
+			status = http.StatusOK
+			v.Servers, v.Calls = []serverPage{serverView(s, now)}, callViews(s.Last)
+			if s.Last != nil && len(s.Last.Calls) >= server.MaxCalls {
+				v.CallsCap = server.MaxCalls // the list may be cut
+			}
 		}
 	}
 	var buf bytes.Buffer

@@ -73,8 +73,8 @@ func (srv *Server) readKinds(ctx context.Context, cfg *config.ServerConfig, snap
 	}
 }
 
-// cachedKind is a kind's last good read. Like the data retrievals, license, repositories
-// and proxies change slowly and are read at most once a minute (cache_ttl, when shorter).
+// cachedKind is a kind's last good read. Data retrievals, license, repositories and proxies
+// change slowly and are read at most once a minute (cache_ttl, when shorter).
 type cachedKind[T any] struct {
 	val    T
 	stats  vb365.ListStats

@@ -15,14 +15,6 @@ import (
 // wins, so cache_ttl 0 still reads it every scrape.
 const maxRetrievalsAge = time.Minute
 
-// retrievalsCache is the last good data retrieval list.
-type retrievalsCache struct {
-	list    []vb365.Retrieval
-	invalid int
-	dropped int
-	readAt  time.Time
-}
-
 // bound is a list's bound from the config, or its default: a hand-built config is bounded too.
 func bound(v, def int) int {
 	if v > 0 {
@@ -35,31 +27,14 @@ func maxRetrievals(cfg *config.ServerConfig) int {
 	return bound(cfg.MaxRetrievals, config.DefaultMaxRetrievals)
 }
 
-// cachedRetrievals returns the cached list when it is younger than the TTL.
-func (srv *Server) cachedRetrievals(cfg *config.ServerConfig, now time.Time) (retrievalsCache, bool) {
-	ttl := min(cfg.CacheTTLDuration(), maxRetrievalsAge)
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	c := srv.retrievals
-	return c, ttl > 0 && !c.readAt.IsZero() && now.Sub(c.readAt) < ttl
-}
-
 // readRetrievals puts the server's data retrievals into snap: the list read within the
 // last minute, or read now. It returns the problems to log (see tracker).
 func (srv *Server) readRetrievals(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, calls *outcomes) conditions {
-	c, fresh := srv.cachedRetrievals(cfg, srv.now())
-	var err error
-	if !fresh {
-		c = retrievalsCache{readAt: srv.now()}
-		c.list, c.invalid, c.dropped, err = srv.client.ListRetrievals(ctx, maxRetrievals(cfg))
-		calls.add(err)
-		if err == nil {
-			srv.mu.Lock()
-			srv.retrievals = c
-			srv.mu.Unlock()
-		}
-	}
-	snap.Retrievals, snap.RetrievalsErr, snap.RetrievalsDropped = c.list, err, c.dropped
+	list, st, err := readCached(srv, cfg, &srv.retrievals, calls, func() ([]vb365.Retrieval, vb365.ListStats, error) {
+		list, invalid, dropped, err := srv.client.ListRetrievals(ctx, maxRetrievals(cfg))
+		return list, vb365.ListStats{Invalid: invalid, Dropped: dropped}, err
+	})
+	snap.Retrievals, snap.RetrievalsErr, snap.RetrievalsDropped = list, err, st.Dropped
 	conds := conditions{}
 	switch {
 	case vb365.IsClientWide(err):
@@ -67,16 +42,16 @@ func (srv *Server) readRetrievals(ctx context.Context, cfg *config.ServerConfig,
 	case err != nil:
 		conds["retrievals: "+vb365.Reason(err)] = []any{"msg", "data retrievals not read; their metrics are absent",
 			"reason", vb365.Reason(err), "err", err}
-	case c.invalid > 0:
+	case st.Invalid > 0:
 		conds["retrievals: malformed entries"] = []any{"msg", "some data retrievals could not be decoded and are not shown",
-			"err", fmt.Errorf("%d malformed entries in the data retrieval list", c.invalid)}
+			"err", fmt.Errorf("%d malformed entries in the data retrieval list", st.Invalid)}
 	}
 	switch {
 	case err != nil:
 		conds["retrievals: dropping"] = nil // not read: as it was
-	case c.dropped > 0:
+	case st.Dropped > 0:
 		conds["retrievals: dropping"] = []any{"msg", "more data retrievals than max_retrievals allows; the rest are not exported (see vb365_data_retrievals_dropped)",
-			"max_retrievals", maxRetrievals(cfg), "dropped", c.dropped}
+			"max_retrievals", maxRetrievals(cfg), "dropped", st.Dropped}
 	}
 	return conds
 }

@@ -125,7 +125,7 @@ type Server struct {
 	// discovered are the sessions the last successful discovery selected: when the list
 	// cannot be read they are reported as not read rather than vanishing.
 	discovered []vb365.ID
-	retrievals retrievalsCache
+	retrievals cachedKind[[]vb365.Retrieval]
 	install    installState
 }
 

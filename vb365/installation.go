@@ -135,8 +135,8 @@ type wireLicense struct {
 type wireRepository struct {
 	ID             string `json:"id"`
 	Name           string `json:"name"`
-	CapacityBytes  *int64 `json:"capacityBytes"`
-	FreeSpaceBytes *int64 `json:"freeSpaceBytes"`
+	CapacityBytes  int64  `json:"capacityBytes"`
+	FreeSpaceBytes int64  `json:"freeSpaceBytes"`
 	IsOutOfSync    bool   `json:"isOutOfSync"`
 }
 
@@ -149,32 +149,36 @@ type wireProxy struct {
 	MemoryUsagePercent   *float64 `json:"memoryUsagePercent"`
 }
 
-var errNoID = errors.New("entry has no id")
+// entryID is a listed object's id: an entry without one cannot be told from another, so it
+// is Invalid.
+func (m masks) entryID(id string) (ID, error) {
+	if id == "" {
+		return "", errors.New("entry has no id")
+	}
+	return m.id(answerID(id)), nil
+}
 
 // The conversions below are where a kind's strings from the server are scrubbed and cut
 // (masks.text, masks.id): every kind is declared by its path, its wire type and one of them.
+// On an error, what they return is not used.
 
 func (w *wireJob) job(m masks) (Job, error) {
-	if w.ID == "" {
-		return Job{}, errNoID
-	}
-	return Job{ID: m.id(answerID(w.ID)), Name: m.text(w.Name, MaxNameBytes), BackupType: m.text(w.BackupType, MaxEnumBytes),
+	id, err := m.entryID(w.ID)
+	return Job{ID: id, Name: m.text(w.Name, MaxNameBytes), BackupType: m.text(w.BackupType, MaxEnumBytes),
 		RepositoryID: m.id(answerID(w.RepositoryID)), Enabled: w.IsEnabled == nil || *w.IsEnabled,
-		LastRun: w.LastRun.value(), NextRun: w.NextRun.value(), LastStatus: m.text(w.LastStatus, MaxEnumBytes)}, nil
+		LastRun: w.LastRun.value(), NextRun: w.NextRun.value(), LastStatus: m.text(w.LastStatus, MaxEnumBytes)}, err
 }
 
 func (w *wireJobSession) session(m masks) (JobSession, error) {
-	if w.ID == "" {
-		return JobSession{}, errNoID
-	}
-	if w.CreationTime.value().IsZero() {
-		return JobSession{}, errors.New("job session has no creationTime")
+	id, err := m.entryID(w.ID)
+	if err == nil && w.CreationTime.value().IsZero() {
+		err = errors.New("job session has no creationTime")
 	}
 	st := &w.Statistics
-	return JobSession{ID: m.id(answerID(w.ID)), JobID: m.id(answerID(w.JobID)), CreationTime: w.CreationTime.value(),
+	return JobSession{ID: id, JobID: m.id(answerID(w.JobID)), CreationTime: w.CreationTime.value(),
 		EndTime: w.EndTime.value(), Status: m.text(w.Status, MaxEnumBytes), Progress: w.Progress, RetryCount: w.RetryCount,
 		TransferredBytes: st.TransferredDataBytes, ProcessedObjects: st.ProcessedObjects, ProcessingRate: st.ProcessingRateBytesPS,
-		Details: m.text(w.Details, MaxReasonBytes)}, nil
+		Details: m.text(w.Details, MaxReasonBytes)}, err
 }
 
 func (w *wireLicense) license(m masks) License {
@@ -188,25 +192,15 @@ func (w *wireLicense) license(m masks) License {
 }
 
 func (w *wireRepository) repository(m masks) (Repository, error) {
-	if w.ID == "" {
-		return Repository{}, errNoID
-	}
-	r := Repository{ID: m.id(answerID(w.ID)), Name: m.text(w.Name, MaxNameBytes), OutOfSync: w.IsOutOfSync}
-	if w.CapacityBytes != nil {
-		r.CapacityBytes = *w.CapacityBytes
-	}
-	if w.FreeSpaceBytes != nil {
-		r.FreeBytes = *w.FreeSpaceBytes
-	}
-	return r, nil
+	id, err := m.entryID(w.ID)
+	return Repository{ID: id, Name: m.text(w.Name, MaxNameBytes), OutOfSync: w.IsOutOfSync,
+		CapacityBytes: w.CapacityBytes, FreeBytes: w.FreeSpaceBytes}, err
 }
 
 func (w *wireProxy) proxy(m masks) (Proxy, error) {
-	if w.ID == "" {
-		return Proxy{}, errNoID
-	}
-	return Proxy{ID: m.id(answerID(w.ID)), Host: m.text(w.HostName, MaxNameBytes), Status: m.text(w.Status, MaxEnumBytes),
-		Maintenance: m.text(w.MaintenanceModeState, MaxEnumBytes), CPU: w.CPUUsagePercent, Memory: w.MemoryUsagePercent}, nil
+	id, err := m.entryID(w.ID)
+	return Proxy{ID: id, Host: m.text(w.HostName, MaxNameBytes), Status: m.text(w.Status, MaxEnumBytes),
+		Maintenance: m.text(w.MaintenanceModeState, MaxEnumBytes), CPU: w.CPUUsagePercent, Memory: w.MemoryUsagePercent}, err
 }
 
 // Jobs reads GET /vN/Jobs (see ListStats for the bound keep).

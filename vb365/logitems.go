@@ -73,19 +73,14 @@ func (w *wireLogItem) toLogItem(m masks) LogItem {
 	if typ == "" && msg == "" && w.Title != "" {
 		typ, msg = splitTitle(w.Title)
 	}
-	it := LogItem{
-		ID:      string(m.id(answerID(w.ID))),
-		USN:     w.USN,
-		Type:    canonicalLogType(m.text(typ, 0)),
-		Message: m.text(msg, maxLogMessage),
+	return LogItem{
+		ID:           string(m.id(answerID(w.ID))),
+		USN:          w.USN,
+		Type:         canonicalLogType(m.text(typ, 0)),
+		Message:      m.text(msg, maxLogMessage),
+		CreationTime: w.CreationTime.value(),
+		EndTime:      w.EndTime.value(),
 	}
-	if w.CreationTime != nil {
-		it.CreationTime = w.CreationTime.Time
-	}
-	if w.EndTime != nil {
-		it.EndTime = w.EndTime.Time
-	}
-	return it
 }
 
 // splitTitle takes the type from a "[Type] message" title; a title without a known type
