@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sync/semaphore"
 )
@@ -34,7 +35,8 @@ func TestBodyBudgetBoundsLogsReadAtOnce(t *testing.T) {
 	defer srv.Close()
 	var wg sync.WaitGroup
 	for i := range 8 {
-		c, err := New(Options{BaseURL: srv.URL, APIVersion: "v8", Username: "u", Password: func() string { return "p" }})
+		// Waiting for the budget counts in the request timeout: generous, for the race detector.
+		c, err := New(Options{BaseURL: srv.URL, APIVersion: "v8", Username: "u", Password: func() string { return "p" }, RequestTimeout: 2 * time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}
