@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/vb365-exporter/vb365_exporter/sessions"
+	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
 const exporterName = "vb365_exporter"
@@ -151,7 +152,7 @@ func addSessionsCommands(app *kingpin.Application, o *options) {
 		"or warned. Uses the server entries of --config.file.")
 	g := &o.sessionsLog
 	logCmd.Flag("server", serverHelp).StringVar(&g.Server)
-	logCmd.Flag("type", "Only log items of these types, comma-separated ("+strings.Join(sessions.LogTypes, ", ")+").").StringVar(&g.Types)
+	logCmd.Flag("type", "Only log items of these types, comma-separated ("+strings.Join(vb365.LogTypes, ", ")+").").StringVar(&g.Types)
 	logCmd.Flag("output", "Output format: table (time, type, message; one line each) or json.").
 		Short('o').Default("table").EnumVar(&g.Output, "table", "json")
 	logCmd.Arg("SESSION_ID", "ID of the data retrieval session (a UUID, as `sessions` lists them).").Required().StringVar(&g.SessionID)
@@ -172,7 +173,7 @@ func addJobsCommands(app *kingpin.Application, o *options) {
 		"failed or warned.")
 	g := &o.jobLog
 	logCmd.Flag("server", serverHelp).StringVar(&g.Server)
-	logCmd.Flag("type", "Only log items of these types, comma-separated ("+strings.Join(sessions.LogTypes, ", ")+").").StringVar(&g.Types)
+	logCmd.Flag("type", "Only log items of these types, comma-separated ("+strings.Join(vb365.LogTypes, ", ")+").").StringVar(&g.Types)
 	logCmd.Flag("timeout", "Give up after this long (exit 1).").Default(sessions.DefaultTimeout.String()).DurationVar(&g.Timeout)
 	logCmd.Flag("output", "Output format: table (time, type, message; one line each) or json.").
 		Short('o').Default("table").EnumVar(&g.Output, "table", "json")

@@ -12,9 +12,6 @@ import (
 	"github.com/vb365-exporter/vb365_exporter/vb365"
 )
 
-// LogTypes are the log item types --type accepts, as the API names them.
-var LogTypes = []string{vb365.LogRunning, vb365.LogWarning, vb365.LogError, vb365.LogSuccess, vb365.LogStop}
-
 // LogOptions are the argument and flags of `vb365_exporter sessions log SESSION_ID`.
 type LogOptions struct {
 	// SessionID is the data retrieval session whose log is printed; a UUID.
@@ -44,7 +41,7 @@ func (o *LogOptions) validate(what, id, hint string) (err error) {
 	if o.id, err = vb365.ParseID(id); err != nil {
 		return fmt.Errorf("%s ID %q is not a UUID (%s)", what, printable(id), hint)
 	}
-	if o.types, err = parseEnumSet("--type", "log item type", o.Types, LogTypes); err != nil {
+	if o.types, err = parseEnumSet("--type", "log item type", o.Types, vb365.LogTypes); err != nil {
 		return err
 	}
 	switch o.Output {

@@ -8,13 +8,6 @@ import (
 	"time"
 )
 
-// Job statuses (RESTJob.lastStatus, RESTJobSession.status): the data retrieval ones plus
-// Disconnected and Queued.
-const (
-	StatusDisconnected = "Disconnected"
-	StatusQueued       = "Queued"
-)
-
 // Job types (RESTJobSession.jobType, the jobType filter of JobSessions).
 const (
 	JobTypeBackup = "Backup"

@@ -27,17 +27,6 @@ const (
 	FaultLogEndless = "logendless"
 )
 
-// Log item types (RESTLogItem.type in v8).
-const (
-	LogRunning = "Running"
-	LogWarning = "Warning"
-	LogError   = "Error"
-	LogSuccess = "Success"
-	LogStop    = "Stop"
-)
-
-var logTypes = []string{LogRunning, LogWarning, LogError, LogSuccess, LogStop}
-
 // LogItem is one entry of a session's log (RESTLogItem).
 type LogItem struct {
 	// ID is a UUID; SetLogItems makes one up when empty.

@@ -9,7 +9,10 @@ import (
 	"time"
 )
 
-// Session statuses (RESTDataRetrievalSessionStatus).
+// The simulator's own copy of the documented enums, so that a client typo cannot hide behind
+// a shared constant: session statuses (RESTDataRetrievalSessionStatus), the two that jobs and
+// job sessions add (RESTJob.lastStatus, RESTJobSession.status), and log item types
+// (RESTLogItem.type in v8).
 const (
 	StatusStopped       = "Stopped"
 	StatusRunning       = "Running"
@@ -17,6 +20,13 @@ const (
 	StatusFailed        = "Failed"
 	StatusWarning       = "Warning"
 	StatusNotConfigured = "NotConfigured"
+	StatusDisconnected  = "Disconnected"
+	StatusQueued        = "Queued"
+	LogRunning          = "Running"
+	LogWarning          = "Warning"
+	LogError            = "Error"
+	LogSuccess          = "Success"
+	LogStop             = "Stop"
 )
 
 // Session types (RESTDataRetrievalSession.type).
@@ -36,6 +46,7 @@ const (
 
 var (
 	sessionStatuses = []string{StatusStopped, StatusRunning, StatusSuccess, StatusFailed, StatusWarning, StatusNotConfigured}
+	logTypes        = []string{LogRunning, LogWarning, LogError, LogSuccess, LogStop}
 	sessionTypes    = []string{TypeRetrieve, TypeChangeAvailabilityPeriod, TypeRetrievalRemoving}
 	retrievalTypes  = []string{RetrievalTypeExchange, RetrievalTypeOneDrive, RetrievalTypeSharePoint, RetrievalTypeTeams}
 	dataStates      = []string{DataStateRetrieving, DataStateRetrieved, DataStateChangingAvailability, DataStateRemoving}

@@ -4,18 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"slices"
 	"time"
 )
-
-// Job and job session statuses add these two to the data retrieval ones.
-const (
-	StatusDisconnected = "Disconnected"
-	StatusQueued       = "Queued"
-)
-
-// JobStatuses lists every documented job and job session status (RESTJobSession.status).
-var JobStatuses = append(slices.Clone(Statuses), StatusDisconnected, StatusQueued)
 
 // Job is a backup or copy job (RESTJob), reduced to what the exporter shows.
 type Job struct {

@@ -13,17 +13,6 @@ import (
 	"unicode"
 )
 
-// Log item types (RESTLogItem.type in v8; the bracketed word of the title in v6 and v7).
-const (
-	LogRunning = "Running"
-	LogWarning = "Warning"
-	LogError   = "Error"
-	LogSuccess = "Success"
-	LogStop    = "Stop"
-)
-
-var logTypes = []string{LogRunning, LogWarning, LogError, LogSuccess, LogStop}
-
 // Bounds of one session's log. A Failed session's log is tens of items; these only stop a
 // broken or hostile server: at most logPageLimit*maxLogPages items are read, the newest
 // maxLogItems kept, each message cut to maxLogMessage, so one log holds at most about
@@ -88,7 +77,7 @@ func (w *wireLogItem) toLogItem(m masks) LogItem {
 func splitTitle(title string) (typ, msg string) {
 	if strings.HasPrefix(title, "[") {
 		if end := strings.IndexByte(title, ']'); end > 1 && end <= maxLogTypeLen {
-			if t := canonicalLogType(title[1:end]); slices.Contains(logTypes, t) {
+			if t := canonicalLogType(title[1:end]); slices.Contains(LogTypes, t) {
 				return t, strings.TrimSpace(title[end+1:])
 			}
 		}
@@ -97,7 +86,7 @@ func splitTitle(title string) (typ, msg string) {
 }
 
 func canonicalLogType(s string) string {
-	for _, t := range logTypes {
+	for _, t := range LogTypes {
 		if strings.EqualFold(s, t) {
 			return t
 		}
@@ -312,7 +301,7 @@ func (s *LogSummary) merge(o *LogSummary) {
 
 // reasonType is the item's type when the server gave a known one, else what its words say.
 func reasonType(it *LogItem) string {
-	if slices.Contains(logTypes, it.Type) {
+	if slices.Contains(LogTypes, it.Type) {
 		return it.Type
 	}
 	return inferType(it.Message)

@@ -9,12 +9,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 )
 
-// Session statuses as documented for RESTDataRetrievalSessionStatus.
+// The API's documented enums, in one place: data retrieval session statuses
+// (RESTDataRetrievalSessionStatus), the two that jobs and job sessions add (RESTJob.lastStatus,
+// RESTJobSession.status), and log item types (RESTLogItem.type in v8; the bracketed word of
+// the title in v6 and v7).
 const (
 	StatusStopped       = "Stopped"
 	StatusRunning       = "Running"
@@ -22,10 +26,23 @@ const (
 	StatusFailed        = "Failed"
 	StatusWarning       = "Warning"
 	StatusNotConfigured = "NotConfigured"
+	StatusDisconnected  = "Disconnected"
+	StatusQueued        = "Queued"
+	LogRunning          = "Running"
+	LogWarning          = "Warning"
+	LogError            = "Error"
+	LogSuccess          = "Success"
+	LogStop             = "Stop"
 )
 
-// Statuses lists every documented session status in the order Veeam documents them.
-var Statuses = []string{StatusStopped, StatusRunning, StatusSuccess, StatusFailed, StatusWarning, StatusNotConfigured}
+var (
+	// Statuses lists every documented session status in the order Veeam documents them.
+	Statuses = []string{StatusStopped, StatusRunning, StatusSuccess, StatusFailed, StatusWarning, StatusNotConfigured}
+	// JobStatuses lists every documented job and job session status.
+	JobStatuses = append(slices.Clone(Statuses), StatusDisconnected, StatusQueued)
+	// LogTypes lists the log item types, as `sessions log --type` accepts them.
+	LogTypes = []string{LogRunning, LogWarning, LogError, LogSuccess, LogStop}
+)
 
 // IsTerminal reports whether a session in this status can no longer change.
 // Running is the only state a session leaves by itself.
