@@ -12,18 +12,10 @@ import (
 // adminSession is the admin API's session body: the API's field names plus the running plan.
 type adminSession struct {
 	adminRun
-	Name              *string  `json:"name"`
-	RetrievalID       *string  `json:"retrievalId"`
-	Progress          *int32   `json:"progress"`
-	ProcessedObjects  *int64   `json:"processedObjects"`
-	Type              *string  `json:"type"`
-	Status            *string  `json:"status"`
-	RepositoryID      *string  `json:"repositoryId"`
-	ProxyID           *string  `json:"proxyId"`
-	ProxyPoolID       *string  `json:"proxyPoolId"`
-	FinalStatus       *string  `json:"finalStatus"`
-	ProgressPerSecond *float64 `json:"progressPerSecond"`
-	ObjectsPerSecond  *float64 `json:"objectsPerSecond"`
+	Name, RetrievalID, Type, Status, RepositoryID, ProxyID, ProxyPoolID, FinalStatus *string
+	Progress                                                                         *int32
+	ProcessedObjects                                                                 *int64
+	ProgressPerSecond, ObjectsPerSecond                                              *float64
 }
 
 type adminFault struct {
@@ -56,12 +48,11 @@ type adminTime struct {
 }
 
 // adminRun is what the admin bodies of sessions, job sessions and restore sessions share:
-// the ID and the times of a run, with its planned end.
+// the ID and the times of a run, with its planned end. The bodies' fields are named as the
+// API names them (id, creationTime, ...), which encoding/json matches case-insensitively, so
+// only a field named otherwise carries a tag. Fields left out of a PATCH stay as they are.
 type adminRun struct {
-	ID           *string `json:"id"`
-	CreationTime *string `json:"creationTime"`
-	EndTime      *string `json:"endTime"`
-	FinishAt     *string `json:"finishAt"`
+	ID, CreationTime, EndTime, FinishAt *string
 }
 
 // apply copies the ID and the times present in the body; a bad time changes nothing.
@@ -100,18 +91,11 @@ func (a *adminSession) apply(sess *Session) error {
 	if err := a.adminRun.apply(&sess.ID, &sess.CreationTime, &sess.EndTime, &sess.FinishAt); err != nil {
 		return err
 	}
-	setPtr(&sess.Name, a.Name)
-	setPtr(&sess.RetrievalID, a.RetrievalID)
-	setPtr(&sess.Type, a.Type)
-	setPtr(&sess.Status, a.Status)
-	setPtr(&sess.RepositoryID, a.RepositoryID)
-	setPtr(&sess.ProxyID, a.ProxyID)
-	setPtr(&sess.ProxyPoolID, a.ProxyPoolID)
-	setPtr(&sess.FinalStatus, a.FinalStatus)
+	setPtrs([][2]*string{{&sess.Name, a.Name}, {&sess.RetrievalID, a.RetrievalID}, {&sess.Type, a.Type}, {&sess.Status, a.Status},
+		{&sess.RepositoryID, a.RepositoryID}, {&sess.ProxyID, a.ProxyID}, {&sess.ProxyPoolID, a.ProxyPoolID}, {&sess.FinalStatus, a.FinalStatus}})
+	setPtrs([][2]*float64{{&sess.ProgressPerSecond, a.ProgressPerSecond}, {&sess.ObjectsPerSecond, a.ObjectsPerSecond}})
 	setPtr(&sess.Progress, a.Progress)
 	setPtr(&sess.ProcessedObjects, a.ProcessedObjects)
-	setPtr(&sess.ProgressPerSecond, a.ProgressPerSecond)
-	setPtr(&sess.ObjectsPerSecond, a.ObjectsPerSecond)
 	return nil
 }
 

@@ -10,24 +10,24 @@ import (
 // running plan and the log. Fields left out of a PATCH stay as they are.
 type adminJobSession struct {
 	adminRun
-	JobID             *string        `json:"jobId"`
-	Details           *string        `json:"details"`
-	RetryCount        *int32         `json:"retryCount"`
-	Progress          *int32         `json:"progress"`
-	Status            *string        `json:"status"`
-	JobType           *string        `json:"jobType"`
-	ProcessedObjects  *int64         `json:"processedObjects"`
-	TransferredBytes  *int64         `json:"transferredDataBytes"`
-	FinalStatus       *string        `json:"finalStatus"`
-	ProgressPerSecond *float64       `json:"progressPerSecond"`
-	ObjectsPerSecond  *float64       `json:"objectsPerSecond"`
-	BytesPerSecond    *float64       `json:"bytesPerSecond"`
-	Log               []adminLogItem `json:"log"`
+	JobID, Details, Status, JobType, FinalStatus        *string
+	RetryCount, Progress                                *int32
+	ProcessedObjects                                    *int64
+	TransferredBytes                                    *int64 `json:"transferredDataBytes"`
+	ProgressPerSecond, ObjectsPerSecond, BytesPerSecond *float64
+	Log                                                 []adminLogItem
 }
 
 func setPtr[T any](dst *T, src *T) {
 	if src != nil {
 		*dst = *src
+	}
+}
+
+// setPtrs is setPtr for each {dst, src} pair.
+func setPtrs[T any](pairs [][2]*T) {
+	for _, p := range pairs {
+		setPtr(p[0], p[1])
 	}
 }
 
@@ -47,18 +47,10 @@ func (a *adminJobSession) apply(js *JobSession) error {
 	if a.Log != nil {
 		js.Log = log
 	}
-	setPtr(&js.JobID, a.JobID)
-	setPtr(&js.Details, a.Details)
-	setPtr(&js.RetryCount, a.RetryCount)
-	setPtr(&js.Progress, a.Progress)
-	setPtr(&js.Status, a.Status)
-	setPtr(&js.JobType, a.JobType)
-	setPtr(&js.ProcessedObjects, a.ProcessedObjects)
-	setPtr(&js.TransferredBytes, a.TransferredBytes)
-	setPtr(&js.FinalStatus, a.FinalStatus)
-	setPtr(&js.ProgressPerSecond, a.ProgressPerSecond)
-	setPtr(&js.ObjectsPerSecond, a.ObjectsPerSecond)
-	setPtr(&js.BytesPerSecond, a.BytesPerSecond)
+	setPtrs([][2]*string{{&js.JobID, a.JobID}, {&js.Details, a.Details}, {&js.Status, a.Status}, {&js.JobType, a.JobType}, {&js.FinalStatus, a.FinalStatus}})
+	setPtrs([][2]*int32{{&js.RetryCount, a.RetryCount}, {&js.Progress, a.Progress}})
+	setPtrs([][2]*int64{{&js.ProcessedObjects, a.ProcessedObjects}, {&js.TransferredBytes, a.TransferredBytes}})
+	setPtrs([][2]*float64{{&js.ProgressPerSecond, a.ProgressPerSecond}, {&js.ObjectsPerSecond, a.ObjectsPerSecond}, {&js.BytesPerSecond, a.BytesPerSecond}})
 	return nil
 }
 

@@ -9,17 +9,7 @@ import (
 // plus the running plan. Fields left out of a PATCH stay as they are.
 type adminRestoreSession struct {
 	adminRun
-	Name         *string `json:"name"`
-	Organization *string `json:"organization"`
-	Type         *string `json:"type"`
-	State        *string `json:"state"`
-	Result       *string `json:"result"`
-	InitiatedBy  *string `json:"initiatedBy"`
-	Details      *string `json:"details"`
-	ScopeName    *string `json:"scopeName"`
-	ClientHost   *string `json:"clientHost"`
-	Reason       *string `json:"reason"`
-	FinalResult  *string `json:"finalResult"`
+	Name, Organization, Type, State, Result, InitiatedBy, Details, ScopeName, ClientHost, Reason, FinalResult *string
 }
 
 // apply copies the fields present in the body onto rs; a body with a bad time changes nothing.
@@ -27,11 +17,9 @@ func (a *adminRestoreSession) apply(rs *RestoreSession) error {
 	if err := a.adminRun.apply(&rs.ID, &rs.CreationTime, &rs.EndTime, &rs.FinishAt); err != nil {
 		return err
 	}
-	for _, p := range []struct{ dst, src *string }{{&rs.Name, a.Name}, {&rs.Organization, a.Organization},
+	setPtrs([][2]*string{{&rs.Name, a.Name}, {&rs.Organization, a.Organization},
 		{&rs.Type, a.Type}, {&rs.State, a.State}, {&rs.Result, a.Result}, {&rs.InitiatedBy, a.InitiatedBy}, {&rs.Details, a.Details},
-		{&rs.ScopeName, a.ScopeName}, {&rs.ClientHost, a.ClientHost}, {&rs.Reason, a.Reason}, {&rs.FinalResult, a.FinalResult}} {
-		setPtr(p.dst, p.src)
-	}
+		{&rs.ScopeName, a.ScopeName}, {&rs.ClientHost, a.ClientHost}, {&rs.Reason, a.Reason}, {&rs.FinalResult, a.FinalResult}})
 	return nil
 }
 

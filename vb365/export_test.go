@@ -1,6 +1,9 @@
 package vb365
 
-import "context"
+import (
+	"bytes"
+	"context"
+)
 
 // DecodeSession parses one session body with no secret to mask.
 func DecodeSession(body []byte) (Session, error) { return decodeSession(body, masks{}) }
@@ -14,4 +17,9 @@ func DecodePage(body []byte) (*Page, error) {
 // client keeps the forms of its secrets instead of making them for each string.
 func Scrub(s string, secrets ...string) string {
 	return masks{newForms("", "", secrets...)}.text(s, 0)
+}
+
+// decodePage parses one page, decoding at most keep entries (all when keep is 0).
+func decodePage(ctx context.Context, body []byte, keep int, m masks) (*Page, error) {
+	return decodePageFrom(ctx, bytes.NewReader(body), keep, m)
 }

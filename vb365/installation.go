@@ -85,58 +85,39 @@ type Proxy struct {
 	CPU, Memory *float64
 }
 
+// The wire types name their fields as the API documents them (id, backupType, ...), which
+// encoding/json matches case-insensitively, just as it would a tag.
+
 type wireJob struct {
-	ID           string   `json:"id"`
-	Name         string   `json:"name"`
-	BackupType   string   `json:"backupType"`
-	RepositoryID string   `json:"repositoryId"`
-	IsEnabled    *bool    `json:"isEnabled"`
-	LastRun      *APITime `json:"lastRun"`
-	NextRun      *APITime `json:"nextRun"`
-	LastStatus   string   `json:"lastStatus"`
+	ID, Name, BackupType, RepositoryID, LastStatus string
+	IsEnabled                                      *bool
+	LastRun, NextRun                               *APITime
 }
 
 type wireJobSession struct {
-	ID           string   `json:"id"`
-	JobID        string   `json:"jobId"`
-	Details      string   `json:"details"`
-	CreationTime *APITime `json:"creationTime"`
-	EndTime      *APITime `json:"endTime"`
-	RetryCount   int64    `json:"retryCount"`
-	Progress     int64    `json:"progress"`
-	Status       string   `json:"status"`
-	Statistics   struct {
-		ProcessingRateBytesPS int64 `json:"processingRateBytesPS"`
-		TransferredDataBytes  int64 `json:"transferredDataBytes"`
-		ProcessedObjects      int64 `json:"processedObjects"`
-	} `json:"statistics"`
+	ID, JobID, Details, Status string
+	CreationTime, EndTime      *APITime
+	RetryCount, Progress       int64
+	Statistics                 struct {
+		ProcessingRateBytesPS, TransferredDataBytes, ProcessedObjects int64
+	}
 }
 
 type wireLicense struct {
-	Status         string   `json:"status"`
-	Type           string   `json:"type"`
-	LicensedTo     string   `json:"licensedTo"`
-	ExpirationDate *APITime `json:"expirationDate"`
-	LicenseExpires *APITime `json:"licenseExpires"`
-	TotalNumber    int64    `json:"totalNumber"`
-	UsedNumber     int64    `json:"usedNumber"`
+	Status, Type, LicensedTo       string
+	ExpirationDate, LicenseExpires *APITime
+	TotalNumber, UsedNumber        int64
 }
 
 type wireRepository struct {
-	ID             string `json:"id"`
-	Name           string `json:"name"`
-	CapacityBytes  int64  `json:"capacityBytes"`
-	FreeSpaceBytes int64  `json:"freeSpaceBytes"`
-	IsOutOfSync    bool   `json:"isOutOfSync"`
+	ID, Name                      string
+	CapacityBytes, FreeSpaceBytes int64
+	IsOutOfSync                   bool
 }
 
 type wireProxy struct {
-	ID                   string   `json:"id"`
-	HostName             string   `json:"hostName"`
-	Status               string   `json:"status"`
-	MaintenanceModeState string   `json:"maintenanceModeState"`
-	CPUUsagePercent      *float64 `json:"cpuUsagePercent"`
-	MemoryUsagePercent   *float64 `json:"memoryUsagePercent"`
+	ID, HostName, Status, MaintenanceModeState string
+	CPUUsagePercent, MemoryUsagePercent        *float64
 }
 
 // entryID is a listed object's id: an entry without one cannot be told from another, so it

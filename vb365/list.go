@@ -55,6 +55,61 @@ func (c *Client) ListAllSessions(ctx context.Context, retrievalID ID, limit, max
 	return fmt.Errorf("list: more than %d pages of %d sessions; stopped", maxPages, limit)
 }
 
+// Page is one page of the session list (PageOfRESTDataRetrievalSession).
+type Page struct {
+	Offset int
+	Limit  int
+	SetID  string
+	// TotalCount is only sent by v6 and v7; nil otherwise.
+	TotalCount *int
+	// Next is the page's _links.next.href as sent; it is never requested.
+	Next     string
+	Sessions []Session
+	// Invalid holds entries of the page that could not be decoded; they do not hide the others.
+	Invalid []error
+	// Skipped counts the entries the server sent beyond the limit asked for; they are not
+	// decoded (the next page asks for them again).
+	Skipped int
+}
+
+// decodePageFrom parses one page as it arrives, decoding at most keep entries (all when keep
+// is 0).
+func decodePageFrom(ctx context.Context, r io.Reader, keep int, m masks) (*Page, error) {
+	p := &Page{}
+	var bad []int // indexes of p.Invalid's entries, numbered once the offset is known
+	i := 0
+	info, err := streamFrom(ctx, r, listSink[wireSession]{
+		want: func() bool { return keep <= 0 || i < keep },
+		each: func(w *wireSession, err error) {
+			if err == nil {
+				var s Session
+				if s, err = w.toSession(m); err == nil {
+					p.Sessions = append(p.Sessions, s)
+				}
+			}
+			if err != nil {
+				p.Invalid = append(p.Invalid, err)
+				bad = append(bad, i)
+			}
+			i++
+		},
+	})
+	if err == nil && !info.paged {
+		err = errNoResults
+	}
+	if err != nil {
+		if errors.Is(err, errDeadline) || errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("decoding session page: %w", err)
+	}
+	p.Offset, p.Limit, p.SetID, p.TotalCount, p.Next, p.Skipped = info.offset, info.limit, info.setID, info.total, info.next, info.skipped
+	for j, err := range p.Invalid {
+		p.Invalid[j] = fmt.Errorf("results[%d]: %w", info.offset+bad[j], err)
+	}
+	return p, nil
+}
+
 // ListStats is what a list read left out: entries that could not be decoded (Invalid),
 // entries beyond the keep bound (Dropped: counted, not decoded), and whether the list had
 // more pages than the read allows (Truncated).

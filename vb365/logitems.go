@@ -44,14 +44,11 @@ type LogItem struct {
 	EndTime      time.Time
 }
 
+// wireLogItem is named like the other wire types (see wireJob).
 type wireLogItem struct {
-	ID           string   `json:"id"`
-	USN          int64    `json:"usn"`
-	Type         string   `json:"type"`
-	Message      string   `json:"message"`
-	Title        string   `json:"title"`
-	CreationTime *APITime `json:"creationTime"`
-	EndTime      *APITime `json:"endTime"`
+	ID, Type, Message, Title string
+	USN                      int64
+	CreationTime, EndTime    *APITime
 }
 
 // toLogItem reads v8's type and message, or v6/v7's title, which Veeam writes as

@@ -21,13 +21,10 @@ type Retrieval struct {
 	ExpirationTime time.Time
 }
 
+// wireRetrieval is named like the other wire types (see wireJob).
 type wireRetrieval struct {
-	ID             string   `json:"id"`
-	Name           string   `json:"name"`
-	Type           string   `json:"type"`
-	DataState      string   `json:"dataState"`
-	LastStatus     string   `json:"lastStatus"`
-	ExpirationTime *APITime `json:"expirationTime"`
+	ID, Name, Type, DataState, LastStatus string
+	ExpirationTime                        *APITime
 }
 
 func (w *wireRetrieval) toRetrieval(m masks) (Retrieval, error) {

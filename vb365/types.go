@@ -4,11 +4,8 @@ package vb365
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -121,16 +118,11 @@ func shorten(s string, n int) string {
 	return Cut(s, n-len(mark)) + mark
 }
 
+// wireSession is named like the other wire types (see wireJob).
 type wireSession struct {
-	ID               string   `json:"id"`
-	Name             string   `json:"name"`
-	RetrievalID      string   `json:"retrievalId"`
-	CreationTime     *APITime `json:"creationTime"`
-	EndTime          *APITime `json:"endTime"`
-	Progress         *int64   `json:"progress"`
-	ProcessedObjects *int64   `json:"processedObjects"`
-	Type             string   `json:"type"`
-	Status           string   `json:"status"`
+	ID, Name, RetrievalID, Type, Status string
+	CreationTime, EndTime               *APITime
+	Progress, ProcessedObjects          *int64
 }
 
 // toSession converts and, with m, normalises, scrubs and bounds the session's texts.
@@ -164,65 +156,6 @@ func decodeSession(body []byte, m masks) (Session, error) {
 		return Session{}, fmt.Errorf("decoding session: %w", err)
 	}
 	return w.toSession(m)
-}
-
-// Page is one page of the session list (PageOfRESTDataRetrievalSession).
-type Page struct {
-	Offset int
-	Limit  int
-	SetID  string
-	// TotalCount is only sent by v6 and v7; nil otherwise.
-	TotalCount *int
-	// Next is the page's _links.next.href as sent; it is never requested.
-	Next     string
-	Sessions []Session
-	// Invalid holds entries of the page that could not be decoded; they do not hide the others.
-	Invalid []error
-	// Skipped counts the entries the server sent beyond the limit asked for; they are not
-	// decoded (the next page asks for them again).
-	Skipped int
-}
-
-// decodePage parses one page, decoding at most keep entries (all when keep is 0).
-func decodePage(ctx context.Context, body []byte, keep int, m masks) (*Page, error) {
-	return decodePageFrom(ctx, bytes.NewReader(body), keep, m)
-}
-
-// decodePageFrom is decodePage reading the page as it arrives.
-func decodePageFrom(ctx context.Context, r io.Reader, keep int, m masks) (*Page, error) {
-	p := &Page{}
-	var bad []int // indexes of p.Invalid's entries, numbered once the offset is known
-	i := 0
-	info, err := streamFrom(ctx, r, listSink[wireSession]{
-		want: func() bool { return keep <= 0 || i < keep },
-		each: func(w *wireSession, err error) {
-			if err == nil {
-				var s Session
-				if s, err = w.toSession(m); err == nil {
-					p.Sessions = append(p.Sessions, s)
-				}
-			}
-			if err != nil {
-				p.Invalid = append(p.Invalid, err)
-				bad = append(bad, i)
-			}
-			i++
-		},
-	})
-	if err == nil && !info.paged {
-		err = errNoResults
-	}
-	if err != nil {
-		if errors.Is(err, errDeadline) || errors.Is(err, context.Canceled) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("decoding session page: %w", err)
-	}
-	p.Offset, p.Limit, p.SetID, p.TotalCount, p.Next, p.Skipped = info.offset, info.limit, info.setID, info.total, info.next, info.skipped
-	for j, err := range p.Invalid {
-		p.Invalid[j] = fmt.Errorf("results[%d]: %w", info.offset+bad[j], err)
-	}
-	return p, nil
 }
 
 // APITime parses the time formats VB365 sends: RFC 3339 with up to 7 fractional digits and
