@@ -126,7 +126,7 @@ func reason(r *server.JobResult) string {
 	return r.Log.Reason.Type + ": " + r.Log.Reason.Message
 }
 
-// jsonJob is one element of `jobs --output json`; README.md documents the field names.
+// jsonJob is one element of `jobs --output json`; docs/flags-and-endpoints.md documents the field names.
 type jsonJob struct {
 	ID            string     `json:"id"`
 	Name          string     `json:"name"`

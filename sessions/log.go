@@ -88,7 +88,7 @@ func writeLogTable(w io.Writer, items []vb365.LogItem) error {
 	})
 }
 
-// jsonLogItem is one element of `sessions log --output json`; README.md documents the
+// jsonLogItem is one element of `sessions log --output json`; docs/flags-and-endpoints.md documents the
 // field names, which scripts rely on.
 type jsonLogItem struct {
 	ID           string     `json:"id"`

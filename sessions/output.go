@@ -50,7 +50,7 @@ func writeTable(w io.Writer, none, header string, n int, row func(i int) []strin
 	return tw.Flush()
 }
 
-// writeJSON prints v indented, for scripts; README.md documents the field names.
+// writeJSON prints v indented, for scripts; docs/flags-and-endpoints.md documents the field names.
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
