@@ -3,6 +3,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -72,12 +73,7 @@ type ServerConfig struct {
 
 // Secret returns the password resolved by Load from password or password_file.
 // A ServerConfig built in code rather than loaded has password only.
-func (s *ServerConfig) Secret() string {
-	if s.secret == "" {
-		return string(s.Password)
-	}
-	return s.secret
-}
+func (s *ServerConfig) Secret() string { return cmp.Or(s.secret, string(s.Password)) }
 
 // CacheTTLDuration returns how long a finished session stays cached; 0 disables the cache.
 func (s *ServerConfig) CacheTTLDuration() time.Duration {

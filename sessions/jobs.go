@@ -41,15 +41,11 @@ func (o *JobLogOptions) Validate() error {
 // readJobs reads the server's jobs as the exporter does (the same reader, bounds, scrubbing
 // and choice of each job's latest finished session and reason), reading no other kind.
 func readJobs(ctx context.Context, cfg *config.Config, name string) (*config.ServerConfig, *server.Server, []server.JobResult, error) {
-	srv, err := pickServer(cfg, name)
+	srv, remote, err := connect(cfg, name, func(only *config.ServerConfig) {
+		only.Sessions, only.Discovery, only.Collect = nil, nil, []string{config.CollectJobs}
+	})
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	only := *srv
-	only.Sessions, only.Discovery, only.Collect = nil, nil, []string{config.CollectJobs}
-	remote, err := server.New(&only, server.Options{})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("server %q: %w", srv.Name, err)
 	}
 	snap := remote.Snapshot(ctx)
 	err = snap.Err

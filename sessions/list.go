@@ -91,13 +91,18 @@ func (o *ListOptions) Validate() error {
 }
 
 // connect picks the configured server (by name when there are several) and builds the same
-// server object the exporter uses: same TLS, timeout and token handling. Close it after use.
-func connect(cfg *config.Config, name string) (*config.ServerConfig, *server.Server, error) {
+// server object the exporter uses: same TLS, timeout and token handling, from the entry as
+// narrow changes it, if given. Close it after use.
+func connect(cfg *config.Config, name string, narrow ...func(*config.ServerConfig)) (*config.ServerConfig, *server.Server, error) {
 	srv, err := pickServer(cfg, name)
 	if err != nil {
 		return nil, nil, err
 	}
-	remote, err := server.New(srv, server.Options{})
+	entry := *srv
+	for _, f := range narrow {
+		f(&entry)
+	}
+	remote, err := server.New(&entry, server.Options{})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server %q: %w", srv.Name, err)
 	}
