@@ -35,7 +35,7 @@ type SessionResult struct {
 // SessionLog is what a finished session's log says about why it ended as it did. A
 // finished session's log does not change, so it is read once and kept with the session.
 type SessionLog struct {
-	// Reason is the item that says why (vb365.PickReason), its message scrubbed by the client
+	// Reason is the item that says why (vb365.LogSummary.Reason), its message scrubbed by the client
 	// and cut by vb365.ReasonMessage; nil when the log has no Error or Warning item.
 	Reason *vb365.LogItem
 	// Warnings and Errors count the log's items of those types (vb365.LogSummary).

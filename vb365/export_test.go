@@ -23,3 +23,23 @@ func Scrub(s string, secrets ...string) string {
 func decodePage(ctx context.Context, body []byte, keep int, m masks) (*Page, error) {
 	return decodePageFrom(ctx, bytes.NewReader(body), keep, m)
 }
+
+// SessionLogItems reads the log of a data retrieval session (see LogItems).
+func (c *Client) SessionLogItems(ctx context.Context, sessionID ID) ([]LogItem, error) {
+	return c.LogItems(ctx, SessionLogPath(sessionID))
+}
+
+// JobSessionLogItems reads a job session's log, GET /vN/JobSessions/{id}/LogItems, as
+// SessionLogItems reads a data retrieval session's.
+func (c *Client) JobSessionLogItems(ctx context.Context, id ID) ([]LogItem, error) {
+	return c.LogItems(ctx, JobSessionLogPath(id))
+}
+
+// PickReason is LogSummary.Reason for a log held whole.
+func PickReason(status string, items []LogItem) (LogItem, bool) {
+	var s LogSummary
+	for _, it := range items {
+		s.add(it)
+	}
+	return s.Reason(status)
+}

@@ -247,12 +247,6 @@ func (c *Client) JobSessions(ctx context.Context, jobID ID, since time.Time, max
 	})
 }
 
-// JobSessionLogItems reads a job session's log, GET /vN/JobSessions/{id}/LogItems, as
-// SessionLogItems reads a data retrieval session's.
-func (c *Client) JobSessionLogItems(ctx context.Context, id ID) ([]LogItem, error) {
-	return c.LogItems(ctx, JobSessionLogPath(id))
-}
-
 func (t *APITime) value() time.Time {
 	if t == nil {
 		return time.Time{}

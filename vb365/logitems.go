@@ -122,17 +122,11 @@ func JobSessionLogPath(id ID) string {
 	return "/JobSessions/" + url.PathEscape(string(id)) + "/LogItems"
 }
 
-// SessionLogItems reads the log of a data retrieval session, GET
-// /vN/DataRetrievalSessions/{id}/LogItems, page by page within ctx, and returns it oldest
-// first. A log longer than the bounds is cut, keeping its newest items, where a session's
-// outcome is: v8 is asked for newest first (orderAsc=false); v6 and v7 document no order,
-// so their items are sorted here whatever order they come in.
-func (c *Client) SessionLogItems(ctx context.Context, sessionID ID) ([]LogItem, error) {
-	return c.LogItems(ctx, SessionLogPath(sessionID))
-}
-
 // LogItems reads the log at path (SessionLogPath, JobSessionLogPath) whole
-// (PageOfRESTLogItem), as SessionLogItems describes.
+// (PageOfRESTLogItem), page by page within ctx, and returns it oldest first. A log longer
+// than the bounds is cut, keeping its newest items, where a session's outcome is: v8 is
+// asked for newest first (orderAsc=false); v6 and v7 document no order, so their items are
+// sorted here whatever order they come in.
 func (c *Client) LogItems(ctx context.Context, path string) ([]LogItem, error) {
 	var items []LogItem
 	seen := map[string]bool{}
@@ -359,15 +353,6 @@ func (s *LogSummary) Reason(status string) (LogItem, bool) {
 
 func sameItem(a, b *LogItem) bool {
 	return a == b || b != nil && a.ID != "" && a.ID == b.ID && a.USN == b.USN
-}
-
-// PickReason is LogSummary.Reason for a log held whole.
-func PickReason(status string, items []LogItem) (LogItem, bool) {
-	var s LogSummary
-	for _, it := range items {
-		s.add(it)
-	}
-	return s.Reason(status)
 }
 
 // ReasonMessage makes a log message (already scrubbed by the client, and so normalised)
