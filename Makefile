@@ -33,7 +33,7 @@ unit:
 
 ## test: everything CI checks (the README's test command): static checks, unit and
 ## integration tests, the alerting rules' unit tests, the dashboard's schema check and the
-## real Prometheus + Alertmanager pipeline (make/dash.mk).
+## tests of the built binary against the real tools, e2e/ (make/dash.mk).
 test: test-deps vet unit rules-check dashboard-check e2e
 
 ## test-deps: the real tools the tests drive. Installed from Debian's packages when missing

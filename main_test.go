@@ -170,6 +170,16 @@ func startExporter(t *testing.T, configFile string, args ...string) *exporterPro
 	return p
 }
 
+// runCmd runs the program as main does and returns its exit code and output.
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := run(ctx, args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
 type scrapeResult struct {
 	status int
 	body   string

@@ -558,7 +558,7 @@ func newPipeline(t *testing.T) *pipeline {
 	return &pipeline{ctx: ctx, root: root, dir: dir,
 		promBin:      lookPath(t, "prometheus"),
 		amBin:        lookPath(t, "prometheus-alertmanager", "alertmanager"),
-		exporterBin:  goBuild(t, root, dir, "vb365_exporter", "."),
+		exporterBin:  exporterBinary, // built once by TestMain
 		hook:         newWebhook(t),
 		passwordFile: writeFile(t, dir, "password", password),
 		caFile:       filepath.Join(dir, "simulator-ca.pem"),

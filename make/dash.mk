@@ -16,10 +16,12 @@ rules-check:
 dashboard-check:
 	cd dashboards/schema-check && $(NPM) ci --no-audit --no-fund && $(NPM) run --silent check
 
-# Simulator -> exporter -> Prometheus -> Alertmanager -> webhook, all on
-# loopback. Needs the Debian packages prometheus and prometheus-alertmanager.
+# The built binary against the real tools (e2e/doc.go): simulator -> exporter ->
+# Prometheus -> Alertmanager -> webhook on loopback, the shipped Prometheus examples,
+# promtool, the release image. Needs the Debian packages prometheus and
+# prometheus-alertmanager (buildah for the image test).
 e2e:
-	$(GO) test -count=1 -tags e2e -timeout 5m -v ./e2e/...
+	$(GO) test -count=1 -tags e2e -timeout 15m -v ./e2e/...
 
 # Debian packages that rules-check and e2e need (run as root); CI calls this
 # first. dashboard-check needs node >= 18 with npm.

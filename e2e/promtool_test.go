@@ -1,4 +1,6 @@
-package main
+//go:build e2e
+
+package e2e
 
 import (
 	"bytes"
@@ -48,5 +50,25 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 		if err != nil || len(out) > 0 {
 			t.Fatalf("promtool check metrics: %v\n%s", err, out)
 		}
+	}
+}
+
+// TestPromtoolCheckProbeMetrics lints a /probe answer with every new metric present.
+func TestPromtoolCheckProbeMetrics(t *testing.T) {
+	promtool := requireTool(t, "promtool", "apt-get install -y prometheus")
+	sim := startSim(t, simulator.Options{})
+	sim.sim.LoadDemoData()
+	exp := startExporter(t, writeConfig(t, t.TempDir(), serverSpec{name: "prod", sim: sim,
+		extra: "    discovery:\n      max_sessions: 2\n"}))
+	_, body, _ := get(t, exp.url+"/probe?server=prod", nil)
+	for _, want := range []string{"vb365_discovery_sessions_dropped", "vb365_data_retrieval_expiration_timestamp_seconds", "vb365_data_retrieval_last_status"} {
+		if !bytes.Contains([]byte(body), []byte(want)) {
+			t.Fatalf("%s missing from /probe:\n%s", want, body)
+		}
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader([]byte(body))
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 }

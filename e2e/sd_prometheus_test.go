@@ -1,4 +1,6 @@
-package main
+//go:build e2e
+
+package e2e
 
 import (
 	"context"
@@ -23,7 +25,9 @@ var prometheusExamples = []string{"examples/prometheus/prometheus-sd.yml", "exam
 func TestPrometheusSDExamplesPassPromtool(t *testing.T) {
 	promtool := requireTool(t, "promtool", "apt-get install -y prometheus")
 	for _, path := range prometheusExamples {
-		out, err := exec.Command(promtool, "check", "config", path).CombinedOutput()
+		cmd := exec.Command(promtool, "check", "config", path)
+		cmd.Dir = repoRoot(t)
+		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "SUCCESS") {
 			t.Errorf("promtool check config %s: %v\n%s", path, err, out)
 		}
@@ -43,7 +47,7 @@ type activeTarget struct {
 func runPrometheus(t *testing.T, example string, addrs map[string]string) string {
 	t.Helper()
 	prom := requireTool(t, "prometheus", "apt-get install -y prometheus")
-	raw, err := os.ReadFile(example)
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), example))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +83,7 @@ func runPrometheus(t *testing.T, example string, addrs map[string]string) string
 	return "http://" + addr
 }
 
-func promAPI(base, path string, v any) error {
+func promGet(base, path string, v any) error {
 	resp, err := http.Get(base + path)
 	if err != nil {
 		return err
@@ -107,7 +111,7 @@ func waitTargets(t *testing.T, base, job string, n int) []activeTarget {
 		var data struct {
 			ActiveTargets []activeTarget `json:"activeTargets"`
 		}
-		if err := promAPI(base, "/api/v1/targets?state=active", &data); err == nil {
+		if err := promGet(base, "/api/v1/targets?state=active", &data); err == nil {
 			last = nil
 			up := 0
 			for _, tg := range data.ActiveTargets {
@@ -141,7 +145,7 @@ func waitSeries(t *testing.T, base, query string, n int) []map[string]string {
 			} `json:"result"`
 		}
 		got = nil
-		if err := promAPI(base, "/api/v1/query?query="+url.QueryEscape(query), &data); err == nil {
+		if err := promGet(base, "/api/v1/query?query="+url.QueryEscape(query), &data); err == nil {
 			for _, r := range data.Result {
 				got = append(got, r.Metric)
 			}
@@ -189,7 +193,7 @@ func TestPrometheusScrapesThroughSD(t *testing.T) {
 	var none struct {
 		Result []json.RawMessage `json:"result"`
 	}
-	if err := promAPI(prom, "/api/v1/query?query="+url.QueryEscape(`vb365_up{job="vb365_exporter"}`), &none); err != nil || len(none.Result) != 0 {
+	if err := promGet(prom, "/api/v1/query?query="+url.QueryEscape(`vb365_up{job="vb365_exporter"}`), &none); err != nil || len(none.Result) != 0 {
 		t.Errorf("the vb365_exporter job kept VB365 series: %v %s", err, none.Result)
 	}
 }

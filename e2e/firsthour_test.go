@@ -1,4 +1,6 @@
-package main
+//go:build e2e
+
+package e2e
 
 import (
 	"bytes"
@@ -8,12 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/prometheus/common/version"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vb365-exporter/vb365_exporter/simulator"
@@ -112,7 +112,7 @@ func TestPlainBuildVersionAndExampleConfig(t *testing.T) {
 	}
 
 	t.Run("Version", func(t *testing.T) {
-		want, err := os.ReadFile("VERSION")
+		want, err := os.ReadFile(filepath.Join(repoRoot(t), "VERSION"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestPlainBuildVersionAndExampleConfig(t *testing.T) {
 
 	t.Run("ExampleConfig", func(t *testing.T) {
 		dir := t.TempDir()
-		example, err := os.ReadFile("config.example.yml")
+		example, err := os.ReadFile(filepath.Join(repoRoot(t), "config.example.yml"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,12 +212,15 @@ func exampleFiles(t *testing.T, data []byte) map[string]string {
 // copyCheckout copies the files git would put in a clone (tracked or new, not ignored).
 func copyCheckout(t *testing.T, dst string) {
 	t.Helper()
-	out, err := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	root := repoRoot(t)
+	ls := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	ls.Dir = root
+	out, err := ls.Output()
 	if err != nil {
 		t.Fatalf("git ls-files: %v", err)
 	}
 	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
-		data, err := os.ReadFile(name)
+		data, err := os.ReadFile(filepath.Join(root, name))
 		if os.IsNotExist(err) {
 			continue // deleted in the working tree
 		}
@@ -230,37 +233,5 @@ func copyCheckout(t *testing.T, dst string) {
 		if err := os.WriteFile(filepath.Join(dst, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-// The pieces of version stamping a binary without VCS data relies on.
-func TestVersionFromBuildInfo(t *testing.T) {
-	for v, want := range map[string]string{
-		"v0.0.0-20261202074500-abcdef123456":         "abcdef123456",
-		"v0.1.1-0.20261202074500-abcdef123456+dirty": "abcdef123456",
-		"v0.1.0":     "",
-		"(devel)":    "",
-		"v1.0.0-rc1": "",
-	} {
-		if got := pseudoVersionRevision(v); got != want {
-			t.Errorf("pseudoVersionRevision(%q) = %q, want %q", v, got, want)
-		}
-	}
-	saved := [...]string{version.Version, version.Revision, version.Branch, version.BuildDate}
-	t.Cleanup(func() {
-		version.Version, version.Revision, version.Branch, version.BuildDate = saved[0], saved[1], saved[2], saved[3]
-	})
-	version.Version, version.Revision, version.Branch, version.BuildDate = "", "", "", ""
-	stampVersion("1.2.3", &debug.BuildInfo{Settings: []debug.BuildSetting{
-		{Key: "vcs.revision", Value: "0123456789abcdef0123456789abcdef01234567"}, {Key: "vcs.modified", Value: "true"},
-		{Key: "vcs.time", Value: "2026-12-02T07:00:00Z"}}})
-	if version.Version != "1.2.3" || version.Revision != "0123456789abcdef0123456789abcdef01234567-modified" || version.BuildDate != "2026-12-02T07:00:00Z" {
-		t.Errorf("stamped %q %q %q", version.Version, version.Revision, version.BuildDate)
-	}
-	// ldflags win.
-	version.Version, version.Revision = "9.9.9", "abc"
-	stampVersion("1.2.3", &debug.BuildInfo{Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "def"}}})
-	if version.Version != "9.9.9" || version.Revision != "abc" {
-		t.Errorf("ldflags values replaced: %q %q", version.Version, version.Revision)
 	}
 }

@@ -1,6 +1,6 @@
-//go:build linux
+//go:build e2e && linux
 
-package main
+package e2e
 
 import (
 	"context"
@@ -50,7 +50,10 @@ func TestImageRunsAsNonRootAndServesMetrics(t *testing.T) {
 		t.Skip("needs root (buildah mount, unshare, chroot)")
 	}
 	image := fmt.Sprintf("localhost/vb365_exporter:test-%d", os.Getpid())
-	out, err := exec.Command("make", "--no-print-directory", "image", "IMAGE="+image).CombinedOutput()
+	repo := repoRoot(t)
+	mk := exec.Command("make", "--no-print-directory", "image", "IMAGE="+image)
+	mk.Dir = repo
+	out, err := mk.CombinedOutput()
 	if err != nil {
 		t.Fatalf("make image: %v\n%s", err, out)
 	}
@@ -70,7 +73,7 @@ func TestImageRunsAsNonRootAndServesMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := inspect.OCIv1.Config
-	version, err := os.ReadFile("VERSION")
+	version, err := os.ReadFile(filepath.Join(repo, "VERSION"))
 	if err != nil {
 		t.Fatal(err)
 	}

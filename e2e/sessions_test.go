@@ -1,4 +1,6 @@
-package main
+//go:build e2e
+
+package e2e
 
 import (
 	"bytes"
@@ -16,7 +18,7 @@ import (
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
 
-// runCmd runs the program as main does and returns its exit code and output.
+// runCmd runs the exporter binary and returns its exit code and output.
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
@@ -337,66 +339,6 @@ func mkdir(t *testing.T, parent, name string) string {
 		t.Fatal(err)
 	}
 	return d
-}
-
-// The exporter stays the default command: every flag of the pre-command CLI parses as before.
-func TestCommandLineCompatibility(t *testing.T) {
-	var sink bytes.Buffer
-	o, err := parseFlags([]string{"--config.file=x.yml", "--web.listen-address=:1234", "--web.telemetry-path=/m",
-		"--log.level=debug", "--log.format=json", "--scrape.timeout-offset=1s"}, &sink, &sink)
-	if err != nil || o == nil {
-		t.Fatalf("legacy flags: %v", err)
-	}
-	if o.command != commandServe || o.configFile != "x.yml" || o.telemetryPath != "/m" || (*o.web.WebListenAddresses)[0] != ":1234" ||
-		o.logLevel != "debug" || o.logFormat != "json" || o.timeoutOffset != time.Second {
-		t.Errorf("legacy flags parsed as %+v", o)
-	}
-	if o, err := parseFlags([]string{"serve", "--config.check"}, &sink, &sink); err != nil || o.command != commandServe || !o.configCheck {
-		t.Errorf("explicit serve: %v %+v", err, o)
-	}
-	o, err = parseFlags([]string{"--config.file=y.yml", "sessions", "--server", "prod", "--status", "failed,WARNING", "--since", "7d", "-o", "yaml", "--limit", "5"}, &sink, &sink)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := o.sessions
-	if o.command != commandSessions || o.configFile != "y.yml" || s.Server != "prod" || s.Status != "failed,WARNING" ||
-		s.Since != "7d" || s.Output != "yaml" || s.Limit != 5 {
-		t.Errorf("sessions flags parsed as %+v", o)
-	}
-	// `sessions list` is what `sessions` alone runs.
-	if o, err := parseFlags([]string{"sessions", "list", "--limit", "3"}, &sink, &sink); err != nil || o.command != commandSessions || o.sessions.Limit != 3 {
-		t.Errorf("sessions list: %v %+v", err, o)
-	}
-	o, err = parseFlags([]string{"sessions", "log", "--server", "prod", "--type", "error,Warning", "-o", "json", simulator.DemoFailedID}, &sink, &sink)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g := o.sessionsLog; o.command != commandSessionsLog || g.Server != "prod" || g.Types != "error,Warning" || g.Output != "json" || g.SessionID != simulator.DemoFailedID {
-		t.Errorf("sessions log flags parsed as %+v", o)
-	}
-	for _, args := range [][]string{
-		{"sessions", "log"},                                           // no session ID
-		{"sessions", "log", "not-a-uuid"},                             // not a UUID
-		{"sessions", "log", "--type", "Info", simulator.DemoFailedID}, // unknown type
-		{"sessions", "log", "-o", "yaml", simulator.DemoFailedID},     // list's format only
-		{"sessions", "log", "--status", "Failed", simulator.DemoFailedID},
-	} {
-		if _, err := parseFlags(args, &sink, &sink); err == nil {
-			t.Errorf("%v accepted", args)
-		}
-	}
-	if _, err := parseFlags([]string{"sessions", "--limit=-1"}, &sink, &sink); err == nil {
-		t.Error("negative --limit accepted")
-	}
-	if _, err := parseFlags([]string{"--server=prod"}, &sink, &sink); err == nil {
-		t.Error("a sessions flag was accepted by the exporter command")
-	}
-}
-
-func TestOneLine(t *testing.T) {
-	if got := oneLine("line one\n  line two "); got != "line one line two" {
-		t.Errorf("oneLine = %q", got)
-	}
 }
 
 // `sessions log` through the whole program: the demo's reason on stdout, exit 0; an unknown
