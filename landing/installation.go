@@ -72,7 +72,7 @@ func installationView(snap *server.Snapshot, now time.Time) installView {
 		}
 	}
 	// Jobs that need someone first: Failed, then Warning; the rest in the server's order.
-	sort.SliceStable(v.Jobs, func(a, b int) bool { return jobRank(v.Jobs[a].Status) < jobRank(v.Jobs[b].Status) })
+	sort.SliceStable(v.Jobs, func(a, b int) bool { return server.StatusRank(v.Jobs[a].Status) < server.StatusRank(v.Jobs[b].Status) })
 	if l := snap.License; l != nil {
 		lv := &licenseView{Status: l.Status, Type: l.Type, LicensedTo: l.LicensedTo, Licensed: l.Licensed, Used: l.Used,
 			ExpiresIn: "no expiry"}
@@ -113,16 +113,6 @@ func jobRow(r *server.JobResult, at time.Time) jobView {
 		j.ReadError = vb365.Reason(r.Err)
 	}
 	return j
-}
-
-func jobRank(status string) int {
-	switch status {
-	case vb365.StatusFailed:
-		return 0
-	case vb365.StatusWarning:
-		return 1
-	}
-	return 2
 }
 
 // bytesText is a size in binary units, as Grafana's "bytes" unit shows it.

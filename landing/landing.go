@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -232,10 +233,8 @@ type callView struct {
 // statusClass maps a documented status to its colour; a status a newer VB365 invents still
 // renders, in a neutral colour.
 func statusClass(status string) string {
-	for _, s := range vb365.JobStatuses {
-		if s == status {
-			return "st-" + strings.ToLower(s)
-		}
+	if slices.Contains(vb365.JobStatuses, status) {
+		return "st-" + strings.ToLower(status)
 	}
 	return "st-other"
 }

@@ -39,6 +39,18 @@ func (r *JobResult) WantsLog() bool {
 	return s != nil && (s.Status == vb365.StatusFailed || s.Status == vb365.StatusWarning)
 }
 
+// StatusRank orders jobs by their last status for people, who look at the failing ones
+// first: Failed, then Warning, then the rest.
+func StatusRank(status string) int {
+	switch status {
+	case vb365.StatusFailed:
+		return 0
+	case vb365.StatusWarning:
+		return 1
+	}
+	return 2
+}
+
 // maxJobSessionPages bounds the pages of one job's session list read per scrape, so that a
 // job with a million sessions costs a bounded time and memory (only the maxima are kept of
 // what is read). From v7 on, the next scrape goes on from the newest session read.

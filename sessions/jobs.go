@@ -72,17 +72,8 @@ func Jobs(ctx context.Context, cfg *config.Config, o JobsOptions, stdout io.Writ
 		return err
 	}
 	remote.Close()
-	rank := func(r *server.JobResult) int {
-		switch lastStatus(r) {
-		case vb365.StatusFailed:
-			return 0
-		case vb365.StatusWarning:
-			return 1
-		}
-		return 2
-	}
 	sort.SliceStable(jobs, func(i, j int) bool {
-		return cmp.Or(rank(&jobs[i])-rank(&jobs[j]), cmp.Compare(jobs[i].Job.Name, jobs[j].Job.Name)) < 0
+		return cmp.Or(server.StatusRank(lastStatus(&jobs[i]))-server.StatusRank(lastStatus(&jobs[j])), cmp.Compare(jobs[i].Job.Name, jobs[j].Job.Name)) < 0
 	})
 	if o.Output == "json" {
 		return writeJobsJSON(stdout, jobs)
