@@ -93,7 +93,7 @@ func TestUnknownInstallationStatusLoggedOnce(t *testing.T) {
 	var logs bytes.Buffer
 	logger := log.NewLogfmtLogger(&logs)
 	snap := &server.Snapshot{Server: "prod", Up: true,
-		Jobs: []server.JobResult{{Job: vb365.Job{ID: "j1"}, LastFinished: &vb365.JobSession{ID: "s1", Status: "Paused"}}},
+		Jobs:    []server.JobResult{{Job: vb365.Job{ID: "j1"}, LastFinished: &vb365.JobSession{ID: "s1", Status: "Paused"}}},
 		License: &vb365.License{Status: "Valid"}, Proxies: []vb365.Proxy{{ID: "p1", Status: "Online"}, {ID: "p2", Status: "Rebooting"}}}
 	for range 3 {
 		Build([]*server.Snapshot{snap}, time.Now(), logger)
