@@ -75,15 +75,13 @@ func (p *Pool) Apply(cfg *config.Config) error {
 			p.opts.Metrics.Forget(name)
 		}
 		// Closing waits for the server's reads in flight; the reload does not.
-		p.closing.Add(1)
-		go func() {
-			defer p.closing.Done()
+		p.closing.Go(func() {
 			srv.Close()
 			p.mu.Lock()
 			delete(p.retiring, srv)
 			p.mu.Unlock()
 			p.forgetRemoved(name)
-		}()
+		})
 	}
 	return nil
 }
@@ -111,11 +109,7 @@ func (p *Pool) Close() {
 	p.mu.RUnlock()
 	for _, srv := range p.Servers() {
 		srv.stopRead()
-		p.closing.Add(1)
-		go func() {
-			defer p.closing.Done()
-			srv.Close()
-		}()
+		p.closing.Go(srv.Close)
 	}
 	p.closing.Wait()
 }
