@@ -425,7 +425,7 @@ func (l *loader) resolvePassword(sc *ServerConfig, path string) {
 // readFile reads a regular file (after symlinks) of at most max bytes, checked before the
 // read: a FIFO would block it, and /dev/zero or a huge file would take the memory. The
 // problem, if any, names neither the path nor the content: the key's line points at it.
-func readFile(path string, max int64) ([]byte, string) {
+func readFile(path string, limit int64) ([]byte, string) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, "cannot read the file: " + reason(err)
@@ -444,22 +444,22 @@ func readFile(path string, max int64) ([]byte, string) {
 		}
 		return nil, "must be a regular file, not " + kind
 	}
-	tooBig := fmt.Sprintf("must be a file of at most %d KiB", max>>10)
-	if fi.Size() > max {
+	tooBig := fmt.Sprintf("must be a file of at most %d KiB", limit>>10)
+	if fi.Size() > limit {
 		return nil, tooBig
 	}
 	// Swapped for a FIFO since the Stat, the file could still block Open: SIGTERM still
-	// ends the process (see serve), and nothing more is read than max.
+	// ends the process (see serve), and nothing more is read than limit.
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, "cannot read the file: " + reason(err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, "cannot read the file: " + reason(err)
 	}
-	if int64(len(b)) > max {
+	if int64(len(b)) > limit {
 		return nil, tooBig
 	}
 	return b, ""

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"regexp"
 	"regexp/syntax"
 	"time"
@@ -59,7 +60,7 @@ func (l *loader) checkDiscovery(d *DiscoveryConfig, path string) {
 		// its kind is told, since the expression is a value.
 		if _, err := regexp.Compile(re); err != nil {
 			msg := "must be a regular expression (RE2)"
-			if se, ok := err.(*syntax.Error); ok {
+			if se := (*syntax.Error)(nil); errors.As(err, &se) {
 				msg += ": " + string(se.Code)
 			}
 			l.add(l.lineOf(itemPath), itemPath, msg)

@@ -60,9 +60,11 @@ func TestPasswordFileMustBeASmallRegularFile(t *testing.T) {
 			case <-time.After(time.Minute): // a guard against a hang, not a timing assertion
 				// Give the blocked reader a writer, so that the goroutine ends.
 				if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
-					w.Close()
+					_ = w.Close()
 				}
-				<-done
+				if err := <-done; err == nil {
+					t.Log("the load ended once the FIFO had a writer")
+				}
 				t.Fatal("Load blocked on the password file")
 			}
 			got := ""

@@ -88,8 +88,8 @@ func (f *fakeInstall) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			e = append(e, f.session(jobID, s))
 		}
 		var off, limit int
-		fmt.Sscan(r.URL.Query().Get("offset"), &off)
-		fmt.Sscan(r.URL.Query().Get("limit"), &limit)
+		_, _ = fmt.Sscan(r.URL.Query().Get("offset"), &off)
+		_, _ = fmt.Sscan(r.URL.Query().Get("limit"), &limit)
 		out = map[string]any{"offset": off, "limit": limit, "totalCount": len(e), "results": e[min(off, len(e)):min(off+limit, len(e))]}
 	case strings.HasPrefix(path, "/JobSessions/"):
 		id := strings.TrimPrefix(path, "/JobSessions/")
@@ -108,7 +108,7 @@ func (f *fakeInstall) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out = list([]any{map[string]any{"id": "p1", "hostName": "proxy", "status": "Offline"}})
 	}
 	if out == nil {
-		w.WriteHeader(404)
+		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprint(w, `{"message":"No HTTP resource was found"}`)
 		return
 	}
@@ -162,7 +162,7 @@ func newInstallFixture(t *testing.T, version string, logs *bytes.Buffer) (*fakeI
 	f.jobs = []fakeJob{{ID: "ja", LastStatus: "Running", LastRun: at(-1)}, {ID: "jb", LastStatus: "Success", LastRun: at(-5)}, {ID: "jc"}}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
-	var logger log.Logger = log.NewNopLogger()
+	var logger = log.NewNopLogger()
 	if logs != nil {
 		logger = log.NewLogfmtLogger(log.NewSyncWriter(logs))
 	}

@@ -9,15 +9,15 @@ import (
 )
 
 // Bounds of the log reads of one server. A log that fails is tried again after
-// logRetryMin, then after twice as long each time up to logRetryMax: a LogItems endpoint
+// logRetryFirst, then after twice as long each time up to logRetryMax: a LogItems endpoint
 // that always fails costs a few requests an hour per log, not one per scrape.
 const (
 	// maxLogReads bounds the logs one read (a round) fetches: a first scrape of many
 	// finished sessions reads their logs over several scrapes instead of holding this one up.
-	maxLogReads = 50
-	logRetryMin = 30 * time.Second
-	logRetryMax = time.Hour
-	logCutNote  = " (log cut)"
+	maxLogReads   = 50
+	logRetryFirst = 30 * time.Second
+	logRetryMax   = time.Hour
+	logCutNote    = " (log cut)"
 )
 
 // logReader reads the logs of finished sessions, of any kind (data retrieval sessions, job
@@ -116,7 +116,7 @@ func (lr *logReader) read(ctx context.Context, key, path, status string) *Sessio
 	// one that got nothing (a failure, a stall) waits.
 	if ctx.Err() == nil || p.Pages == st.progress.Pages {
 		st.failures++
-		st.retryAt = lr.now().Add(min(logRetryMin<<min(st.failures-1, 16), logRetryMax))
+		st.retryAt = lr.now().Add(min(logRetryFirst<<min(st.failures-1, 16), logRetryMax))
 	}
 	st.progress, st.err = p, err
 	lr.note(err)

@@ -123,7 +123,7 @@ func TestInstallationListFaults(t *testing.T) {
 		t.Errorf("v7 jobs (an array) under a page cap: %d", len(arr))
 	}
 
-	e, tok = installFaultEnv(t, Fault{Endpoint: EndpointJobSessions, Kind: FaultEndless, Entries: 4, Bytes: 300})
+	e, _ = installFaultEnv(t, Fault{Endpoint: EndpointJobSessions, Kind: FaultEndless, Entries: 4, Bytes: 300})
 	tok7 := e.login("v7").AccessToken
 	for _, q := range []string{"offset=0&limit=10", "offset=4&limit=10&jobId=" + tJob} {
 		p := decodeTestPage(t, e.get("/v7/JobSessions?"+q, tok7))

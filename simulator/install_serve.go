@@ -560,8 +560,9 @@ func (s *Simulator) serveRepositories(w http.ResponseWriter, r *http.Request, rt
 func (s *Simulator) serveProxies(w http.ResponseWriter, r *http.Request, rt route) {
 	q := r.URL.Query()
 	// extendedView: v6 defaults to true, v7 to false; v8 does not know it.
-	extended, ok := rt.ver == "v6", true
+	extended := rt.ver == "v6"
 	if rt.ver != "v8" {
+		var ok bool
 		if extended, ok = boolParam(w, rt.ver, q, "extendedView", extended); !ok {
 			return
 		}

@@ -270,11 +270,11 @@ func (s *Simulator) logFlood(w http.ResponseWriter, r *http.Request, rt route, f
 			buf = append(buf, `,"title":"[Error] `...)
 		}
 		if i > 0 {
-			bw.WriteByte(',')
+			_ = bw.WriteByte(',')
 		}
-		bw.Write(buf)
-		bw.Write(msg)
-		bw.WriteString(`"}`)
+		_, _ = bw.Write(buf)
+		_, _ = bw.Write(msg)
+		_, _ = bw.WriteString(`"}`)
 	}
-	bw.WriteString("]}")
+	_, _ = bw.WriteString("]}")
 }

@@ -134,7 +134,7 @@ type listQuery struct {
 }
 
 // listAll is the one reader of "a list of W" from the API: bare arrays and pages, links and
-// totals (morePages), entry-by-entry decoding within ctx (streamList), each answer under the
+// totals (morePages), entry-by-entry decoding within ctx (streamFrom), each answer under the
 // size cap, and the bounds of lq. fn converts an entry with the secrets of its answer; an
 // error makes it Invalid.
 func listAll[W any](ctx context.Context, c *Client, lq listQuery, fn func(*W, masks) error) (ListStats, error) {
@@ -314,16 +314,9 @@ type listSink[W any] struct {
 	each func(w *W, err error)
 }
 
-// streamList decodes a list answer (a bare JSON array, or a page object whose results hold
-// the entries) one entry at a time into a fresh W. ctx is checked between entries. The
-// answer's bytes are already bounded by the client's size cap; beyond them, memory is what
-// the sink keeps plus one entry.
-func streamList[W any](ctx context.Context, body []byte, fn listSink[W]) (listInfo, error) {
-	return streamFrom(ctx, bytes.NewReader(body), fn)
-}
-
-// streamFrom is streamList reading the answer as it arrives: what it holds is one entry and
-// the decoder's read-ahead, not the answer.
+// streamFrom decodes a list answer (a bare JSON array, or a page object whose results hold
+// the entries) one entry at a time into a fresh W as it arrives, checking ctx between
+// entries: what it holds is one entry and the decoder's read-ahead, not the answer.
 func streamFrom[W any](ctx context.Context, r io.Reader, fn listSink[W]) (listInfo, error) {
 	var info listInfo
 	if ctx.Err() != nil {

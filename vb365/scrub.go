@@ -28,18 +28,18 @@ const minSecretTail = 4
 // text is the one way a string from the server is made fit to show, in this order:
 // normalised (invalid UTF-8 replaced, control characters made spaces, format characters
 // such as U+200B or U+202E dropped, white space collapsed and trimmed), scrubbed of the
-// secrets (see forms.mask) and cut to max bytes with "…" (max 0: not cut). Cutting last
-// means that a cut cannot leave a secret's start behind. A string far longer than max (a
-// megabyte "status") is first shortened to 4*max+256 bytes, so that its cost is bounded
+// secrets (see forms.mask) and cut to limit bytes with "…" (limit 0: not cut). Cutting last
+// means that a cut cannot leave a secret's start behind. A string far longer than limit (a
+// megabyte "status") is first shortened to 4*limit+256 bytes, so that its cost is bounded
 // by what is kept: that cannot show a secret either, since a piece of one is masked
 // wherever a cut leaves it, and a start of one at the end by the tail rule.
-func (m masks) text(s string, max int) string {
-	if max > 0 && len(s) > 4*max+256 {
-		s = Cut(s, 4*max+256)
+func (m masks) text(s string, limit int) string {
+	if limit > 0 && len(s) > 4*limit+256 {
+		s = Cut(s, 4*limit+256)
 	}
 	s = m.f.mask(normalise(s))
-	if max > 0 {
-		s = shorten(s, max)
+	if limit > 0 {
+		s = shorten(s, limit)
 	}
 	return s
 }

@@ -97,12 +97,12 @@ func runInstallation(o options, w io.Writer, t *table) error {
 	defer e.stop()
 
 	cold := s.Stats().Total
-	body, err := e.body()
-	if err != nil {
+	if _, err := e.body(); err != nil {
 		return err
 	}
 	cold = s.Stats().Total - cold
 	// Warm once a scrape lists no job's sessions and reads no log.
+	var body []byte
 	warmups := 1
 	for ; ; warmups++ {
 		before := s.Stats().ByEndpoint
