@@ -72,7 +72,13 @@ func runHostileLog(o options, w io.Writer, t *table) error {
 		if err := errors.Join(errRSS, errCPU); err != nil {
 			return err
 		}
-		cut := strings.Count(string(body), "(log cut)")
+		// Series lines only: the reason family's help names "(log cut)" too.
+		cut := 0
+		for line := range strings.Lines(string(body)) {
+			if !strings.HasPrefix(line, "#") && strings.Contains(line, "(log cut)") {
+				cut++
+			}
+		}
 		fmt.Fprintf(w, "%-40s 3 scrapes %8s  LogItems requests %d  logs cut %d/%d  CPU %6.3fs  peak RSS %6.1f MiB\n",
 			c.name, round(wall), s.Stats().ByEndpoint[simulator.EndpointLogItems]-before, cut, len(ids), cpu, mib(rss))
 		t.row(c.name+": exporter peak RSS", fmt.Sprintf("%.1f MiB", mib(rss)), fmt.Sprintf("%d of %d logs cut", cut, len(ids)), 0, "<= 300 MiB",
