@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/vb365-exporter/vb365_exporter/internal/testenv"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
 
@@ -27,19 +28,9 @@ import (
 // README's screenshot; CI leaves it unset so that a test run never changes the tree.
 const screenshotEnv = "UPDATE_SCREENSHOT"
 
-// requireTool finds a binary the test needs. Outside CI a missing tool skips with the
-// command that installs it; in CI (CI=true) it fails, so CI can never pass by skipping.
 func requireTool(t *testing.T, name, install string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found in CI; .ci/run must install it (%s)", name, install)
-	}
-	t.Skipf("%s not installed; run: %s", name, install)
-	return ""
+	return testenv.RequireTool(t, name, install)
 }
 
 // runChromium runs headless Chromium once on url with extra args and returns its stdout.

@@ -2,31 +2,26 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto/tls"
+	"cmp"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/vb365-exporter/vb365_exporter/internal/testenv"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
 
 const (
-	simUser     = `EXAMPLE\monitoring`
-	simPassword = "Very-Secret-P4ssw0rd!"
+	simUser     = testenv.SimUser
+	simPassword = testenv.SimPassword
 )
 
 // simServer is a simulator behind real HTTPS with its own CA file, as a user's VB365 is.
@@ -44,20 +39,9 @@ func startSim(t *testing.T, opts simulator.Options) *simServer {
 		opts.Username, opts.Password = simUser, simPassword
 	}
 	sim := simulator.New(opts)
-	cert, caPEM, err := simulator.GenerateCert("127.0.0.1", "localhost")
-	if err != nil {
-		t.Fatal(err)
-	}
 	sp := &spy{next: sim}
-	srv := httptest.NewUnstartedServer(sp)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &simServer{sim: sim, spy: sp, url: srv.URL, caFile: caFile, close: srv.Close}
+	url, caFile, closeFn := testenv.ServeTLS(t, sp)
+	return &simServer{sim: sim, spy: sp, url: url, caFile: caFile, close: closeFn}
 }
 
 type serverSpec struct {
@@ -70,53 +54,23 @@ type serverSpec struct {
 
 func writeConfig(t *testing.T, dir string, servers ...serverSpec) string {
 	t.Helper()
-	var b strings.Builder
-	b.WriteString("servers:\n")
+	return testenv.WriteConfig(t, dir, simUser, simPassword, specs(servers)...)
+}
+
+// specs are the servers of a config, each at its simulator unless it names a URL.
+func specs(servers []serverSpec) []testenv.Server {
+	out := make([]testenv.Server, len(servers))
 	for i, s := range servers {
-		pw := s.password
-		if pw == "" {
-			pw = simPassword
-		}
-		pwFile := filepath.Join(dir, fmt.Sprintf("password-%d", i))
-		if err := os.WriteFile(pwFile, []byte(pw+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		u := s.url
-		if u == "" {
-			u = s.sim.url
-		}
-		fmt.Fprintf(&b, "  - name: %s\n    url: %s\n    username: '%s'\n    password_file: %s\n", s.name, u, simUser, pwFile)
-		if s.version != "" {
-			fmt.Fprintf(&b, "    api_version: %s\n", s.version)
-		}
+		out[i] = testenv.Server{Name: s.name, Version: s.version, Password: s.password, URL: s.url,
+			Sessions: s.sessions, Extra: s.extra}
 		if s.sim != nil {
-			fmt.Fprintf(&b, "    tls_config:\n      ca_file: %s\n", s.sim.caFile)
-		}
-		b.WriteString(s.extra)
-		b.WriteString("    sessions:\n")
-		for _, id := range s.sessions {
-			fmt.Fprintf(&b, "      - %s\n", id)
+			out[i].URL, out[i].CAFile = cmp.Or(s.url, s.sim.url), s.sim.caFile
 		}
 	}
-	path := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return out
 }
 
-// syncBuffer collects the exporter's log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+type syncBuffer = testenv.SyncBuffer
 
 type exporterProc struct {
 	url  string
@@ -124,60 +78,19 @@ type exporterProc struct {
 	stop func() int
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // startExporter runs the whole program, as main does, on a free loopback port.
 func startExporter(t *testing.T, configFile string, args ...string) *exporterProc {
 	t.Helper()
-	addr := freeAddr(t)
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	args = append([]string{"--config.file=" + configFile, "--web.listen-address=" + addr, "--log.level=debug"}, args...)
-	go func() { done <- run(ctx, args, io.Discard, logs) }()
-	p := &exporterProc{url: "http://" + addr, logs: logs}
-	var once sync.Once
-	code := 0
-	p.stop = func() int {
-		once.Do(func() { cancel(); code = <-done })
-		return code
-	}
-	t.Cleanup(func() { p.stop() })
-	for i := 0; ; i++ {
-		resp, err := http.Get(p.url + "/-/healthy")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case c := <-done:
-			done <- c // for stop
-			t.Fatalf("exporter exited with %d:\n%s", c, logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if i > 250 {
-			t.Fatalf("exporter did not start:\n%s", logs.String())
-		}
-	}
-	return p
+	e := testenv.StartExporter(t, run, 250, configFile, args...)
+	return &exporterProc{url: e.URL, logs: e.Logs, stop: e.Stop}
 }
+
+func freeAddr(t *testing.T) string { t.Helper(); return testenv.FreeAddr(t) }
 
 // runCmd runs the program as main does and returns its exit code and output.
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	code := run(ctx, args, &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
+	return testenv.RunCmd(t, run, args...)
 }
 
 type scrapeResult struct {
@@ -208,58 +121,25 @@ func scrape(t *testing.T, url string, header map[string]string) scrapeResult {
 
 // matching returns the series of name whose labels include want.
 func (r scrapeResult) matching(name string, want map[string]string) []*dto.Metric {
-	mf, ok := r.fams[name]
-	if !ok {
-		return nil
-	}
-	var out []*dto.Metric
-next:
-	for _, m := range mf.Metric {
-		got := map[string]string{}
-		for _, lp := range m.Label {
-			got[lp.GetName()] = lp.GetValue()
-		}
-		for k, v := range want {
-			if got[k] != v {
-				continue next
-			}
-		}
-		out = append(out, m)
-	}
-	return out
+	return testenv.Matching(r.fams, name, want)
 }
 
 // value returns the value of the first series of name whose labels include want; ok is
 // false if there is none.
 func (r scrapeResult) value(name string, want map[string]string) (float64, bool) {
-	ms := r.matching(name, want)
-	if len(ms) == 0 {
-		return 0, false
-	}
-	m := ms[0]
-	return m.GetGauge().GetValue() + m.GetCounter().GetValue() + m.GetUntyped().GetValue(), true
+	return testenv.Value(r.fams, name, want)
 }
 
 func (r scrapeResult) mustValue(t *testing.T, name string, labels map[string]string) float64 {
 	t.Helper()
-	v, ok := r.value(name, labels)
-	if !ok {
-		t.Fatalf("no series %s%v in:\n%s", name, labels, r.body)
-	}
-	return v
+	return testenv.MustValue(t, r.fams, r.body, name, labels)
 }
 
 func (r scrapeResult) count(name string, labels map[string]string) int {
 	return len(r.matching(name, labels))
 }
 
-func l(kv ...string) map[string]string {
-	m := map[string]string{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	return m
-}
+func l(kv ...string) map[string]string { return testenv.Labels(kv...) }
 
 // spy sits between the exporter and the simulator: it remembers every token handed out
 // (to prove none leaks) and can rewrite answers to play a server the simulator is not, such

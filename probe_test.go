@@ -6,8 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/vb365-exporter/vb365_exporter/internal/testenv"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
 
@@ -16,14 +16,7 @@ import (
 func fixedSim(t *testing.T) *simServer {
 	t.Helper()
 	sim := startSim(t, simulator.Options{})
-	if err := sim.sim.AddSession(simulator.ReferenceSession()); err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.sim.AddDataRetrieval(simulator.DataRetrieval{ID: simulator.ReferenceRetrievalID, Name: "Exchange retrieval",
-		Type: simulator.RetrievalTypeExchange, DataState: simulator.DataStateRetrieved,
-		ExpirationTime: time.Date(2022, 2, 4, 20, 52, 36, 0, time.UTC)}); err != nil {
-		t.Fatal(err)
-	}
+	testenv.AddFixedData(t, sim.sim)
 	return sim
 }
 

@@ -3,21 +3,17 @@
 package e2e
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +22,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/vb365-exporter/vb365_exporter/internal/testenv"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
 
@@ -34,8 +31,8 @@ import (
 // behind real HTTPS, so that a test can change what it serves and see what it was asked.
 
 const (
-	simUser     = `EXAMPLE\monitoring`
-	simPassword = "Very-Secret-P4ssw0rd!"
+	simUser     = testenv.SimUser
+	simPassword = testenv.SimPassword
 	unknownID   = "deadbeef-0000-4000-8000-000000000000"
 )
 
@@ -120,23 +117,12 @@ func serveSim(t *testing.T, opts simulator.Options, wrap func(http.Handler) http
 		opts.Username, opts.Password = simUser, simPassword
 	}
 	sim := simulator.New(opts)
-	cert, caPEM, err := simulator.GenerateCert("127.0.0.1", "localhost")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var h http.Handler = sim
 	if wrap != nil {
 		h = wrap(sim)
 	}
-	srv := httptest.NewUnstartedServer(h)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &simServer{sim: sim, url: srv.URL, caFile: caFile}
+	url, caFile, _ := testenv.ServeTLS(t, h)
+	return &simServer{sim: sim, url: url, caFile: caFile}
 }
 
 // fixedSim is a simulator whose answers do not depend on the clock: the reference session
@@ -144,14 +130,7 @@ func serveSim(t *testing.T, opts simulator.Options, wrap func(http.Handler) http
 func fixedSim(t *testing.T) *simServer {
 	t.Helper()
 	sim := startSim(t, simulator.Options{})
-	if err := sim.sim.AddSession(simulator.ReferenceSession()); err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.sim.AddDataRetrieval(simulator.DataRetrieval{ID: simulator.ReferenceRetrievalID, Name: "Exchange retrieval",
-		Type: simulator.RetrievalTypeExchange, DataState: simulator.DataStateRetrieved,
-		ExpirationTime: time.Date(2022, 2, 4, 20, 52, 36, 0, time.UTC)}); err != nil {
-		t.Fatal(err)
-	}
+	testenv.AddFixedData(t, sim.sim)
 	return sim
 }
 
@@ -166,50 +145,19 @@ type serverSpec struct {
 // writeConfig writes a config of servers, each with a password file, into dir.
 func writeConfig(t *testing.T, dir string, servers ...serverSpec) string {
 	t.Helper()
-	var b strings.Builder
-	b.WriteString("servers:\n")
+	out := make([]testenv.Server, len(servers))
 	for i, s := range servers {
-		pw := cmp.Or(s.password, simPassword)
-		pwFile := filepath.Join(dir, fmt.Sprintf("password-%d", i))
-		if err := os.WriteFile(pwFile, []byte(pw+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		u := s.url
-		if u == "" {
-			u = s.sim.url
-		}
-		fmt.Fprintf(&b, "  - name: %s\n    url: %s\n    username: '%s'\n    password_file: %s\n", s.name, u, simUser, pwFile)
-		if s.version != "" {
-			fmt.Fprintf(&b, "    api_version: %s\n", s.version)
-		}
-		if s.sim != nil {
-			fmt.Fprintf(&b, "    tls_config:\n      ca_file: %s\n", s.sim.caFile)
-		}
-		b.WriteString(s.extra)
-		b.WriteString("    sessions:\n")
-		for _, id := range s.sessions {
-			fmt.Fprintf(&b, "      - %s\n", id)
+		out[i] = testenv.Server{Name: s.name, Version: s.version, Password: s.password, URL: s.url,
+			Sessions: s.sessions, Extra: s.extra}
+		if s.sim != nil { // at its simulator unless it names a URL
+			out[i].URL, out[i].CAFile = cmp.Or(s.url, s.sim.url), s.sim.caFile
 		}
 	}
-	path := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return testenv.WriteConfig(t, dir, simUser, simPassword, out...)
 }
 
 // syncBuffer collects a process's output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+type syncBuffer = testenv.SyncBuffer
 
 type exporterProc struct {
 	url  string
@@ -221,37 +169,8 @@ type exporterProc struct {
 // startExporter runs the exporter binary on a free loopback port until the test ends.
 func startExporter(t *testing.T, configFile string, args ...string) *exporterProc {
 	t.Helper()
-	addr := freeAddr(t)
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	args = append([]string{"--config.file=" + configFile, "--web.listen-address=" + addr, "--log.level=debug"}, args...)
-	go func() { done <- run(ctx, args, io.Discard, logs) }()
-	p := &exporterProc{url: "http://" + addr, logs: logs}
-	var once sync.Once
-	code := 0
-	p.stop = func() int {
-		once.Do(func() { cancel(); code = <-done })
-		return code
-	}
-	t.Cleanup(func() { p.stop() })
-	for i := 0; ; i++ {
-		resp, err := http.Get(p.url + "/-/healthy")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case c := <-done:
-			done <- c // for stop
-			t.Fatalf("exporter exited with %d:\n%s", c, logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if i > 1500 { // a guard against a hang, not a timing assertion
-			t.Fatalf("exporter did not start:\n%s", logs.String())
-		}
-	}
-	return p
+	e := testenv.StartExporter(t, run, 1500, configFile, args...)
+	return &exporterProc{url: e.URL, logs: e.Logs, stop: e.Stop}
 }
 
 func get(t *testing.T, url string, header map[string]string) (int, string, http.Header) {
@@ -289,39 +208,12 @@ func scrape(t *testing.T, url string, header map[string]string) scrapeResult {
 // value returns the value of the first series of name whose labels include want; ok is
 // false if there is none.
 func (r scrapeResult) value(name string, want map[string]string) (float64, bool) {
-	mf, ok := r.fams[name]
-	if !ok {
-		return 0, false
-	}
-next:
-	for _, m := range mf.Metric {
-		got := map[string]string{}
-		for _, lp := range m.Label {
-			got[lp.GetName()] = lp.GetValue()
-		}
-		for k, v := range want {
-			if got[k] != v {
-				continue next
-			}
-		}
-		return m.GetGauge().GetValue() + m.GetCounter().GetValue() + m.GetUntyped().GetValue(), true
-	}
-	return 0, false
+	return testenv.Value(r.fams, name, want)
 }
 
 func (r scrapeResult) mustValue(t *testing.T, name string, labels map[string]string) float64 {
 	t.Helper()
-	v, ok := r.value(name, labels)
-	if !ok {
-		t.Fatalf("no series %s%v in:\n%s", name, labels, r.body)
-	}
-	return v
+	return testenv.MustValue(t, r.fams, r.body, name, labels)
 }
 
-func l(kv ...string) map[string]string {
-	m := map[string]string{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	return m
-}
+func l(kv ...string) map[string]string { return testenv.Labels(kv...) }

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/vb365-exporter/vb365_exporter/dashboards"
 	"github.com/vb365-exporter/vb365_exporter/dashboards/metriccheck"
+	"github.com/vb365-exporter/vb365_exporter/internal/testenv"
 )
 
 const (
@@ -330,14 +330,7 @@ func goBuild(t *testing.T, root, dir, name, pkg string) string {
 	return out
 }
 
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+func freeAddr(t *testing.T) string { return testenv.FreeAddr(t) }
 
 func writeFile(t *testing.T, dir, name, content string) string {
 	p := filepath.Join(dir, name)

@@ -6,26 +6,16 @@ import (
 	"bytes"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"testing"
 
+	"github.com/vb365-exporter/vb365_exporter/internal/testenv"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
 
-// requireTool finds a binary the test needs. Outside CI a missing tool skips with the
-// command that installs it; in CI (CI=true) it fails, so CI can never pass by skipping.
 func requireTool(t *testing.T, name, install string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found in CI; .ci/run must install it (%s)", name, install)
-	}
-	t.Skipf("%s not installed; run: %s", name, install)
-	return ""
+	return testenv.RequireTool(t, name, install)
 }
 
 // TestPromtoolCheckMetrics lints a real scrape, with every kind of session present, with

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,17 +14,14 @@ import (
 	"time"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
+	"github.com/vb365-exporter/vb365_exporter/internal/testenv"
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
 
 // runCmd runs the exporter binary and returns its exit code and output.
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	code := run(ctx, args, &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
+	return testenv.RunCmd(t, run, args...)
 }
 
 type listedSession struct {
