@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +82,11 @@ func leaks(out string) []string {
 // and every `sessions` output (list as table, JSON and YAML; log as table and JSON). The
 // password also comes split across two consecutive log items. Fails on the code before
 // issue 19 (upper case, base64, pieces, split and collapsed forms passed).
+// masked counts the masks in a CLI output, JSON escaping them as encoding/json does.
+func masked(out string) int {
+	return strings.Count(out, "<secret>") + strings.Count(out, `\u003csecret\u003e`)
+}
+
 func TestNoPasswordFormOrFormatCharacterInAnyOutput(t *testing.T) {
 	sim := startSim(t, simulator.Options{Username: simUser, Password: textPassword})
 	now := time.Now()
@@ -107,15 +114,37 @@ func TestNoPasswordFormOrFormatCharacterInAnyOutput(t *testing.T) {
 	split := add("split", "Logon with Wx7 Qz", "9-Kp2!m was refused")
 	splitShort := add("split short", "Logon with Wx7", "Qz9-Kp2!m was refused")
 	cf := add("Mail\u200bbox \u202erestore\u2066 one\ufeff", "Mailbox\u200b alice\u202e@contoso\u2066.com\ufeff not found")
+	// The same forms in backup jobs: their names and their latest session's log.
+	var jobs []string
+	for _, name := range slices.Sorted(maps.Keys(passwordForms())) {
+		form := passwordForms()[name]
+		n := len(jobs) + 1
+		job := fmt.Sprintf("10b50000-0000-4000-8000-%012d", n)
+		if err := sim.sim.AddJob(simulator.Job{ID: job, Name: "Backup \u202e" + form + "\u200b (" + name + ")",
+			LastRun: now.Add(-2 * time.Hour), LastStatus: simulator.StatusFailed}); err != nil {
+			t.Fatal(err)
+		}
+		if err := sim.sim.AddJobSession(simulator.JobSession{ID: fmt.Sprintf("5e550000-0000-4000-8000-%012d", n), JobID: job,
+			CreationTime: now.Add(-2 * time.Hour), EndTime: now.Add(-time.Hour), Status: simulator.StatusFailed,
+			Log: []simulator.LogItem{{Type: simulator.LogError, Message: "Logon as " + simUser + " with " + form + " failed",
+				CreationTime: now.Add(-90 * time.Minute)}}}); err != nil {
+			t.Fatal(err)
+		}
+		jobs = append(jobs, job)
+	}
 
 	cfg := writeConfig(t, t.TempDir(), serverSpec{name: "vb", sim: sim, password: textPassword, sessions: ids})
 	exp := startExporter(t, cfg)
 	var metrics string
 	for range 5 { // logs are read over scrapes; all are there well before the fifth
 		metrics = scrape(t, exp.url+"/metrics", nil).body
-		if strings.Count(metrics, "vb365_data_retrieval_session_reason_info{") == len(ids) {
+		if strings.Count(metrics, "vb365_data_retrieval_session_reason_info{") == len(ids) &&
+			strings.Count(metrics, "vb365_job_last_session_reason_info{") == len(jobs) {
 			break
 		}
+	}
+	if n := strings.Count(metrics, "vb365_job_last_session_reason_info{"); n != len(jobs) {
+		t.Fatalf("%d reasons of %d jobs in /metrics:\n%s", n, len(jobs), metrics)
 	}
 	if n := strings.Count(metrics, "vb365_data_retrieval_session_reason_info{"); n != len(ids) {
 		t.Fatalf("%d reasons of %d sessions in /metrics:\n%s", n, len(ids), metrics)
@@ -133,6 +162,20 @@ func TestNoPasswordFormOrFormatCharacterInAnyOutput(t *testing.T) {
 			t.Fatalf("sessions -o %s: exit %d: %s", format, code, errOut)
 		}
 		outputs["sessions -o "+format] = out + errOut
+	}
+	for _, format := range []string{"table", "json"} {
+		code, out, errOut := runCmd(t, "jobs", "--config.file="+cfg, "--output="+format)
+		if code != 0 || masked(out) < len(jobs) {
+			t.Fatalf("jobs -o %s: exit %d, fewer masked echoes than jobs: %s%s", format, code, out, errOut)
+		}
+		outputs["jobs -o "+format] = out + errOut
+		for _, job := range jobs[:3] {
+			code, out, errOut := runCmd(t, "jobs", "log", "--config.file="+cfg, "--output="+format, job)
+			if code != 0 || masked(out) == 0 {
+				t.Fatalf("jobs log %s -o %s: exit %d, no masked echo: %s%s", job, format, code, out, errOut)
+			}
+			outputs["jobs log "+job+" -o "+format] = out + errOut
+		}
 	}
 	for _, id := range ids {
 		for _, format := range []string{"table", "json"} {
