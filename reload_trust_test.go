@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"os"
 	"testing"
@@ -8,15 +9,23 @@ import (
 	"github.com/vb365-exporter/vb365_exporter/simulator"
 )
 
-func postReload(t *testing.T, exp *exporterProc) {
+// reload asks the exporter to reload its config and returns the answer's status and body.
+func reload(t *testing.T, exp *exporterProc) (int, string) {
 	t.Helper()
 	resp, err := http.Post(exp.url+"/-/reload", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("reload = %d:\n%s", resp.StatusCode, exp.logs.String())
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// postReload reloads a config that must load.
+func postReload(t *testing.T, exp *exporterProc) {
+	t.Helper()
+	if code, _ := reload(t, exp); code != http.StatusOK {
+		t.Fatalf("reload = %d:\n%s", code, exp.logs.String())
 	}
 }
 
