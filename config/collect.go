@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The kinds a server reads besides its sessions (collect:).
@@ -13,13 +14,20 @@ const (
 	CollectLicense        = "license"
 	CollectRepositories   = "repositories"
 	CollectProxies        = "proxies"
+	CollectOrganizations  = "organizations"
+	CollectRestores       = "restores"
 )
 
 // CollectKinds lists the kinds collect: may name, in the order they are read.
-var CollectKinds = []string{CollectDataRetrievals, CollectJobs, CollectLicense, CollectRepositories, CollectProxies}
+var CollectKinds = []string{CollectDataRetrievals, CollectJobs, CollectLicense, CollectRepositories, CollectProxies,
+	CollectOrganizations, CollectRestores}
 
-// DefaultMaxJobs is max_jobs when the file sets none.
-const DefaultMaxJobs = 1000
+// Defaults of the keys beside collect: when the file sets none.
+const (
+	DefaultMaxJobs              = 1000
+	DefaultOrganizationsRefresh = Duration(time.Hour)
+	DefaultRestoreWindow        = Duration(time.Hour)
+)
 
 // Collects reports whether the server reads kind: every kind when collect is not set.
 func (s *ServerConfig) Collects(kind string) bool {
@@ -31,6 +39,8 @@ func (s *ServerConfig) Collects(kind string) bool {
 // kinds is not.
 func (l *loader) checkCollect(sc *ServerConfig, path string) {
 	orDefault(l, &sc.MaxJobs, path+".max_jobs", DefaultMaxJobs)
+	orDefault(l, &sc.OrganizationsRefresh, path+".organizations_refresh", DefaultOrganizationsRefresh)
+	orDefault(l, &sc.RestoreWindow, path+".restore_window", DefaultRestoreWindow)
 	paths := l.lists[path+".collect"]
 	seen := map[string]string{}
 	for i, k := range sc.Collect {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCollect(t *testing.T) {
@@ -16,7 +17,7 @@ func TestCollect(t *testing.T) {
 		{name: "default: every kind, no sessions needed", yaml: validServer, want: CollectKinds, wantMaxJobs: DefaultMaxJobs},
 		{name: "narrowed", yaml: validServer + "    collect: [license, jobs]\n    max_jobs: 5\n", want: []string{CollectJobs, CollectLicense}, wantMaxJobs: 5},
 		{name: "unknown kind", yaml: validServer + "    collect:\n      - jobs\n      - tenants\n",
-			wantErr: `config.yml:8: servers[0].collect[1]: must be one of data_retrievals, jobs, license, repositories, proxies`},
+			wantErr: `config.yml:8: servers[0].collect[1]: must be one of data_retrievals, jobs, license, repositories, proxies, organizations, restores`},
 		{name: "repeated kind", yaml: validServer + "    collect: [jobs, jobs]\n",
 			wantErr: `config.yml:6: servers[0].collect[1]: is listed twice (first at line 6)`},
 		{name: "not a list", yaml: validServer + "    collect: jobs\n", wantErr: `config.yml:6: servers[0].collect: must be a list`},
@@ -48,5 +49,28 @@ func TestCollect(t *testing.T) {
 				t.Errorf("collects %v max_jobs %d, want %v %d", got, sc.MaxJobs, tc.want, tc.wantMaxJobs)
 			}
 		})
+	}
+}
+
+// TestTenantKeys: organizations_refresh and restore_window default to an hour, take any
+// positive duration and name a zero or a bad value by line and key.
+func TestTenantKeys(t *testing.T) {
+	cfg, err := Load(writeConfig(t, validServer+"    organizations_refresh: 15m\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc := cfg.Servers[0]; sc.OrganizationsRefresh != Duration(15*time.Minute) || sc.RestoreWindow != DefaultRestoreWindow {
+		t.Errorf("organizations_refresh %v restore_window %v, want 15m 1h", sc.OrganizationsRefresh, sc.RestoreWindow)
+	}
+	for yaml, want := range map[string]string{
+		"    restore_window: 0s\n":          `config.yml:6: servers[0].restore_window: must be greater than 0`,
+		"    organizations_refresh: 0s\n":   `config.yml:6: servers[0].organizations_refresh: must be greater than 0`,
+		"    organizations_refresh: soon\n": `config.yml:6: servers[0].organizations_refresh:`,
+	} {
+		path := writeConfig(t, validServer+yaml)
+		_, err := Load(path)
+		if err == nil || !strings.HasPrefix(strings.ReplaceAll(relErr(err, filepath.Dir(path)), filepath.Dir(path), "DIR"), want) {
+			t.Errorf("%q: error %v, want %s", yaml, err, want)
+		}
 	}
 }

@@ -65,6 +65,11 @@ type ServerConfig struct {
 	// Collect narrows the kinds read besides sessions (collect.go); nil reads them all.
 	Collect []string `yaml:"collect,omitempty"`
 	MaxJobs int      `yaml:"max_jobs"`
+	// OrganizationsRefresh is how often the organizations' licensed users (a list that can
+	// hold 100,000 entries) and usage are read, in the background; RestoreWindow is how far
+	// back vb365_restore_sessions_recent looks (collect.go).
+	OrganizationsRefresh Duration `yaml:"organizations_refresh"`
+	RestoreWindow        Duration `yaml:"restore_window"`
 
 	// secret is kept unexported so that marshalling the config (e.g. for a status page)
 	// can never expose the content of password_file.

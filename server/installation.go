@@ -51,7 +51,7 @@ func (srv *Server) readKinds(ctx context.Context, cfg *config.ServerConfig, snap
 	conds := make([]conditions, len(config.CollectKinds))
 	var wg sync.WaitGroup
 	for i, name := range config.CollectKinds {
-		if !cfg.Collects(name) {
+		if !cfg.Collects(name) || reads[name] == nil {
 			continue
 		}
 		wg.Go(func() {
