@@ -208,11 +208,17 @@ func decodeAnswerFrom[W any](ctx context.Context, r io.Reader, keep int, kept *i
 // listKind reads a kind's list, GET /vN{path}: pages in v8, a bare array before. At most
 // keep (which must be positive) entries are returned; the rest are counted in Dropped.
 func listKind[W, T any](ctx context.Context, c *Client, endpoint, path string, keep int, conv func(*W, masks) (T, error)) ([]T, ListStats, error) {
+	return listKindQuery(ctx, c, listQuery{endpoint: endpoint, path: path}, keep, conv)
+}
+
+// listKindQuery is listKind with lq's query, and pages in every version when lq says so.
+func listKindQuery[W, T any](ctx context.Context, c *Client, lq listQuery, keep int, conv func(*W, masks) (T, error)) ([]T, ListStats, error) {
 	if keep <= 0 {
-		return nil, ListStats{}, errors.New(endpoint + ": keep must be positive")
+		return nil, ListStats{}, errors.New(lq.endpoint + ": keep must be positive")
 	}
 	var out []T
-	st, err := listAll(ctx, c, listQuery{endpoint: endpoint, path: path, paged: c.version == "v8", keep: keep},
+	lq.paged, lq.keep = lq.paged || c.version == "v8", keep
+	st, err := listAll(ctx, c, lq,
 		func(w *W, m masks) error {
 			t, err := conv(w, m)
 			if err == nil {
