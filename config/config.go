@@ -427,6 +427,17 @@ func (l *loader) resolvePassword(sc *ServerConfig, path string) {
 	sort.Slice(l.secrets, func(i, j int) bool { return len(l.secrets[i]) > len(l.secrets[j]) })
 }
 
+// ReadTLSFile reads a TLS file named by tls_config (ca_file, cert_file, key_file) with the
+// checks Load made, for whoever reads it again later (a server built after a reload): the
+// file may have been swapped for a FIFO or a huge one since.
+func ReadTLSFile(path string) ([]byte, error) {
+	b, msg := readFile(path, maxTLSFileSize)
+	if msg != "" {
+		return nil, errors.New(msg)
+	}
+	return b, nil
+}
+
 // readFile reads a regular file (after symlinks) of at most max bytes, checked before the
 // read: a FIFO would block it, and /dev/zero or a huge file would take the memory. The
 // problem, if any, names neither the path nor the content: the key's line points at it.

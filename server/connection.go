@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
@@ -43,7 +42,7 @@ func newConnection(sc *config.ServerConfig) (connection, error) {
 		if *f.path == "" {
 			continue
 		}
-		b, err := os.ReadFile(*f.path)
+		b, err := config.ReadTLSFile(*f.path)
 		if err != nil {
 			return c, fmt.Errorf("tls_config.%s: %w", f.key, err)
 		}
