@@ -41,6 +41,7 @@ type options struct {
 	sessionsLog sessions.LogOptions
 	jobs        sessions.JobsOptions
 	jobLog      sessions.JobLogOptions
+	restores    sessions.RestoresOptions
 }
 
 // defaultConfigFile is --config.file's default, named in the sessions command's hint.
@@ -52,6 +53,7 @@ const (
 	commandSessionsLog = "sessions log"
 	commandJobs        = "jobs list"
 	commandJobLog      = "jobs log"
+	commandRestores    = "restores"
 )
 
 // parseFlags returns nil options (and no error) when --help or --version was answered.
@@ -82,6 +84,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	serve.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").EnumVar(&o.logFormat, "logfmt", "json")
 	addSessionsCommands(app, o)
 	addJobsCommands(app, o)
+	addRestoresCommand(app, o)
 	cmd, err := app.Parse(args)
 	// Help was printed: kingpin goes on to check required arguments (`sessions log --help`
 	// has no SESSION_ID), which is no error of a help request.
@@ -105,6 +108,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 		err = o.sessionsLog.Validate()
 	case commandJobLog:
 		err = o.jobLog.Validate()
+	case commandRestores:
+		err = o.restores.Validate()
 	}
 	if err != nil {
 		return nil, err
@@ -178,6 +183,18 @@ func addJobsCommands(app *kingpin.Application, o *options) {
 	logCmd.Flag("output", "Output format: table (time, type, message; one line each) or json.").
 		Short('o').Default("table").EnumVar(&g.Output, "table", "json")
 	logCmd.Arg("JOB_ID", "ID of the backup job (a UUID, as `jobs` lists them).").Required().StringVar(&g.JobID)
+}
+
+// addRestoresCommand adds `restores`: who restored what.
+func addRestoresCommand(app *kingpin.Application, o *options) {
+	cmd := app.Command(commandRestores, "List the restores of a configured server, newest first: when, which organization "+
+		"and type, who started it from which host, the result, duration and reason. Uses the server entries of --config.file.")
+	r := &o.restores
+	cmd.Flag("server", serverHelp).StringVar(&r.Server)
+	cmd.Flag("since", "Only restores started within this long before now, e.g. 24h or 7d.").Default(sessions.DefaultRestoresSince).StringVar(&r.Since)
+	cmd.Flag("limit", fmt.Sprintf("Show at most this many restores (the newest); 0 shows up to %d.", sessions.MaxListed)).Default("0").IntVar(&r.Limit)
+	cmd.Flag("timeout", "Give up after this long (exit 1).").Default(sessions.DefaultTimeout.String()).DurationVar(&r.Timeout)
+	cmd.Flag("output", "Output format: table or json.").Short('o').Default("table").EnumVar(&r.Output, "table", "json")
 }
 
 // usageTemplate lists the chosen command's own flags before the few the whole program

@@ -52,13 +52,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return checkConfig(ctx, opts.configFile, stdout, stderr)
 	}
 	switch opts.command {
-	case commandSessions, commandSessionsLog, commandJobs, commandJobLog:
+	case commandSessions, commandSessionsLog, commandJobs, commandJobLog, commandRestores:
 		return runSessions(ctx, opts, stdout, stderr)
 	}
 	return serve(ctx, opts, logger)
 }
 
-// runSessions runs a `sessions` or `jobs` command. Every failure is one line on stderr and exit 1, so
+// runSessions runs a `sessions`, `jobs` or `restores` command. Every failure is one line on stderr and exit 1, so
 // that a first-time user sees the cause (password, CA file, address) without a stack of logs.
 func runSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
 	prefix := "vb365_exporter " + strings.TrimSuffix(opts.command, " list") + ":"
@@ -76,6 +76,8 @@ func runSessions(ctx context.Context, opts *options, stdout, stderr io.Writer) i
 			err = sessions.Jobs(ctx, cfg, opts.jobs, stdout)
 		case commandJobLog:
 			err = sessions.JobLog(ctx, cfg, opts.jobLog, stdout)
+		case commandRestores:
+			err = sessions.Restores(ctx, cfg, opts.restores, stdout, stderr)
 		default:
 			err = sessions.List(ctx, cfg, opts.sessions, stdout, stderr)
 		}

@@ -132,6 +132,18 @@ func TestNoPasswordFormOrFormatCharacterInAnyOutput(t *testing.T) {
 		}
 		jobs = append(jobs, job)
 	}
+	// And in restores (issue 21): who started them, why, from where, of which organization.
+	var restores int
+	for _, name := range slices.Sorted(maps.Keys(passwordForms())) {
+		form := passwordForms()[name]
+		restores++
+		if err := sim.sim.AddRestoreSession(simulator.RestoreSession{ID: fmt.Sprintf("4e550000-0000-4000-8000-%012d", restores),
+			Organization: "Org \u202e" + form + "\u200b", Type: "Vex", CreationTime: now.Add(-2 * time.Hour), EndTime: now.Add(-time.Hour),
+			Result: simulator.StatusFailed, InitiatedBy: `EXAMPLE\` + form, ClientHost: form + ".example", ScopeName: form,
+			Reason: "Asked by " + simUser + " with " + form + " (" + name + ")", Details: "Logon with " + form + " failed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	cfg := writeConfig(t, t.TempDir(), serverSpec{name: "vb", sim: sim, password: textPassword, sessions: ids})
 	exp := startExporter(t, cfg)
@@ -177,6 +189,13 @@ func TestNoPasswordFormOrFormatCharacterInAnyOutput(t *testing.T) {
 			outputs["jobs log "+job+" -o "+format] = out + errOut
 		}
 	}
+	for _, format := range []string{"table", "json"} {
+		code, out, errOut := runCmd(t, "restores", "--config.file="+cfg, "--output="+format)
+		if code != 0 || masked(out) < restores {
+			t.Fatalf("restores -o %s: exit %d, fewer masked echoes than restores: %s%s", format, code, out, errOut)
+		}
+		outputs["restores -o "+format] = out + errOut
+	}
 	for _, id := range ids {
 		for _, format := range []string{"table", "json"} {
 			code, out, errOut := runCmd(t, "sessions", "log", "--config.file="+cfg, "--output="+format, id)
@@ -208,6 +227,8 @@ func TestNoPasswordFormOrFormatCharacterInAnyOutput(t *testing.T) {
 		{"sessions log " + split + " -o json", `"message": "\u003csecret\u003e was refused"`},
 		{"sessions log " + splitShort + " -o json", `"message": "\u003csecret\u003e was refused"`},
 		{"sessions log " + cf + " -o json", `"message": "Mailbox alice@contoso.com not found"`},
+		{"restores -o table", `EXAMPLE\<secret>`},
+		{"restores -o json", `"reason": "Asked by EXAMPLE\\monitoring with \u003csecret\u003e (upper)"`},
 	} {
 		if !strings.Contains(outputs[want.output], want.text) {
 			t.Errorf("%s does not show %s:\n%s", want.output, want.text, outputs[want.output])

@@ -16,3 +16,13 @@ func (srv *Server) LogItems(ctx context.Context, path string) ([]vb365.LogItem, 
 	defer srv.release()
 	return srv.client.LogItems(ctx, path)
 }
+
+// ListRestoreSessions streams the restore sessions q selects, bounded and scrubbed by the
+// client, for tools that show who restored what. It counts as a read, like LogItems.
+func (srv *Server) ListRestoreSessions(ctx context.Context, q vb365.RestoreQuery, fn func(vb365.RestoreSession)) (vb365.ListStats, error) {
+	srv.mu.Lock()
+	srv.reads++
+	srv.mu.Unlock()
+	defer srv.release()
+	return srv.client.RestoreSessions(ctx, q, fn)
+}

@@ -131,7 +131,7 @@ func List(ctx context.Context, cfg *config.Config, o ListOptions, stdout, stderr
 	if o.since > 0 {
 		cutoff = now.Add(-o.since)
 	}
-	kept := newest{limit: cmp.Or(o.Limit, MaxListed)}
+	kept := newest[vb365.Session]{limit: cmp.Or(o.Limit, MaxListed), key: sessionKey}
 	invalid := 0
 	// Veeam documents the list's order only as "its own semantics": the newest sessions may
 	// be on any page, so every page is read (the client bounds their number) and the order
@@ -174,38 +174,40 @@ func List(ctx context.Context, cfg *config.Config, o ListOptions, stdout, stderr
 	}
 }
 
-// newest keeps the newest limit sessions of those added, in at most twice that space.
-type newest struct {
+// newest keeps the newest limit items of those added (by key: creation time, ties by ID, so
+// the output does not depend on the server's order), in at most twice that space.
+type newest[T any] struct {
 	limit int
-	seen  int // sessions added
-	kept  []vb365.Session
+	seen  int // items added
+	kept  []T
+	key   func(*T) (time.Time, vb365.ID)
 }
 
-func (n *newest) add(s vb365.Session) {
+func (n *newest[T]) add(s T) {
 	n.seen++
 	n.kept = append(n.kept, s)
 	if len(n.kept) >= 2*n.limit {
-		n.kept = newestFirst(n.kept, n.limit)
+		n.kept = n.sorted()
 	}
 }
 
-func (n *newest) sorted() []vb365.Session { return newestFirst(n.kept, n.limit) }
-
-// newestFirst sorts sessions by creation time, newest first (ties by ID, so the output does
-// not depend on the server's order), and keeps at most limit of them (all when 0).
-func newestFirst(sessions []vb365.Session, limit int) []vb365.Session {
-	sort.Slice(sessions, func(i, j int) bool {
-		a, b := sessions[i], sessions[j]
-		if !a.CreationTime.Equal(b.CreationTime) {
-			return a.CreationTime.After(b.CreationTime)
+// sorted sorts what is kept, newest first, and keeps at most limit of it (all when 0).
+func (n *newest[T]) sorted() []T {
+	sort.Slice(n.kept, func(i, j int) bool {
+		ta, ia := n.key(&n.kept[i])
+		tb, ib := n.key(&n.kept[j])
+		if !ta.Equal(tb) {
+			return ta.After(tb)
 		}
-		return a.ID < b.ID
+		return ia < ib
 	})
-	if limit > 0 && len(sessions) > limit {
-		sessions = sessions[:limit]
+	if n.limit > 0 && len(n.kept) > n.limit {
+		n.kept = n.kept[:n.limit]
 	}
-	return sessions
+	return n.kept
 }
+
+func sessionKey(s *vb365.Session) (time.Time, vb365.ID) { return s.CreationTime, s.ID }
 
 func pickServer(cfg *config.Config, name string) (*config.ServerConfig, error) {
 	names := make([]string, len(cfg.Servers))

@@ -16,7 +16,7 @@ import (
 // the newest (ties by ID).
 func TestNewestKeepsBounded(t *testing.T) {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	n := newest{limit: 100}
+	n := newest[vb365.Session]{limit: 100, key: sessionKey}
 	const total = 100000
 	for i := range total {
 		// Creation times go up and down, so the newest are spread over the whole list.
