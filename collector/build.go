@@ -148,6 +148,7 @@ func (b *builder) snapshot(s *server.Snapshot, now time.Time, logger log.Logger)
 	}
 
 	b.installation(s, now, serverPair, logger)
+	b.restores(s.Restores, serverPair)
 
 	for _, c := range s.Collectors {
 		name := b.pair(&lCollector, c.Name)
@@ -213,20 +214,28 @@ func (b *builder) add(f *Family, v float64, pairs ...*dto.LabelPair) {
 	b.addSet(f, v, b.set(pairs...))
 }
 
-var gaugeType = dto.MetricType_GAUGE
+var gaugeType, counterType = dto.MetricType_GAUGE, dto.MetricType_COUNTER
 
 func (b *builder) addSet(f *Family, v float64, labels []*dto.LabelPair) {
 	mf := b.fams[f]
 	if mf == nil {
 		mf = &dto.MetricFamily{Name: &f.Name, Help: &f.Help, Type: &gaugeType}
+		if counters[f] {
+			mf.Type = &counterType
+		}
 		b.fams[f] = mf
 	}
 	value := &take(&b.values, 1)[0]
 	*value = v
-	g := &take(&b.gauges, 1)[0]
-	g.Value = value
 	m := &take(&b.metrics, 1)[0]
-	m.Label, m.Gauge = labels, g
+	m.Label = labels
+	if counters[f] {
+		m.Counter = &dto.Counter{Value: value}
+	} else {
+		g := &take(&b.gauges, 1)[0]
+		g.Value = value
+		m.Gauge = g
+	}
 	mf.Metric = append(mf.Metric, m)
 }
 

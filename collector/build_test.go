@@ -95,6 +95,16 @@ func goldenSnapshots(now time.Time) []*server.Snapshot {
 				{ID: "p0000000-0000-4000-8000-000000000001", Host: "proxy1.contoso.example", Status: "Online"},
 			},
 			ProxiesDropped: 1,
+			Restores: &server.RestoreResult{
+				Totals: []server.RestoreCount{{Organization: "contoso.onmicrosoft.com", Type: "Exchange", Result: "Failed", Count: 2},
+					{Organization: "contoso.onmicrosoft.com", Type: "Exchange", Result: "Success", Count: 7},
+					{Organization: "contoso.onmicrosoft.com", Type: "Exchange", Result: "Warning"}},
+				Recent: []vb365.RestoreSession{{ID: "4e570000-0000-4000-8000-000000000001", Organization: "contoso.onmicrosoft.com", Type: "Exchange",
+					Result: "Failed", State: "Stopped", CreationTime: now.Add(-time.Hour), EndTime: now.Add(-time.Minute)}},
+				Running: []vb365.RestoreSession{{ID: "4e570000-0000-4000-8000-000000000002", Organization: "fabrikam.onmicrosoft.com", Type: "Teams",
+					InitiatedBy: `FABRIKAM\helpdesk`, State: "Working", CreationTime: now.Add(-time.Minute)}},
+				Dropped: 3,
+			},
 			Retrievals: []vb365.Retrieval{
 				{ID: "c0ffee00-1234-4abc-8def-0123456789ab", Name: "Teams\xff", Type: "Teams", DataState: "Retrieving"},
 				{ID: "8a76872b-7f2c-4c50-95f4-92c4d41bc47c", Name: "Exchange retrieval", Type: "Exchange", DataState: "Retrieved",

@@ -191,6 +191,19 @@ var (
 	discoverySuccessFamily = &Family{namespace + "_discovery_scrape_success",
 		"1 when session discovery read the session list in this scrape, else 0. Absent when discovery is off.",
 		[]string{"server"}}
+
+	restoreTotalFamily = &Family{namespace + "_restore_sessions_total",
+		"Restores seen ending while the exporter runs, each counted once, by organization (name), type (Exchange, OneDrive, SharePoint, Teams, or the code as sent) and result (Success, Warning, Failed); restores that ended before it started are history and not counted, so a restart is no burst to increase(). An organization/type has all three results from when it is first seen. At most " + strconv.Itoa(server.MaxRestoreLabelSets) + " label sets; restores of others are counted in vb365_restore_sessions_dropped.",
+		[]string{"organization", "result", "server", "type"}}
+	restoreRecentFamily = &Family{namespace + "_restore_sessions_recent",
+		"Restores that ended within restore_window (default 1h), from the server's own history, so that it survives a restart; by organization, type and result. At most " + strconv.Itoa(server.MaxRecentRestores) + " restores are kept.",
+		[]string{"organization", "result", "server", "type"}}
+	restoreRunningFamily = &Family{namespace + "_restore_sessions_running",
+		"Restores running now, by organization, type and the operator who started them (initiatedBy, scrubbed and cut). At most " + strconv.Itoa(server.MaxRunningRestores) + " running restores are followed.",
+		[]string{"initiated_by", "organization", "server", "type"}}
+	restoreDroppedFamily = &Family{namespace + "_restore_sessions_dropped",
+		"Restores that ended while the exporter runs but are in no vb365_restore_sessions_total series, because " + strconv.Itoa(server.MaxRestoreLabelSets) + " organization/type/result label sets were taken. Absent until the restores were read.",
+		[]string{"server"}}
 )
 
 var families = []*Family{upFamily, scrapeDurationFamily, scrapeSuccessFamily, infoFamily, statusFamily,
@@ -203,7 +216,8 @@ var families = []*Family{upFamily, scrapeDurationFamily, scrapeSuccessFamily, in
 	jobRunningRateFamily, jobsDroppedFamily, jobSessionListsTruncatedFamily,
 	licenseStatusFamily, licenseInfoFamily, licenseExpirationFamily, licenseLicensedFamily, licenseUsedFamily,
 	repositoryInfoFamily, repositoryCapacityFamily, repositoryFreeFamily, repositoryOutOfSyncFamily, repositoriesDroppedFamily,
-	proxyInfoFamily, proxyStatusFamily, proxyMaintenanceFamily, proxyCPUFamily, proxyMemoryFamily, proxiesDroppedFamily}
+	proxyInfoFamily, proxyStatusFamily, proxyMaintenanceFamily, proxyCPUFamily, proxyMemoryFamily, proxiesDroppedFamily,
+	restoreTotalFamily, restoreRecentFamily, restoreRunningFamily, restoreDroppedFamily}
 
 // Families lists every family the collector can serve, for documentation and dashboard tests.
 func Families() []Family {

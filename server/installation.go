@@ -30,6 +30,7 @@ type installState struct {
 	license      cachedKind[*vb365.License]
 	repositories cachedKind[[]vb365.Repository]
 	proxies      cachedKind[[]vb365.Proxy]
+	restores     restoreState
 }
 
 // readKinds starts the kinds cfg collects, each a collector of its own, beside the
@@ -46,6 +47,7 @@ func (srv *Server) readKinds(ctx context.Context, cfg *config.ServerConfig, snap
 		config.CollectLicense:      srv.readLicense,
 		config.CollectRepositories: srv.readRepositories,
 		config.CollectProxies:      srv.readProxies,
+		config.CollectRestores:     srv.readRestores,
 	}
 	results := make([]CollectorResult, len(config.CollectKinds))
 	conds := make([]conditions, len(config.CollectKinds))

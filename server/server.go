@@ -76,6 +76,8 @@ type Snapshot struct {
 	RepositoriesDropped  int
 	Proxies              []vb365.Proxy
 	ProxiesDropped       int
+	// Restores is nil until the restores' history has been read (restores.go).
+	Restores *RestoreResult
 	// Collectors are the parts of a read that succeed or fail on their own (a kind of
 	// object such as jobs or the license, the session logs), in the order they were read.
 	// A failed collector says so here and never takes Up down.
