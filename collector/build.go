@@ -148,6 +148,7 @@ func (b *builder) snapshot(s *server.Snapshot, now time.Time, logger log.Logger)
 	}
 
 	b.installation(s, now, serverPair, logger)
+	b.organizations(s, serverPair)
 	b.restores(s.Restores, serverPair)
 
 	for _, c := range s.Collectors {

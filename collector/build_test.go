@@ -95,6 +95,7 @@ func goldenSnapshots(now time.Time) []*server.Snapshot {
 				{ID: "p0000000-0000-4000-8000-000000000001", Host: "proxy1.contoso.example", Status: "Online"},
 			},
 			ProxiesDropped: 1,
+			Organizations:  goldenOrganizations(now), OrganizationsDropped: 2,
 			Restores: &server.RestoreResult{
 				Totals: []server.RestoreCount{{Organization: "contoso.onmicrosoft.com", Type: "Exchange", Result: "Failed", Count: 2},
 					{Organization: "contoso.onmicrosoft.com", Type: "Exchange", Result: "Success", Count: 7},

@@ -175,6 +175,34 @@ var (
 		"Backup proxies the server listed beyond the exporter's bound (" + strconv.Itoa(server.MaxProxies) + "); they are not exported. Absent when they could not be read or there are none.",
 		[]string{"server"}}
 
+	organizationInfoFamily = &Family{namespace + "_organization_info",
+		"Organization metadata: name and type (Office365, OnPremises, Hybrid). Always 1.",
+		[]string{"name", "organization_id", "server", "type"}}
+	organizationLastBackupFamily = &Family{namespace + "_organization_last_backup_timestamp_seconds",
+		"When the organization was last backed up (lastBackuptime, read with extendedView), in Unix seconds; absent when never, or when the server does not say (its proxy offline).",
+		[]string{"organization_id", "server"}}
+	organizationLicensedFamily = &Family{namespace + "_organization_licensed_users",
+		"Licenses the organization's users consume (LicensingInformation licensedUsers, including users beyond the license). Read in the background every organizations_refresh; absent until read.",
+		[]string{"organization_id", "server"}}
+	organizationNewFamily = &Family{namespace + "_organization_new_users",
+		"The organization's users in the new-user state of a rental license (LicensingInformation newUsers; 0 with a subscription). Read in the background every organizations_refresh; absent until read.",
+		[]string{"organization_id", "server"}}
+	organizationUsersFamily = &Family{namespace + "_organization_users",
+		"The organization's licensed users by state: protected (isBackedUp true) or unprotected (false), counted in the background every organizations_refresh from one streamed pass over LicensedUsers (at most " + strconv.Itoa(server.MaxLicensedUsers) + " users); the counts of the last pass that succeeded, as of vb365_organization_users_last_read_timestamp_seconds. Absent until the first pass succeeded.",
+		[]string{"organization_id", "server", "state"}}
+	organizationUsedFamily = &Family{namespace + "_organization_used_bytes",
+		"Bytes the organization's backups take on the repository's own storage (usedSpaceBytes; on an object storage repository, which sends that null, its local cache, localCacheUsedSpaceBytes). Absent when the server sends neither. Read in the background every organizations_refresh.",
+		[]string{"organization_id", "repository_id", "server"}}
+	organizationObjectStorageFamily = &Family{namespace + "_organization_object_storage_used_bytes",
+		"Bytes the organization's backups take in the repository's object storage (objectStorageUsedSpaceBytes); absent for a repository without object storage. Added to vb365_organization_used_bytes, it is all the organization takes. Read in the background every organizations_refresh.",
+		[]string{"organization_id", "repository_id", "server"}}
+	organizationUsersReadFamily = &Family{namespace + "_organization_users_last_read_timestamp_seconds",
+		"When the licensed users behind vb365_organization_users were last counted, in Unix seconds. It stops moving while the background read fails (vb365_collector_success{collector=\"organizations\"} is then 0); absent until the first count.",
+		[]string{"server"}}
+	organizationsDroppedFamily = &Family{namespace + "_organizations_dropped",
+		"Organizations the server listed beyond the exporter's bound (" + strconv.Itoa(server.MaxOrganizations) + "); they are not exported. Absent when they could not be read or there are none.",
+		[]string{"server"}}
+
 	collectorSuccessFamily = &Family{namespace + "_collector_success",
 		"1 when the collector (a kind the exporter reads, or the session logs) succeeded in this scrape, else 0. A failed collector never takes vb365_up down; the landing page and the log say why.",
 		[]string{"collector", "server"}}
@@ -217,6 +245,8 @@ var families = []*Family{upFamily, scrapeDurationFamily, scrapeSuccessFamily, in
 	licenseStatusFamily, licenseInfoFamily, licenseExpirationFamily, licenseLicensedFamily, licenseUsedFamily,
 	repositoryInfoFamily, repositoryCapacityFamily, repositoryFreeFamily, repositoryOutOfSyncFamily, repositoriesDroppedFamily,
 	proxyInfoFamily, proxyStatusFamily, proxyMaintenanceFamily, proxyCPUFamily, proxyMemoryFamily, proxiesDroppedFamily,
+	organizationInfoFamily, organizationLastBackupFamily, organizationLicensedFamily, organizationNewFamily, organizationUsersFamily,
+	organizationUsedFamily, organizationObjectStorageFamily, organizationUsersReadFamily, organizationsDroppedFamily,
 	restoreTotalFamily, restoreRecentFamily, restoreRunningFamily, restoreDroppedFamily}
 
 // Families lists every family the collector can serve, for documentation and dashboard tests.

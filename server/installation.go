@@ -31,6 +31,7 @@ type installState struct {
 	repositories cachedKind[[]vb365.Repository]
 	proxies      cachedKind[[]vb365.Proxy]
 	restores     restoreState
+	orgs         orgState
 }
 
 // readKinds starts the kinds cfg collects, each a collector of its own, beside the
@@ -43,11 +44,12 @@ func (srv *Server) readKinds(ctx context.Context, cfg *config.ServerConfig, snap
 			c := srv.readRetrievals(ctx, cfg, snap, calls)
 			return c, snap.RetrievalsErr
 		},
-		config.CollectJobs:         srv.readJobs,
-		config.CollectLicense:      srv.readLicense,
-		config.CollectRepositories: srv.readRepositories,
-		config.CollectProxies:      srv.readProxies,
-		config.CollectRestores:     srv.readRestores,
+		config.CollectJobs:          srv.readJobs,
+		config.CollectLicense:       srv.readLicense,
+		config.CollectRepositories:  srv.readRepositories,
+		config.CollectProxies:       srv.readProxies,
+		config.CollectOrganizations: srv.readOrganizations,
+		config.CollectRestores:      srv.readRestores,
 	}
 	results := make([]CollectorResult, len(config.CollectKinds))
 	conds := make([]conditions, len(config.CollectKinds))

@@ -76,6 +76,10 @@ type Snapshot struct {
 	RepositoriesDropped  int
 	Proxies              []vb365.Proxy
 	ProxiesDropped       int
+	// Organizations are the listed organizations with what the background reads learnt of
+	// them (organizations.go); OrganizationsDropped what MaxOrganizations left out.
+	Organizations        []OrganizationResult
+	OrganizationsDropped int
 	// Restores is nil until the restores' history has been read (restores.go).
 	Restores *RestoreResult
 	// Collectors are the parts of a read that succeed or fail on their own (a kind of
@@ -129,6 +133,9 @@ type Server struct {
 	discovered []vb365.ID
 	retrievals cachedKind[[]vb365.Retrieval]
 	install    installState
+	// bg is the context of the background reads (organizations.go); Close ends it.
+	bg     context.Context
+	stopBG context.CancelFunc
 }
 
 type cacheEntry struct {
@@ -169,6 +176,7 @@ func build(sc *config.ServerConfig, conn connection, o Options) (*Server, error)
 	}
 	srv.Update(sc)
 	srv.drained.L = &srv.mu
+	srv.bg, srv.stopBG = context.WithCancel(context.Background())
 	transport, err := newTransport(conn, &srv.handshakes, func() { o.Metrics.TLSHandshake(sc.Name) })
 	if err != nil {
 		return nil, err
@@ -201,6 +209,7 @@ func build(sc *config.ServerConfig, conn connection, o Options) (*Server, error)
 func (srv *Server) Close() {
 	srv.mu.Lock()
 	srv.closed = true
+	srv.stopBG() // a background read is not waited for: nobody waits for its answer
 	for srv.reads > 0 {
 		srv.drained.Wait()
 	}

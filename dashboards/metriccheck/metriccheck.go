@@ -101,6 +101,14 @@ func ExporterMetrics() (Metrics, error) {
 		Repositories: []vb365.Repository{{ID: "4e000000-0000-4000-8000-000000000001", Name: "Primary", CapacityBytes: 1 << 40, FreeBytes: 1 << 36}},
 		Proxies: []vb365.Proxy{{ID: "9a000000-0000-4000-8000-000000000001", Host: "proxy01", Status: "Offline", Maintenance: "Disabled",
 			CPU: new(12.5), Memory: new(40.0)}},
+		// An organization read in the background: licensing, users, a repository with object
+		// storage (used_bytes and object_storage_used_bytes).
+		Organizations: []server.OrganizationResult{{
+			Org:       vb365.Organization{ID: "0e000000-0000-4000-8000-000000000001", Name: "contoso.onmicrosoft.com", Type: "Office365", LastBackup: creation},
+			Licensing: &vb365.OrganizationLicensing{Licensed: 90, New: 2},
+			Usage:     []vb365.OrganizationUsage{{RepositoryID: "4e000000-0000-4000-8000-000000000001", UsedBytes: new(int64(1 << 30)), ObjectStorageBytes: new(int64(1 << 40))}},
+			Users:     &server.UserCounts{Protected: 88, Unprotected: 2, ReadAt: creation},
+		}},
 		Collectors: []server.CollectorResult{{Name: "data_retrievals", Duration: time.Second}},
 	}
 	mfs := collector.Build([]*server.Snapshot{snap}, snap.Start.Add(time.Hour), nil)
