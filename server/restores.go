@@ -71,8 +71,9 @@ type restoreState struct {
 	mu      sync.Mutex
 	started bool
 	// catchingUp is set while the history is longer than one list takes: what the next
-	// lists find ended is history too.
-	catchingUp bool
+	// lists find ended is history too. cut says the last list was cut short: the next goes
+	// on from its newest restore without the slack, which could hold a whole list again.
+	catchingUp, cut bool
 	// newest is the creation time of the newest restore listed: the next list starts there
 	// (at from, where the first read started, while none was listed).
 	newest, from time.Time
@@ -146,20 +147,28 @@ func (srv *Server) readRestores(ctx context.Context, cfg *config.ServerConfig, s
 		}
 		st.started, st.catchingUp = err == nil, stats.Truncated
 	} else {
-		from := st.from
-		if n := st.newest.Add(-sinceSlack); n.After(from) {
+		from, slack := st.from, sinceSlack
+		if st.cut {
+			slack = 0
+		}
+		if n := st.newest.Add(-slack); n.After(from) {
 			from = n
 		}
-		if err = list(vb365.RestoreQuery{StartFrom: from}, st.catchingUp); err == nil {
-			st.catchingUp = stats.Truncated
-			err = st.follow(ctx, srv, calls, now, window)
-		}
+		err = list(vb365.RestoreQuery{StartFrom: from}, st.catchingUp)
+		// Only the first read's history is caught up with: a later list cut short holds
+		// restores that are new, however many.
+		st.catchingUp = st.catchingUp && stats.Truncated
 	}
-	if st.started {
+	st.cut = stats.Truncated
+	conds, err := kindProblems(config.CollectRestores, err, stats, 0)
+	if err == nil && st.started {
+		if err = st.follow(ctx, srv, calls, now, window); err != nil && !vb365.IsClientWide(err) {
+			conds["restores: running: "+vb365.Reason(err)] = []any{"msg", "running restores not read by ID; they are read again next scrape",
+				"reason", vb365.Reason(err), "err", err}
+		}
 		st.prune(now, window)
 		snap.Restores = st.result()
 	}
-	conds, err := kindProblems(config.CollectRestores, err, stats, 0)
 	if stats.Truncated {
 		conds["restores: list cut"] = []any{"msg", fmt.Sprintf("more restores than one read takes (%d pages of %d); the rest are read from the newest one on next time, as history", maxRestorePages, vb365.RestoreSessionPage)}
 	}
@@ -178,7 +187,9 @@ func (srv *Server) readRestores(ctx context.Context, cfg *config.ServerConfig, s
 // follow reads the running restores not listed in this read by ID, least recently read
 // first; one that is gone (404) is forgotten.
 func (st *restoreState) follow(ctx context.Context, srv *Server, calls *outcomes, now time.Time, window time.Duration) error {
-	due := slices.SortedFunc(maps.Values(st.running), func(a, b *followed) int { return cmp.Compare(a.checked, b.checked) })
+	due := slices.SortedFunc(maps.Values(st.running), func(a, b *followed) int {
+		return cmp.Or(cmp.Compare(a.checked, b.checked), a.r.CreationTime.Compare(b.r.CreationTime))
+	})
 	var errs []error
 	for _, f := range due[:min(len(due), maxFollowedRestores)] {
 		if f.checked == st.reads {
@@ -190,6 +201,7 @@ func (st *restoreState) follow(ctx context.Context, srv *Server, calls *outcomes
 		switch {
 		case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound:
 			delete(st.running, f.r.ID)
+			st.latest = slices.DeleteFunc(st.latest, func(o vb365.RestoreSession) bool { return o.ID == f.r.ID })
 		case err != nil:
 			errs = append(errs, err)
 		default:

@@ -413,3 +413,69 @@ func TestRestoreStringsScrubbed(t *testing.T) {
 		t.Errorf("%d audit lines:\n%s", n, f.log())
 	}
 }
+
+// A burst longer than one list takes (pages capped at 3 entries: 30 restores a read) is
+// counted, not taken for history, and the next scrape goes on from where the cut list
+// stopped.
+func TestRestoreBurstCounted(t *testing.T) {
+	for _, version := range []string{"v6", "v8"} {
+		t.Run(version, func(t *testing.T) {
+			f := newRestoreFixture(t, version, "p")
+			tgt := f.start(t)
+			f.mustScrape(t, tgt)
+			if err := f.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointRestoreSessions, Kind: simulator.FaultPageCap, Entries: 3}); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 40 {
+				created := t0.Add(time.Duration(i) * 10 * time.Second)
+				f.add(t, simulator.RestoreSession{ID: rid(i), Organization: "contoso", Type: simulator.RestoreExchange,
+					CreationTime: created, EndTime: created.Add(time.Second), Result: simulator.StatusFailed})
+			}
+			f.clock.Add(10 * time.Minute)
+			if r := f.mustScrape(t, tgt); totals(r) != "3 sets [contoso/Exchange/Failed=30]" || !strings.Contains(f.log(), "more restores than one read takes") {
+				t.Errorf("cut read: %s", totals(r))
+			}
+			for range 2 {
+				f.clock.Add(time.Minute)
+				if r := f.mustScrape(t, tgt); totals(r) != "3 sets [contoso/Exchange/Failed=40]" {
+					t.Errorf("after the cut: %s", totals(r))
+				}
+			}
+		})
+	}
+}
+
+// A running restore that cannot be read by ID fails the restores collector, keeps what is
+// known shown and is read again; one that is gone (404) is forgotten.
+func TestRunningRestoreNotRead(t *testing.T) {
+	f := newRestoreFixture(t, "v7", "p")
+	f.add(t, simulator.RestoreSession{ID: rid(1), Organization: "contoso", Type: simulator.RestoreExchange, CreationTime: t0.Add(-30 * time.Minute)})
+	f.add(t, simulator.RestoreSession{ID: rid(2), Organization: "contoso", Type: simulator.RestoreExchange, CreationTime: t0.Add(-20 * time.Minute)})
+	f.add(t, simulator.RestoreSession{ID: rid(3), Organization: "contoso", Type: simulator.RestoreExchange, CreationTime: t0.Add(-time.Minute)})
+	tgt := f.start(t)
+	f.mustScrape(t, tgt)
+	for _, fault := range []simulator.Fault{
+		{Endpoint: simulator.EndpointRestoreSession, SessionID: rid(1), Kind: simulator.FaultStatus, Status: 500},
+		{Endpoint: simulator.EndpointRestoreSession, SessionID: rid(2), Kind: simulator.FaultStatus, Status: 404},
+	} {
+		if err := f.sim.SetFault(fault); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.clock.Add(time.Minute)
+	r, err := f.scrape(t, tgt)
+	if err == nil || !strings.Contains(err.Error(), "HTTP 500") || r == nil || rids(r.Running) != "0003,0001" || rids(r.Latest) != "0003,0001" {
+		t.Fatalf("running restores: %v, %+v", err, r)
+	}
+	if !strings.Contains(f.log(), "running restores not read by ID") {
+		t.Errorf("not logged:\n%s", f.log())
+	}
+	f.sim.ClearFaults()
+	if err := f.sim.UpdateRestoreSession(rid(1), func(rs *simulator.RestoreSession) { rs.EndTime = f.clock.Now() }); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(time.Minute)
+	if r := f.mustScrape(t, tgt); totals(r) != "3 sets [contoso/Exchange/Success=1]" || rids(r.Running) != "0003" {
+		t.Errorf("after the fault: %s, running %s", totals(r), rids(r.Running))
+	}
+}
