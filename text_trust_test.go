@@ -144,6 +144,15 @@ func TestNoPasswordFormOrFormatCharacterInAnyOutput(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// And in organizations' names (issue 21): labels of vb365_organization_info.
+	var orgs int
+	for _, name := range slices.Sorted(maps.Keys(passwordForms())) {
+		orgs++
+		if err := sim.sim.AddOrganization(simulator.Organization{ID: fmt.Sprintf("0e9a0000-0000-4000-8000-%012d", orgs),
+			Name: "Tenant \u202e" + passwordForms()[name] + "\u200b (" + name + ")"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	cfg := writeConfig(t, t.TempDir(), serverSpec{name: "vb", sim: sim, password: textPassword, sessions: ids})
 	exp := startExporter(t, cfg)
@@ -154,6 +163,9 @@ func TestNoPasswordFormOrFormatCharacterInAnyOutput(t *testing.T) {
 			strings.Count(metrics, "vb365_job_last_session_reason_info{") == len(jobs) {
 			break
 		}
+	}
+	if n := strings.Count(metrics, "vb365_organization_info{"); n != orgs {
+		t.Fatalf("%d of %d organizations in /metrics:\n%s", n, orgs, metrics)
 	}
 	if n := strings.Count(metrics, "vb365_job_last_session_reason_info{"); n != len(jobs) {
 		t.Fatalf("%d reasons of %d jobs in /metrics:\n%s", n, len(jobs), metrics)
@@ -220,6 +232,7 @@ func TestNoPasswordFormOrFormatCharacterInAnyOutput(t *testing.T) {
 		{"/metrics", `message="Logon as EXAMPLE\\monitoring with <secret> failed"`},
 		{"/metrics", `message="<secret> was refused"`}, // the split's reason, masked with its neighbour
 		{"/metrics", `name="Mailbox restore one"`},     // format characters dropped, not spaces
+		{"/metrics", `name="Tenant <secret> (upper)"`},
 		{"/metrics", `message="Mailbox alice@contoso.com not found"`},
 		{"landing page", "&lt;secret&gt; was refused"},
 		{"sessions -o table", "Mailbox restore one"},
