@@ -3,7 +3,7 @@
 BENCH_DIR      ?= .build/bench
 LOADTEST_FLAGS ?=
 
-.PHONY: bench bench-go bench-load bench-installation bench-scrub bench-hostile-log
+.PHONY: bench bench-go bench-load bench-installation bench-scrub bench-hostile-log bench-tenants
 bench: bench-go bench-load
 
 bench-go:
@@ -36,3 +36,12 @@ bench-hostile-log:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BENCH_DIR)/vb365_exporter .
 	$(GO) build -o $(BENCH_DIR)/loadtest ./bench/loadtest
 	$(BENCH_DIR)/loadtest --exporter $(BENCH_DIR)/vb365_exporter --scenario hostile-log $(LOADTEST_FLAGS)
+
+# make bench-tenants: only issue 21's tenants case (50 organizations x 2,000 users, 10,000
+# restores, v8): the background users pass, warm scrapes' LicensedUsers and restore requests,
+# peak RSS.
+bench-tenants:
+	@mkdir -p $(BENCH_DIR)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BENCH_DIR)/vb365_exporter .
+	$(GO) build -o $(BENCH_DIR)/loadtest ./bench/loadtest
+	$(BENCH_DIR)/loadtest --exporter $(BENCH_DIR)/vb365_exporter --scenario tenants $(LOADTEST_FLAGS)

@@ -46,7 +46,7 @@ type options struct {
 	latency  time.Duration
 	scale    int
 	verbose  bool
-	// scenario runs only this one: "installation", "scrub" or "hostile-log".
+	// scenario runs only this one: "installation", "scrub", "hostile-log" or "tenants".
 	scenario string
 	// floor-lib child mode
 	floorLib   bool
@@ -61,7 +61,7 @@ func main() {
 	flag.DurationVar(&o.latency, "latency", 20*time.Millisecond, "latency injected into every API answer")
 	flag.IntVar(&o.scale, "scale", 1, "divide every session count by this (a quick smoke run)")
 	flag.BoolVar(&o.verbose, "v", false, "print every measured scrape")
-	flag.StringVar(&o.scenario, "scenario", "", "run only this scenario: installation, scrub or hostile-log")
+	flag.StringVar(&o.scenario, "scenario", "", "run only this scenario: installation, scrub, hostile-log or tenants")
 	flag.BoolVar(&o.floorLib, "floor-lib", false, "internal: run the library floor in this process and print JSON")
 	flag.IntVar(&o.sessions, "sessions", 10000, "internal: sessions of the library floor")
 	flag.IntVar(&o.iterations, "iterations", 10, "internal: scrapes of the library floor")
@@ -317,6 +317,7 @@ type measured struct {
 	walls         []time.Duration
 	requests      []int64          // API requests per scrape
 	byEndpoint    map[string]int64 // over all measured scrapes
+	perScrape     []map[string]int64
 	handshakes    []float64
 	cpuPerScrape  float64
 	peakRSS       int64
@@ -344,9 +345,12 @@ func measure(e *exporter, s *sim, n, want int) (measured, error) {
 		after := s.Stats()
 		m.walls = append(m.walls, r.wall)
 		m.requests = append(m.requests, after.Total-before.Total)
+		one := map[string]int64{}
 		for k, v := range after.ByEndpoint {
 			m.byEndpoint[k] += v - before.ByEndpoint[k]
+			one[k] = v - before.ByEndpoint[k]
 		}
+		m.perScrape = append(m.perScrape, one)
 		m.handshakes = append(m.handshakes, r.handshakes-prev)
 		prev = r.handshakes
 		if r.sessions != want {
@@ -582,7 +586,7 @@ func run(o options, w io.Writer) error {
 		runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), cpuModel(), o.latency, o.scrapes)
 
 	if o.scenario != "" {
-		run := map[string]func(options, io.Writer, *table) error{"installation": runInstallation, "scrub": runScrub, "hostile-log": runHostileLog}[o.scenario]
+		run := map[string]func(options, io.Writer, *table) error{"installation": runInstallation, "scrub": runScrub, "hostile-log": runHostileLog, "tenants": runTenants}[o.scenario]
 		if run == nil {
 			return fmt.Errorf("unknown scenario %q", o.scenario)
 		}
@@ -680,6 +684,9 @@ func run(o options, w io.Writer) error {
 		return err
 	}
 	if err := runHostileLog(o, w, t); err != nil {
+		return err
+	}
+	if err := runTenants(o, w, t); err != nil {
 		return err
 	}
 	t.print(w)
