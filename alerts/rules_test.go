@@ -85,19 +85,23 @@ func TestRulesUseExporterMetrics(t *testing.T) {
 
 func TestRequiredAlerts(t *testing.T) {
 	want := map[string]string{
-		"VB365DataRetrievalSessionFailed":  "critical",
-		"VB365DataRetrievalSessionWarning": "warning",
-		"VB365DataRetrievalSessionStalled": "warning",
-		"VB365ServerDown":                  "critical",
-		"VB365SessionScrapeFailing":        "warning",
-		"VB365DataRetrievalExpiringSoon":   "warning",
-		"VB365JobFailed":                   "critical",
-		"VB365JobWarning":                  "warning",
-		"VB365JobNotSucceededRecently":     "warning",
-		"VB365LicenseExpiringSoon":         "warning",
-		"VB365LicenseUsersNearLimit":       "warning",
-		"VB365RepositoryAlmostFull":        "warning",
-		"VB365ProxyOffline":                "warning",
+		"VB365DataRetrievalSessionFailed":   "critical",
+		"VB365DataRetrievalSessionWarning":  "warning",
+		"VB365DataRetrievalSessionStalled":  "warning",
+		"VB365ServerDown":                   "critical",
+		"VB365SessionScrapeFailing":         "warning",
+		"VB365DataRetrievalExpiringSoon":    "warning",
+		"VB365JobFailed":                    "critical",
+		"VB365JobWarning":                   "warning",
+		"VB365JobNotSucceededRecently":      "warning",
+		"VB365LicenseExpiringSoon":          "warning",
+		"VB365LicenseUsersNearLimit":        "warning",
+		"VB365RepositoryAlmostFull":         "warning",
+		"VB365ProxyOffline":                 "warning",
+		"VB365RestoreFailed":                "warning",
+		"VB365RestoreBurst":                 "warning",
+		"VB365OrganizationUsersUnprotected": "warning",
+		"VB365OrganizationNotBackedUp":      "warning",
 	}
 	got := map[string]rule{}
 	for _, r := range loadRules(t) {
@@ -187,6 +191,31 @@ func TestRequiredAlerts(t *testing.T) {
 	if r := got["VB365RepositoryAlmostFull"]; !strings.Contains(r.Expr, "vb365_repository_capacity_bytes > 0") {
 		t.Error("VB365RepositoryAlmostFull: a repository reporting capacity 0 must never fire")
 	}
+	// Restores (issue 21): the organization and type are quoted; who ran it never becomes a
+	// label (unbounded operators must not mean unbounded alerts).
+	for _, name := range []string{"VB365RestoreFailed", "VB365RestoreBurst"} {
+		r := got[name]
+		if !strings.Contains(r.Expr, "vb365_restore_sessions_recent") || strings.Contains(r.Expr, "initiated_by") ||
+			!strings.Contains(r.Annotations["summary"], "$labels.organization") {
+			t.Errorf("%s: must read vb365_restore_sessions_recent, never by initiated_by, and name the organization", name)
+		}
+	}
+	if r := got["VB365RestoreFailed"]; !strings.Contains(r.Expr, `result="Failed"`) || !strings.Contains(r.Annotations["description"], "$labels.type") {
+		t.Error("VB365RestoreFailed: Failed restores only, quoting their type")
+	}
+	if r := got["VB365RestoreBurst"]; !strings.Contains(r.Expr, "sum by(job, instance, server, organization)") {
+		t.Error("VB365RestoreBurst: counts every restore of one organization on one server")
+	}
+	for _, name := range []string{"VB365OrganizationUsersUnprotected", "VB365OrganizationNotBackedUp"} {
+		r := got[name]
+		if !strings.Contains(r.Expr, "group_left(name)") || !strings.Contains(r.Expr, "vb365_organization_info") ||
+			!strings.Contains(r.Annotations["summary"], "$labels.name") {
+			t.Errorf("%s: must join vb365_organization_info and name the organization in its summary", name)
+		}
+	}
+	if r := got["VB365OrganizationUsersUnprotected"]; r.For != "1d" || !strings.Contains(r.Expr, `state="unprotected"`) {
+		t.Errorf("VB365OrganizationUsersUnprotected: unprotected users for longer than a day (for %q)", r.For)
+	}
 	if got["VB365ServerDown"].For != "5m" || got["VB365SessionScrapeFailing"].For != "15m" {
 		t.Errorf("for: ServerDown %q (want 5m), SessionScrapeFailing %q (want 15m)",
 			got["VB365ServerDown"].For, got["VB365SessionScrapeFailing"].For)
@@ -232,9 +261,10 @@ func TestAlertWindowWrittenOnce(t *testing.T) {
 	if n := len(regexp.MustCompile(`\b86400\b`).FindAll(b, -1)); n != 4 {
 		t.Errorf("86400 appears %d times, want four: per window, its header comment and its recording rule", n)
 	}
-	for _, v := range []string{"93600", "2592000", "0.95", "0.10"} {
-		if n := strings.Count(string(b), v); n != 2 {
-			t.Errorf("%s appears %d times, want twice: its header comment and its recording rule", v, n)
+	// 93600 (26h) is two windows: the job success and the organization backup window.
+	for v, want := range map[string]int{"93600": 4, "2592000": 2, "0.95": 2, "0.10": 2} {
+		if n := strings.Count(string(b), v); n != want {
+			t.Errorf("%s appears %d times, want %d: per window, its header comment and its recording rule", v, n, want)
 		}
 	}
 	rules := loadRules(t)
@@ -250,6 +280,8 @@ func TestAlertWindowWrittenOnce(t *testing.T) {
 		{"vb365:license_expiry_window:seconds", []string{"VB365LicenseExpiringSoon"}},
 		{"vb365:license_users_threshold:ratio", []string{"VB365LicenseUsersNearLimit"}},
 		{"vb365:repository_free_threshold:ratio", []string{"VB365RepositoryAlmostFull"}},
+		{"vb365:organization_backup_window:seconds", []string{"VB365OrganizationNotBackedUp"}},
+		{"vb365:restore_burst_threshold:count", []string{"VB365RestoreBurst"}},
 	} {
 		i := slices.IndexFunc(rules, func(r rule) bool { return r.Record == w.record })
 		if i < 0 || i > firstAlert || !strings.HasPrefix(strings.TrimSpace(rules[i].Expr), "vector(") {

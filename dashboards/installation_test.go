@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/vb365-exporter/vb365_exporter/dashboards/metriccheck"
@@ -147,4 +148,80 @@ func TestNotSucceededStatQuery(t *testing.T) {
 		en + jobLabels("prod", id(4)) + "}": "0",
 		en + jobLabels("prod", id(5)) + "}": "0", last + jobLabels("prod", id(5)) + "}": "-100000",
 	}, []sample{{"{}", 2}})
+}
+
+// Issue 21 point 4: the organizations view (users, protected share, storage, last backup)
+// and restores per organization over time.
+func TestInstallationDashboardHasOrganizationsAndRestores(t *testing.T) {
+	d := loadInstallation(t)
+	for _, want := range []struct {
+		typ     string
+		metrics []string
+	}{
+		{"table", []string{"vb365_organization_info", "vb365_organization_users", "vb365_organization_licensed_users",
+			"vb365_organization_new_users", "vb365_organization_used_bytes", "vb365_organization_object_storage_used_bytes",
+			"vb365_organization_last_backup_timestamp_seconds", "vb365_organization_users_last_read_timestamp_seconds"}},
+		{"stat", []string{"vb365_organization_users"}},
+		{"timeseries", []string{"vb365_organization_used_bytes", "vb365_organization_info"}},
+		{"bargauge", []string{"vb365_organization_last_backup_timestamp_seconds", "vb365_organization_info"}},
+		{"timeseries", []string{"vb365_restore_sessions_total"}},
+		{"table", []string{"vb365_restore_sessions_recent"}},
+		{"table", []string{"vb365_restore_sessions_running"}},
+	} {
+		if len(panelsUsing(d, want.typ, want.metrics...)) == 0 {
+			t.Errorf("no %s panel of %v", want.typ, want.metrics)
+		}
+	}
+	// Restores over time come from the counter, by organization: the recent gauge is a
+	// window, so its samples over time would count one restore many times.
+	var byOrg bool
+	for _, q := range d.Queries() {
+		byOrg = byOrg || strings.Contains(q.Expr, "sum by (server, organization) (increase(vb365_restore_sessions_total{")
+	}
+	if !byOrg {
+		t.Error("no panel of restores per organization from increase(vb365_restore_sessions_total)")
+	}
+	// The running restores' operator is shown; the counters have none to show.
+	if body := mustJSON(t, panelsUsing(d, "table", "vb365_restore_sessions_running")); !bytes.Contains(body, []byte(`"initiated_by":"Initiated by"`)) {
+		t.Error("the running restores table does not show who started them")
+	}
+}
+
+func orgLabels(server, id string) string {
+	return fmt.Sprintf(`job="vb365",instance="e:9925",server=%q,organization_id=%q`, server, id)
+}
+
+// The protected share is protected / all counted users per organization; an organization
+// without counted users has none (not a division by zero), and one with only unprotected
+// users has 0.
+func TestOrganizationsTableProtectedShare(t *testing.T) {
+	users := "vb365_organization_users{"
+	id := func(n int) string { return fmt.Sprintf("0a000000-0000-4000-8000-%012d", n) }
+	evalPanel(t, installationQuery(t, "Organizations", "D"), map[string]string{
+		users + orgLabels("prod", id(1)) + `,state="protected"}`:   "90",
+		users + orgLabels("prod", id(1)) + `,state="unprotected"}`: "10",
+		users + orgLabels("prod", id(2)) + `,state="protected"}`:   "0",
+		users + orgLabels("prod", id(2)) + `,state="unprotected"}`: "0",
+		users + orgLabels("prod", id(3)) + `,state="protected"}`:   "0",
+		users + orgLabels("prod", id(3)) + `,state="unprotected"}`: "4",
+	}, []sample{
+		{fmt.Sprintf(`{server="prod",organization_id=%q}`, id(1)), 0.9},
+		{fmt.Sprintf(`{server="prod",organization_id=%q}`, id(3)), 0},
+	})
+}
+
+// The stat counts what VB365OrganizationNotBackedUp warns about: a last backup older than
+// 26h; never an organization without a last backup time, and 0 (not "No data") when none.
+func TestOrganizationsNotBackedUpStat(t *testing.T) {
+	last := "vb365_organization_last_backup_timestamp_seconds{"
+	id := func(n int) string { return fmt.Sprintf("0a000000-0000-4000-8000-%012d", n) }
+	evalPanel(t, installationQuery(t, "Not backed up in 26h", "A"), map[string]string{
+		last + orgLabels("prod", id(1)) + "}":                                                   "-100000",
+		last + orgLabels("prod", id(2)) + "}":                                                   "-93600",
+		last + orgLabels("prod", id(3)) + "}":                                                   "-3600",
+		"vb365_organization_info{" + orgLabels("prod", id(4)) + `,name="New",type="Office365"}`: "1",
+	}, []sample{{"{}", 1}})
+	evalPanel(t, installationQuery(t, "Not backed up in 26h", "A"), map[string]string{
+		last + orgLabels("prod", id(3)) + "}": "-3600",
+	}, []sample{{"{}", 0}})
 }

@@ -109,6 +109,14 @@ func ExporterMetrics() (Metrics, error) {
 			Usage:     []vb365.OrganizationUsage{{RepositoryID: "4e000000-0000-4000-8000-000000000001", UsedBytes: new(int64(1 << 30)), ObjectStorageBytes: new(int64(1 << 40))}},
 			Users:     &server.UserCounts{Protected: 88, Unprotected: 2, ReadAt: creation},
 		}},
+		// Restores: one counted, one that ended in the window, one running (initiated_by).
+		Restores: &server.RestoreResult{
+			Totals: []server.RestoreCount{{Organization: "contoso.onmicrosoft.com", Type: "SharePoint", Result: "Failed", Count: 1}},
+			Recent: []vb365.RestoreSession{{ID: "4e570003-0000-4000-8000-000000000003", Organization: "contoso.onmicrosoft.com",
+				Type: "SharePoint", State: vb365.RestoreStopped, Result: "Failed", CreationTime: creation, EndTime: creation.Add(time.Minute)}},
+			Running: []vb365.RestoreSession{{ID: "4e570004-0000-4000-8000-000000000004", Organization: "northwind.onmicrosoft.com",
+				Type: "Teams", State: "Working", InitiatedBy: `NORTHWIND\it.operator`, CreationTime: creation}},
+		},
 		Collectors: []server.CollectorResult{{Name: "data_retrievals", Duration: time.Second}},
 	}
 	mfs := collector.Build([]*server.Snapshot{snap}, snap.Start.Add(time.Hour), nil)
