@@ -132,15 +132,21 @@ func TestNoPasswordFormOrFormatCharacterInAnyOutput(t *testing.T) {
 		}
 		jobs = append(jobs, job)
 	}
-	// And in restores (issue 21): who started them, why, from where, of which organization.
+	// And in restores (issue 21): who started them, why, from where, of which organization;
+	// ended within the window (the recent gauge, the audit line) or running (the running
+	// gauge, whose initiated_by label is the operator).
 	var restores int
 	for _, name := range slices.Sorted(maps.Keys(passwordForms())) {
 		form := passwordForms()[name]
 		restores++
-		if err := sim.sim.AddRestoreSession(simulator.RestoreSession{ID: fmt.Sprintf("4e550000-0000-4000-8000-%012d", restores),
-			Organization: "Org \u202e" + form + "\u200b", Type: "Vex", CreationTime: now.Add(-2 * time.Hour), EndTime: now.Add(-time.Hour),
-			Result: simulator.StatusFailed, InitiatedBy: `EXAMPLE\` + form, ClientHost: form + ".example", ScopeName: form,
-			Reason: "Asked by " + simUser + " with " + form + " (" + name + ")", Details: "Logon with " + form + " failed"}); err != nil {
+		rs := simulator.RestoreSession{ID: fmt.Sprintf("4e550000-0000-4000-8000-%012d", restores),
+			Organization: "Org \u202e" + form + "\u200b", Type: "Vex", CreationTime: now.Add(-2 * time.Hour), EndTime: now.Add(-30 * time.Minute),
+			Result: simulator.StatusFailed, InitiatedBy: `EXAMPLE\` + form + "\u2066", ClientHost: form + ".example", ScopeName: form,
+			Reason: "Asked by " + simUser + " with " + form + " (" + name + ")", Details: "Logon with " + form + " failed"}
+		if restores%3 == 0 {
+			rs.EndTime = time.Time{}
+		}
+		if err := sim.sim.AddRestoreSession(rs); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -241,6 +247,9 @@ func TestNoPasswordFormOrFormatCharacterInAnyOutput(t *testing.T) {
 		{"sessions log " + splitShort + " -o json", `"message": "\u003csecret\u003e was refused"`},
 		{"sessions log " + cf + " -o json", `"message": "Mailbox alice@contoso.com not found"`},
 		{"restores -o table", `EXAMPLE\<secret>`},
+		{"/metrics", `vb365_restore_sessions_running{initiated_by="EXAMPLE\\<secret>",organization="Org <secret>",server="vb",type="Exchange"}`},
+		{"/metrics", `vb365_restore_sessions_recent{organization="Org <secret>",result="Failed",server="vb",type="Exchange"}`},
+		{"exporter log", `msg="restore session ended" id=4e550000-0000-4000-8000-000000000001 organization="Org <secret>" type=Exchange initiated_by=EXAMPLE\<secret>`},
 		{"restores -o json", `"reason": "Asked by EXAMPLE\\monitoring with \u003csecret\u003e (upper)"`},
 	} {
 		if !strings.Contains(outputs[want.output], want.text) {

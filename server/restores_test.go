@@ -331,7 +331,7 @@ func TestRestoresFailAlone(t *testing.T) {
 		{"403", simulator.Fault{Endpoint: simulator.EndpointRestoreSessions, Kind: simulator.FaultStatus, Status: 403}, "the account may not read restores"},
 		{"404", simulator.Fault{Endpoint: simulator.EndpointRestoreSessions, Kind: simulator.FaultStatus, Status: 404}, "the server does not serve restores at this api_version"},
 		{"huge", simulator.Fault{Endpoint: simulator.EndpointRestoreSessions, Kind: simulator.FaultHuge}, "restoresessions"},
-		{"endless", simulator.Fault{Endpoint: simulator.EndpointRestoreSessions, Kind: simulator.FaultEndless}, ""},
+		{"endless", simulator.Fault{Endpoint: simulator.EndpointRestoreSessions, Kind: simulator.FaultEndless, Bytes: 64}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newRestoreFixture(t, "v8", "p")
