@@ -250,6 +250,7 @@ func TestNoPasswordFormOrFormatCharacterInAnyOutput(t *testing.T) {
 		{"/metrics", `vb365_restore_sessions_running{initiated_by="EXAMPLE\\<secret>",organization="Org <secret>",server="vb",type="Exchange"}`},
 		{"/metrics", `vb365_restore_sessions_recent{organization="Org <secret>",result="Failed",server="vb",type="Exchange"}`},
 		{"exporter log", `msg="restore session ended" id=4e550000-0000-4000-8000-000000000001 organization="Org <secret>" type=Exchange initiated_by=EXAMPLE\<secret>`},
+		{"landing page", `EXAMPLE\&lt;secret&gt;`}, // the last restores, by who started them
 		{"restores -o json", `"reason": "Asked by EXAMPLE\\monitoring with \u003csecret\u003e (upper)"`},
 	} {
 		if !strings.Contains(outputs[want.output], want.text) {

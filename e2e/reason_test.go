@@ -22,8 +22,9 @@ const expiringID = "0e2e0000-0000-4000-8000-00000000e4b1"
 // demo's Failed and Warning sessions page with the reason read from their logs, a retrieval
 // whose data expires within the rules' 24h window pages by name, and every dashboard query
 // (the session table's reason and the expiry table included) returns data. The demo
-// installation's Failed and Warning jobs page too, by name and with their reasons, and
-// every query of the installation dashboard returns data.
+// installation's Failed and Warning jobs page too, by name and with their reasons, the
+// demo's Failed restore pages with its organization and type, and every query of the
+// installation dashboard (organizations and restores included) returns data.
 func TestPipelineReasonAndExpiry(t *testing.T) {
 	e := newPipeline(t)
 	sim := simulator.New(simulator.Options{Username: username, Password: password})
@@ -82,9 +83,13 @@ func TestPipelineReasonAndExpiry(t *testing.T) {
 			"Reason (last Error in its log): " + vb365.ReasonMessage(simulator.DemoJobFailedReason)},
 		{"VB365JobWarning", "job_id", simulator.DemoJobWarningID, "Fabrikam OneDrive",
 			"Reason (last Warning in its log): " + vb365.ReasonMessage(simulator.DemoJobWarningReason)},
+		// The demo's Failed restore (issue 21), from the server's history of the window: by
+		// organization and type, never by who started it.
+		{"VB365RestoreFailed", "organization", "contoso.onmicrosoft.com", "",
+			`1 restore(s) of SharePoint data of organization "contoso.onmicrosoft.com" on VB365 server ` + serverName + " ended Failed"},
 	}
 	got := map[string]amAlert{}
-	waitFor(t, e.ctx, "the Failed, Warning, ExpiringSoon, JobFailed and JobWarning alerts at the webhook", func() (bool, string) {
+	waitFor(t, e.ctx, "the Failed, Warning, ExpiringSoon, JobFailed, JobWarning and RestoreFailed alerts at the webhook", func() (bool, string) {
 		for _, a := range e.hook.alerts() {
 			for _, w := range want {
 				if a.Status == "firing" && a.Labels["alertname"] == w.alertname && a.Labels[w.key] == w.id {
@@ -114,6 +119,9 @@ func TestPipelineReasonAndExpiry(t *testing.T) {
 		if _, ok := a.Labels["session_id"]; ok && w.key == "job_id" {
 			t.Errorf("%s: the session became a label: %v", w.alertname, a.Labels)
 		}
+	}
+	if a := got["VB365RestoreFailed"]; a.Labels["type"] != "SharePoint" || a.Labels["result"] != "Failed" || a.Labels["initiated_by"] != "" {
+		t.Errorf("VB365RestoreFailed: labels %v, want type SharePoint, result Failed and no operator", a.Labels)
 	}
 	if d := got["VB365JobFailed"].Annotations["description"]; !strings.Contains(d, "ended Failed at ") || got["VB365JobFailed"].Labels["severity"] != "critical" {
 		t.Errorf("VB365JobFailed: %v, description %q: want critical and when the session ended", got["VB365JobFailed"].Labels, d)

@@ -18,6 +18,9 @@ type installView struct {
 	Failed           []collectorView
 	Jobs, Running    []jobView
 	License          *licenseView
+	OrgRows          []orgView
+	OrgsHidden       int
+	RestoreRows      []restoreView
 }
 
 type collectorView struct{ Name, Reason, Error string }
@@ -89,6 +92,8 @@ func installationView(snap *server.Snapshot, now time.Time) installView {
 		}
 		v.License = lv
 	}
+	v.OrgRows, v.OrgsHidden = orgViews(snap.Organizations, now)
+	v.RestoreRows = restoreViews(snap.Restores, snap.Start)
 	return v
 }
 
