@@ -212,8 +212,8 @@ func (st *restoreState) follow(ctx context.Context, srv *Server, calls *outcomes
 }
 
 // fold takes one restore read: a running one is followed, an ended one is taken once. It
-// is counted and logged when it ended while the exporter runs (not history); history is
-// logged, marked so, when it ended within the window.
+// is counted and logged when it ended while the exporter runs (not history), however long
+// ago its end says; history is logged, marked so, when it ended within the window.
 func (st *restoreState) fold(srv *Server, r vb365.RestoreSession, history bool, now time.Time, window time.Duration) {
 	if k, ok := st.known[r.ID]; ok && k.ended {
 		return
@@ -245,14 +245,16 @@ func (st *restoreState) fold(srv *Server, r vb365.RestoreSession, history bool, 
 		}
 		r.EndTime = now // first seen ended now
 	}
+	recent := now.Sub(r.EndTime) <= window
 	if !history {
 		st.count(restoreKey{r.Organization, r.Type, r.Result})
 	}
-	if now.Sub(r.EndTime) > window {
-		return
+	if recent {
+		st.recent = append(st.recent, r)
 	}
-	st.recent = append(st.recent, r)
-	srv.logRestore(&r, history, now)
+	if recent || !history {
+		srv.logRestore(&r, history, now)
+	}
 }
 
 // note gives an organization/type its three counter series at 0 when first seen, so that

@@ -470,12 +470,21 @@ func TestRunningRestoreNotRead(t *testing.T) {
 	if !strings.Contains(f.log(), "running restores not read by ID") {
 		t.Errorf("not logged:\n%s", f.log())
 	}
-	f.sim.ClearFaults()
+	// It ended while it could not be read, longer ago than the window: counted and logged
+	// all the same, but not recent.
 	if err := f.sim.UpdateRestoreSession(rid(1), func(rs *simulator.RestoreSession) { rs.EndTime = f.clock.Now() }); err != nil {
 		t.Fatal(err)
 	}
+	f.clock.Add(2 * time.Hour)
+	if r, err := f.scrape(t, tgt); err == nil || totals(r) != "3 sets []" {
+		t.Fatalf("while the fault lasts: %v, %s", err, totals(r))
+	}
+	f.sim.ClearFaults()
 	f.clock.Add(time.Minute)
-	if r := f.mustScrape(t, tgt); totals(r) != "3 sets [contoso/Exchange/Success=1]" || rids(r.Running) != "0003" {
-		t.Errorf("after the fault: %s, running %s", totals(r), rids(r.Running))
+	if r := f.mustScrape(t, tgt); totals(r) != "3 sets [contoso/Exchange/Success=1]" || rids(r.Running) != "0003" || len(r.Recent) != 0 {
+		t.Errorf("after the fault: %s, running %s, recent %s", totals(r), rids(r.Running), rids(r.Recent))
+	}
+	if l := auditLines(f.log(), 1); len(l) != 1 || !strings.Contains(l[0], "duration_seconds=1860") || strings.Contains(l[0], "history") {
+		t.Errorf("audit line of a restore seen ending late: %q", l)
 	}
 }
