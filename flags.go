@@ -59,7 +59,7 @@ const (
 // parseFlags returns nil options (and no error) when --help or --version was answered.
 func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	o := &options{}
-	app := kingpin.New(exporterName, "Prometheus exporter for Veeam Backup for Microsoft 365: backup jobs, license, repositories, proxies and data retrievals.")
+	app := kingpin.New(exporterName, "Prometheus exporter for Veeam Backup for Microsoft 365: backup jobs, license, repositories, proxies, organizations, restores and data retrievals.")
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
 	exited := false

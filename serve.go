@@ -174,7 +174,7 @@ func (e *exporter) routes() *http.ServeMux {
 func (e *exporter) landingPage() http.Handler {
 	return landing.New(landing.Options{
 		Name:        "VB365 Exporter",
-		Description: "Prometheus exporter for Veeam Backup for Microsoft 365: backup jobs, license, repositories, proxies and data retrievals",
+		Description: "Prometheus exporter for Veeam Backup for Microsoft 365: backup jobs, license, repositories, proxies, organizations, restores and data retrievals",
 		Version:     version.Info(),
 		MetricsPath: e.opts.telemetryPath,
 		SDPath:      sdPath,

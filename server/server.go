@@ -91,7 +91,7 @@ type Snapshot struct {
 // CollectorResult is how one collector fared in a read.
 type CollectorResult struct {
 	// Name is the collector's name as the collector label shows it: data_retrievals, jobs,
-	// license, repositories, proxies, logs.
+	// license, repositories, proxies, organizations, restores, logs.
 	Name string
 	// Err is why it failed; nil when it succeeded.
 	Err      error
