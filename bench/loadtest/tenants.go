@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/vb365-exporter/vb365_exporter/simulator"
@@ -23,29 +22,18 @@ const (
 // runTenants measures the background users pass, then warm scrapes: their LicensedUsers and
 // restore requests, and the exporter's peak RSS over the whole run.
 func runTenants(o options, w io.Writer, t *table) error {
-	dir, err := os.MkdirTemp("", "vb365-loadtest-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
 	users, restores := tenantUsers/o.scale, tenantRestores/o.scale
 	s := simulator.New(simulator.Options{Username: benchUser, Password: benchPassword})
 	s.GenerateTenants(tenantOrgs, users, restores)
-	sm, err := serveSim(dir, s, tenantLatency)
-	if err != nil {
-		return err
-	}
-	defer sm.close()
-	e, err := startExporterVersion(o.exporter, dir, sm, "v8", nil, 8, "10m")
-	if err != nil {
-		return err
-	}
-	defer e.stop()
+	return withV8Exporter(o, s, tenantLatency, func(sm *sim, e *exporter) error { return measureTenants(o, w, t, s, sm, e, users, restores) })
+}
 
+func measureTenants(o options, w io.Writer, t *table, s *simulator.Simulator, sm *sim, e *exporter, users, restores int) error {
 	// The first scrape starts the background pass; the scrapes after it serve the counts
 	// once it has finished.
 	start, cold := time.Now(), s.Stats().Total
 	var body []byte
+	var err error
 	for {
 		if body, err = e.body(); err != nil {
 			return err
