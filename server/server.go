@@ -128,6 +128,10 @@ type Server struct {
 	reads   int
 	closed  bool
 	drained sync.Cond
+	// cleaning serialises cleanup, so that Close returns only after a logout the last read
+	// started has ended: the pool forgets a removed server's self-metrics after Close, and a
+	// logout still in flight would bring a series of it back.
+	cleaning sync.Mutex
 	// discovered are the sessions the last successful discovery selected: when the list
 	// cannot be read they are reported as not read rather than vanishing.
 	discovered []vb365.ID
@@ -234,6 +238,8 @@ func (srv *Server) release() {
 // cleanup may run twice for one end (Close and the last read both see it): the client
 // sends a token's logout once, and closing idle connections twice is harmless.
 func (srv *Server) cleanup() {
+	srv.cleaning.Lock()
+	defer srv.cleaning.Unlock()
 	if err := srv.client.Logout(context.Background()); err != nil {
 		level.Debug(srv.logger).Log("msg", "logout failed; the token expires on its own", "err", err)
 	}
