@@ -145,7 +145,7 @@ func TestConfigCheckSaysWhatEachServerReads(t *testing.T) {
 	}
 	want := path + `: server "prod": 2 session(s), discovery off, collects nothing else` + "\n" +
 		path + `: server "dr": 0 session(s), discovery on, collects jobs, license` + "\n" +
-		path + `: server "all": 0 session(s), discovery off, collects data_retrievals, jobs, license, repositories, proxies` + "\n" +
+		path + `: server "all": 0 session(s), discovery off, collects data_retrievals, jobs, license, repositories, proxies, organizations, restores` + "\n" +
 		path + ": SUCCESS: 3 server(s), 2 session(s)\n"
 	if stdout.String() != want {
 		t.Errorf("stdout:\n%s\nwant:\n%s", stdout.String(), want)
