@@ -582,8 +582,8 @@ func run(o options, w io.Writer) error {
 		}
 		return out
 	}
-	fmt.Fprintf(w, "vb365_exporter load test: %s, %d CPUs (%s), %s API latency, %d measured scrapes per scenario\n\n",
-		runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), cpuModel(), o.latency, o.scrapes)
+	fmt.Fprintf(w, "vb365_exporter load test: %s, %d CPUs (%s), %s API latency (installation %s, tenants %s, as their issues set), %d measured scrapes per scenario\n\n",
+		runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), cpuModel(), o.latency, installLatency, tenantLatency, o.scrapes)
 
 	if o.scenario != "" {
 		run := map[string]func(options, io.Writer, *table) error{"installation": runInstallation, "scrub": runScrub, "hostile-log": runHostileLog, "tenants": runTenants}[o.scenario]
