@@ -71,9 +71,12 @@ type restoreState struct {
 	mu      sync.Mutex
 	started bool
 	// catchingUp is set while the history is longer than one list takes: what the next
-	// lists find ended is history too. cut says the last list was cut short: the next goes
+	// lists find ended before the first read is history too. cut says the last list was cut short: the next goes
 	// on from its newest restore without the slack, which could hold a whole list again.
 	catchingUp, cut bool
+	// startedAt is when the first read succeeded: a catch-up list's restore that ended after
+	// it ended while the exporter runs, and is counted.
+	startedAt time.Time
 	// newest is the creation time of the newest restore listed: the next list starts there
 	// (at from, where the first read started, while none was listed).
 	newest, from time.Time
@@ -140,12 +143,15 @@ func (srv *Server) readRestores(ctx context.Context, cfg *config.ServerConfig, s
 	if !st.started {
 		if cfg.APIVersion == "v8" {
 			err = list(vb365.RestoreQuery{EndFrom: now.Add(-window)}, true)
+			// Only the start list says where the next goes on: a cut one stops before the
+			// newest the end list holds, and what runs from between must still be listed.
+			st.newest = time.Time{}
 		}
 		st.from = now.Add(-window - restoreLookback)
 		if err == nil {
 			err = list(vb365.RestoreQuery{StartFrom: st.from}, true)
 		}
-		st.started, st.catchingUp = err == nil, stats.Truncated
+		st.started, st.catchingUp, st.startedAt = err == nil, stats.Truncated, now
 	} else {
 		from, slack := st.from, sinceSlack
 		if st.cut {
@@ -215,13 +221,13 @@ func (st *restoreState) follow(ctx context.Context, srv *Server, calls *outcomes
 // is counted and logged when it ended while the exporter runs (not history), however long
 // ago its end says; history is logged, marked so, when it ended within the window.
 func (st *restoreState) fold(srv *Server, r vb365.RestoreSession, history bool, now time.Time, window time.Duration) {
+	if r.CreationTime.After(st.newest) {
+		st.newest = r.CreationTime
+	}
 	if k, ok := st.known[r.ID]; ok && k.ended {
 		return
 	}
 	st.known[r.ID] = knownRestore{r.CreationTime, r.Ended()}
-	if r.CreationTime.After(st.newest) {
-		st.newest = r.CreationTime
-	}
 	st.note(r.Organization, r.Type)
 	st.remember(r)
 	if !r.Ended() {
@@ -234,7 +240,11 @@ func (st *restoreState) fold(srv *Server, r vb365.RestoreSession, history bool, 
 		}
 		return
 	}
-	// One seen running ended while the exporter runs, whatever list says so.
+	// One seen running ended while the exporter runs, whatever list says so; so did one a
+	// catch-up list finds ended after the first read.
+	if st.started && history && r.EndTime.After(st.startedAt) {
+		history = false
+	}
 	if st.running[r.ID] != nil {
 		history = false
 		delete(st.running, r.ID)
@@ -293,7 +303,8 @@ func newestFirst(a, b vb365.RestoreSession) int {
 // prune forgets what no later read needs: restores the next list cannot send again, and
 // ends out of the window.
 func (st *restoreState) prune(now time.Time, window time.Duration) {
-	from := st.newest.Add(-sinceSlack)
+	// The next list's startTimeFrom is sent to the second (floored): keep all it can send again.
+	from := st.newest.Add(-sinceSlack).Truncate(time.Second)
 	maps.DeleteFunc(st.known, func(_ vb365.ID, k knownRestore) bool { return k.created.Before(from) })
 	st.recent = slices.DeleteFunc(st.recent, func(r vb365.RestoreSession) bool { return now.Sub(r.EndTime) > window })
 	slices.SortFunc(st.recent, func(a, b vb365.RestoreSession) int {

@@ -488,3 +488,93 @@ func TestRunningRestoreNotRead(t *testing.T) {
 		t.Errorf("audit line of a restore seen ending late: %q", l)
 	}
 }
+
+// startTimeFrom is sent to the second (floored): the IDs kept must reach back as far, or a
+// restore created within that second is sent again, not known, and counted (history!) again
+// at every scrape. Two restores 60.2 s apart did it.
+func TestRestoreCreatedWithinTheFlooredSecondNotCountedAgain(t *testing.T) {
+	for _, version := range []string{"v6", "v7", "v8"} {
+		t.Run(version, func(t *testing.T) {
+			f := newRestoreFixture(t, version, "p")
+			// History: ended before the exporter starts; must never be counted.
+			f.add(t, simulator.RestoreSession{ID: rid(1), Organization: "contoso", Type: simulator.RestoreExchange,
+				CreationTime: t0.Add(-10*time.Minute + 300*time.Millisecond), EndTime: t0.Add(-9 * time.Minute), Result: simulator.StatusSuccess})
+			f.add(t, simulator.RestoreSession{ID: rid(2), Organization: "contoso", Type: simulator.RestoreExchange,
+				CreationTime: t0.Add(-9*time.Minute + 500*time.Millisecond), EndTime: t0.Add(-8 * time.Minute), Result: simulator.StatusSuccess})
+			tgt := f.start(t)
+			for i := range 4 {
+				r := f.mustScrape(t, tgt)
+				if got := totals(r); got != "3 sets []" {
+					t.Errorf("scrape %d: %s, recent %s", i, got, rids(r.Recent))
+				}
+				f.clock.Add(time.Minute)
+			}
+		})
+	}
+}
+
+// A first read cut by its bound: the catch-up lists that follow take what ended before it as
+// history, but a restore that started and ended after the exporter started is counted.
+func TestRestoreEndedAfterACutFirstReadCounted(t *testing.T) {
+	for _, version := range []string{"v7", "v8"} {
+		t.Run(version, func(t *testing.T) {
+			f := newRestoreFixture(t, version, "p")
+			for i := range 40 {
+				created := t0.Add(-time.Duration(40-i) * time.Minute)
+				f.add(t, simulator.RestoreSession{ID: rid(i), Organization: "contoso", Type: simulator.RestoreExchange,
+					CreationTime: created, EndTime: created.Add(time.Second), Result: simulator.StatusSuccess})
+			}
+			if err := f.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointRestoreSessions, Kind: simulator.FaultPageCap, Entries: 3}); err != nil {
+				t.Fatal(err)
+			}
+			tgt := f.start(t)
+			f.mustScrape(t, tgt)
+			// After the start: restore 100 runs and ends between two scrapes.
+			f.add(t, simulator.RestoreSession{ID: rid(100), Organization: "contoso", Type: simulator.RestoreExchange,
+				CreationTime: t0.Add(10 * time.Second), EndTime: t0.Add(20 * time.Second), Result: simulator.StatusFailed})
+			f.clock.Add(time.Minute)
+			for i := range 3 {
+				r := f.mustScrape(t, tgt)
+				t.Logf("scrape %d: %s", i, totals(r))
+				f.clock.Add(time.Minute)
+			}
+			if r := f.mustScrape(t, tgt); totals(r) != "3 sets [contoso/Exchange/Failed=1]" {
+				t.Errorf("a restore that started and ended while the exporter runs: %s", totals(r))
+			}
+		})
+	}
+}
+
+// v8's first read: the endTimeFrom list must not move where the next list starts past where
+// the cut startTimeFrom list stopped, or a restore running from between the two is never
+// listed nor followed, nor counted when it ends.
+func TestRestoreRunningPastACutV8FirstReadFollowed(t *testing.T) {
+	f := newRestoreFixture(t, "v8", "p")
+	for i := range 40 {
+		created := t0.Add(-20*time.Hour + time.Duration(i)*10*time.Minute)
+		f.add(t, simulator.RestoreSession{ID: rid(i), Organization: "contoso", Type: simulator.RestoreExchange,
+			CreationTime: created, EndTime: created.Add(time.Second), Result: simulator.StatusSuccess})
+	}
+	f.add(t, simulator.RestoreSession{ID: rid(200), Organization: "contoso", Type: simulator.RestoreTeams, CreationTime: t0.Add(-30 * time.Minute), InitiatedBy: "op"})
+	f.add(t, simulator.RestoreSession{ID: rid(201), Organization: "contoso", Type: simulator.RestoreExchange, CreationTime: t0.Add(-20 * time.Minute),
+		EndTime: t0.Add(-15 * time.Minute), Result: simulator.StatusSuccess})
+	if err := f.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointRestoreSessions, Kind: simulator.FaultPageCap, Entries: 3}); err != nil {
+		t.Fatal(err)
+	}
+	tgt := f.start(t)
+	r := f.mustScrape(t, tgt)
+	t.Logf("first read: running %s recent %s", rids(r.Running), rids(r.Recent))
+	f.sim.ClearFaults()
+	if err := f.sim.UpdateRestoreSession(rid(200), func(rs *simulator.RestoreSession) {
+		rs.EndTime, rs.Result = t0.Add(30*time.Second), simulator.StatusFailed
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		f.clock.Add(time.Minute)
+		r = f.mustScrape(t, tgt)
+	}
+	if totals(r) != "6 sets [contoso/Teams/Failed=1]" {
+		t.Errorf("restore 200, running at start and ended after it: %s, recent %s", totals(r), rids(r.Recent))
+	}
+}
