@@ -77,10 +77,20 @@ func organizationsRefresh(cfg *config.ServerConfig) time.Duration {
 // values still shown.
 func (srv *Server) readOrganizations(ctx context.Context, cfg *config.ServerConfig, snap *Snapshot, calls *outcomes) (conditions, error) {
 	orgs, dropped, conds, err := readKindList(ctx, srv, cfg, &srv.install.orgs.list, calls, config.CollectOrganizations, MaxOrganizations, srv.client.Organizations)
+	o := &srv.install.orgs
 	if err != nil {
+		// The background read's failure, if one stands, is not cleared by a list that failed.
+		srv.mu.Lock()
+		bgErr := o.err
+		srv.mu.Unlock()
+		if bgErr != nil {
+			if conds == nil {
+				conds = conditions{}
+			}
+			conds[orgBackgroundCondition(bgErr)] = nil // not read: as it was
+		}
 		return conds, err
 	}
-	o := &srv.install.orgs
 	snap.Organizations, snap.OrganizationsDropped = make([]OrganizationResult, len(orgs)), dropped
 	var fresh []vb365.Organization
 	srv.mu.Lock()
@@ -101,10 +111,14 @@ func (srv *Server) readOrganizations(ctx context.Context, cfg *config.ServerConf
 	srv.startOrganizationsRead(cfg, orgs, fresh)
 	if bgErr != nil {
 		err = fmt.Errorf("background read of the organizations failed; the last values read are shown: %w", bgErr)
-		conds["organizations: background: "+vb365.Reason(bgErr)] = []any{"msg", "background read of the organizations' licensing, usage and licensed users failed; the last values read are shown until a read succeeds",
+		conds[orgBackgroundCondition(bgErr)] = []any{"msg", "background read of the organizations' licensing, usage and licensed users failed; the last values read are shown until a read succeeds",
 			"collector", config.CollectOrganizations, "reason", vb365.Reason(bgErr), "err", bgErr}
 	}
 	return conds, err
+}
+
+func orgBackgroundCondition(err error) string {
+	return "organizations: background: " + vb365.Reason(err)
 }
 
 // startOrganizationsRead starts a background read unless one runs or the server is closed:
@@ -176,6 +190,8 @@ func (srv *Server) readOrganizationDetails(ctx context.Context, cfg *config.Serv
 		}
 		if errs[i][1] != nil {
 			d.usage = old.usage
+		} else if d.usage == nil {
+			d.usage = []vb365.OrganizationUsage{} // read: no repository, not "not read yet"
 		}
 		details[org.ID] = d
 		err = cmp.Or(err, errs[i][0], errs[i][1])
@@ -204,8 +220,13 @@ func (srv *Server) countUsers(ctx context.Context, orgs []vb365.Organization) (m
 			c.Unprotected++
 		}
 	})
-	if err == nil && st.Truncated {
+	switch {
+	case err != nil:
+	case st.Truncated:
 		err = fmt.Errorf("licensedusers: more than %d users; not counted", MaxLicensedUsers)
+	case st.Invalid > 0:
+		// Like a list too long: a count that left users out is not served as the count.
+		err = fmt.Errorf("licensedusers: %d users without isBackedUp; not counted", st.Invalid)
 	}
 	if err != nil {
 		return nil, err

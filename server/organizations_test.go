@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -290,5 +292,112 @@ func TestOrganizationNamesScrubbed(t *testing.T) {
 	snap, _ := scrapeJobs(t, f.tgt)
 	if len(snap.Organizations) != 1 || snap.Organizations[0].Org.Name != "evil <secret>.com" {
 		t.Errorf("%+v", snap.Organizations)
+	}
+}
+
+// An organization with no used repositories (the demo's tailspin, never backed up) has had
+// its usage read: it is told from one not read yet (the landing page says "not read yet"
+// for Usage == nil).
+func TestOrganizationWithoutRepositoriesIsRead(t *testing.T) {
+	for _, version := range []string{"v6", "v8"} {
+		f := newOrgFixture(t, version)
+		f.sim.LoadDemoData()
+		snap := scrapeOrgs(t, f)
+		ts := orgsByID(snap)[simulator.DemoOrgTailspinID]
+		if ts.Licensing == nil {
+			t.Fatalf("%s: licensing not read: %+v", version, ts)
+		}
+		if ts.Usage == nil {
+			t.Errorf("%s: tailspin's usage was read (0 repositories) but is nil, as if never read", version)
+		}
+	}
+}
+
+// editUsers passes the simulator's answers through, editing LicensedUsers pages.
+type editUsers struct {
+	h    http.Handler
+	edit func(string) string
+}
+
+func (e editUsers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.Contains(r.URL.Path, "/LicensedUsers") {
+		e.h.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, r)
+	for k, v := range rec.Header() {
+		if k != "Content-Length" {
+			w.Header()[k] = v
+		}
+	}
+	w.WriteHeader(rec.Code)
+	w.Write([]byte(e.edit(rec.Body.String())))
+}
+
+// Licensed users the reader cannot decode (here isBackedUp null on every unprotected user)
+// are not left out of the counts without a word: like a list too long, the count is not
+// served, the collector fails naming the cause, and the log says it once.
+func TestOrganizationUsersUndecodableNotUndercounted(t *testing.T) {
+	clk := &clock{now: t0}
+	sim := simulator.New(simulator.Options{Username: "u", Password: "p", Now: clk.Now})
+	srv := httptest.NewServer(editUsers{sim, func(s string) string {
+		return strings.ReplaceAll(s, `"isBackedUp":false`, `"isBackedUp":null`)
+	}})
+	t.Cleanup(srv.Close)
+	cfg := config.ServerConfig{Name: "prod", URL: srv.URL, Username: "u", Password: "p", APIVersion: "v8",
+		Collect: []string{config.CollectOrganizations}, MaxConcurrentRequests: 4, CacheTTL: ttl(10 * time.Minute),
+		OrganizationsRefresh: config.Duration(30 * time.Minute)}
+	tgt, err := New(&cfg, Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tgt.Close)
+	var logs bytes.Buffer
+	tgt.logger = log.NewLogfmtLogger(log.NewSyncWriter(&logs))
+	f := &fixture{sim: sim, clock: clk, tgt: tgt}
+	sim.LoadDemoData()
+	snap := scrapeOrgs(t, f)
+	fab := orgsByID(snap)[simulator.DemoOrgFabrikamID]
+	err = collectorErr(snap, config.CollectOrganizations)
+	if fab.Users != nil || err == nil || !strings.Contains(err.Error(), "users without isBackedUp; not counted") {
+		t.Errorf("fabrikam's 9 unprotected users undecodable: users %+v, collector %v", fab.Users, err)
+	}
+	if fab.Licensing == nil {
+		t.Errorf("the licensing is still shown: %+v", fab)
+	}
+	if n := strings.Count(logs.String(), "users without isBackedUp"); n != 1 {
+		t.Errorf("%d log lines name the cause, want 1:\n%s", n, logs.String())
+	}
+}
+
+// A list that fails does not clear the background read's failure still standing: no
+// "failure cleared", and no second warning when the list answers again.
+func TestOrganizationsBackgroundFailureNotClearedByFailedList(t *testing.T) {
+	f := newOrgFixture(t, "v8")
+	var logs bytes.Buffer
+	f.tgt.logger = log.NewLogfmtLogger(log.NewSyncWriter(&logs))
+	f.sim.LoadDemoData()
+	if err := f.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointLicensingInformation, Kind: simulator.FaultStatus, Status: 404}); err != nil {
+		t.Fatal(err)
+	}
+	scrapeOrgs(t, f)
+	f.sim.ClearFaults()
+	if err := f.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointOrganizations, Kind: simulator.FaultStatus, Status: 403}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(11 * time.Minute) // past the list's cache, within organizations_refresh
+	scrapeJobs(t, f.tgt)
+	f.sim.ClearFaults()
+	f.clock.Add(11 * time.Minute)
+	snap, _ := scrapeJobs(t, f.tgt)
+	if err := collectorErr(snap, config.CollectOrganizations); err == nil || !strings.Contains(err.Error(), "background read") {
+		t.Fatalf("the background failure stands until the next refresh: %v", err)
+	}
+	if n := strings.Count(logs.String(), `msg="background read of the organizations`); n != 1 {
+		t.Errorf("%d warnings for one background failure, want 1:\n%s", n, logs.String())
+	}
+	if strings.Contains(logs.String(), `cause="organizations: background`) {
+		t.Errorf("a failed list cleared the background failure:\n%s", logs.String())
 	}
 }

@@ -114,8 +114,11 @@ func (c *Client) OrganizationUsage(ctx context.Context, id ID, keep int) ([]Orga
 func (c *Client) CountLicensedUsers(ctx context.Context, maxPages int, fn func(orgID ID, backedUp bool)) (ListStats, error) {
 	lq := listQuery{endpoint: "licensedusers", path: "/LicensedUsers", paged: true, maxPages: maxPages}
 	return listAll(ctx, c, lq, func(w *wireLicensedUser, m masks) error {
-		if w.OrganizationID == "" || w.IsBackedUp == nil {
-			return errors.New("licensed user without organizationId or isBackedUp")
+		if w.IsBackedUp == nil {
+			return errors.New("licensed user without isBackedUp")
+		}
+		if w.OrganizationID == "" {
+			return nil // organizationId is nullable: a user of no organization, counted in none
 		}
 		fn(m.id(answerID(w.OrganizationID)), *w.IsBackedUp)
 		return nil
