@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -332,7 +333,7 @@ func (e editUsers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.WriteHeader(rec.Code)
-	w.Write([]byte(e.edit(rec.Body.String())))
+	_, _ = io.WriteString(w, e.edit(rec.Body.String())) // the client sees a short answer if this fails
 }
 
 // Licensed users the reader cannot decode (here isBackedUp null on every unprotected user)
