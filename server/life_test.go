@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	kitlog "github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
@@ -359,5 +361,37 @@ func TestPoolCloseStopsReads(t *testing.T) {
 	srv.sim.ClearFaults() // the server's stalled handlers end
 	if !waitFor(func() bool { return open.Load() == 0 }) {
 		t.Errorf("%d connections still open", open.Load())
+	}
+}
+
+// A reload that rebuilds a server (here its timeout changed) does not log again the ends of
+// restores its predecessor logged: the pool keeps which were logged for the life of the
+// exporter. The audit trail has each restore once per process.
+func TestPoolRebuiltServerDoesNotRelogRestores(t *testing.T) {
+	srv := startServer(t, simulator.Options{})
+	now := time.Now()
+	for i, result := range []string{simulator.StatusSuccess, simulator.StatusFailed} {
+		if err := srv.sim.AddRestoreSession(simulator.RestoreSession{ID: fmt.Sprintf("4e570000-0000-4000-8000-%012d", i+1), Name: "restore",
+			Organization: "contoso", Type: simulator.RestoreExchange, CreationTime: now.Add(-20 * time.Minute),
+			EndTime: now.Add(-10 * time.Minute), Result: result}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var logs bytes.Buffer
+	pool := server.NewPool(server.Options{Logger: kitlog.NewLogfmtLogger(kitlog.NewSyncWriter(&logs)), Metrics: vb365.NewMetrics(prometheus.NewRegistry())})
+	defer pool.Close()
+	for gen := range 2 {
+		sc := serverConfig(srv, "prod", "v8", gen, nil)
+		sc.Collect = []string{config.CollectRestores}
+		if err := pool.Apply(servers(sc)); err != nil {
+			t.Fatal(err)
+		}
+		tg, _ := pool.Get("prod")
+		if s := snapshot(t, tg); s.Restores == nil || len(s.Restores.Recent) != 2 {
+			t.Fatalf("generation %d: restores %+v", gen, s.Restores)
+		}
+	}
+	if n := strings.Count(logs.String(), `msg="restore session ended"`); n != 2 {
+		t.Errorf("%d audit lines for 2 restores over a reload that rebuilt the server, want 2:\n%s", n, logs.String())
 	}
 }

@@ -23,6 +23,7 @@ type Pool struct {
 
 // NewPool returns an empty pool.
 func NewPool(o Options) *Pool {
+	o.restoresLogged = newRestoresLogged()
 	return &Pool{opts: o, byName: map[string]*Server{}, retiring: map[*Server]bool{}}
 }
 

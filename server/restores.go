@@ -105,13 +105,16 @@ type followed struct {
 	checked int
 }
 
-// restoresLogged are the restores whose end was logged, process-wide, so that a Server
-// rebuilt by a reload does not log them again; bounded, oldest forgotten first.
-var restoresLogged = struct {
-	sync.Mutex
+// restoresLogged are the restores whose end was logged, by server name and ID; bounded,
+// oldest forgotten first. The pool owns one for the life of the exporter, so that a Server
+// rebuilt by a reload does not log them again; a Server built alone has its own.
+type restoresLogged struct {
+	mu    sync.Mutex
 	ids   map[string]bool
 	order []string
-}{ids: map[string]bool{}}
+}
+
+func newRestoresLogged() *restoresLogged { return &restoresLogged{ids: map[string]bool{}} }
 
 const maxLoggedRestores = 20000
 
@@ -129,7 +132,7 @@ func (srv *Server) readRestores(ctx context.Context, cfg *config.ServerConfig, s
 		st.known, st.running, st.totals = map[vb365.ID]knownRestore{}, map[vb365.ID]*followed{}, map[restoreKey]float64{}
 	}
 	st.reads, st.runningCut = st.reads+1, 0
-	now, window := srv.now(), time.Duration(cfg.RestoreWindow)
+	now, window := srv.now(), time.Duration(cmp.Or(cfg.RestoreWindow, config.DefaultRestoreWindow))
 	var stats vb365.ListStats
 	list := func(q vb365.RestoreQuery, history bool) error {
 		q.MaxPages = maxRestorePages
@@ -329,13 +332,13 @@ func (st *restoreState) result() *RestoreResult {
 	return res
 }
 
-// logRestore writes the audit line of a restore's end, once per process.
+// logRestore writes the audit line of a restore's end, once per exporter process.
 func (srv *Server) logRestore(r *vb365.RestoreSession, history bool, now time.Time) {
 	key := srv.Name() + "\x00" + string(r.ID)
-	l := &restoresLogged
-	l.Lock()
+	l := srv.restoresLogged
+	l.mu.Lock()
 	if l.ids[key] {
-		l.Unlock()
+		l.mu.Unlock()
 		return
 	}
 	if len(l.order) >= maxLoggedRestores {
@@ -344,7 +347,7 @@ func (srv *Server) logRestore(r *vb365.RestoreSession, history bool, now time.Ti
 	}
 	l.ids[key] = true
 	l.order = append(l.order, key)
-	l.Unlock()
+	l.mu.Unlock()
 	kv := []any{"msg", "restore session ended", "id", r.ID, "organization", r.Organization, "type", r.Type,
 		"initiated_by", r.InitiatedBy, "client_host", r.ClientHost, "scope", r.Scope, "result", r.Result,
 		"duration_seconds", r.Duration(now).Seconds(), "reason", r.Reason, "end", r.EndTime.UTC().Format(time.RFC3339)}

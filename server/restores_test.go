@@ -30,6 +30,8 @@ type restoreFixture struct {
 	pw      string
 	mu      sync.Mutex
 	logs    bytes.Buffer
+	// logged is shared by the Servers the fixture starts, as a pool shares it.
+	logged *restoresLogged
 }
 
 func newRestoreFixture(t *testing.T, version, password string) *restoreFixture {
@@ -61,7 +63,10 @@ func (f *restoreFixture) start(t *testing.T) *Server {
 	t.Helper()
 	cfg := &config.ServerConfig{Name: f.name, URL: f.url, APIVersion: f.version, Username: "u", Password: promconfig.Secret(f.pw), MaxConcurrentRequests: 4,
 		CacheTTL: ttl(0), Collect: []string{config.CollectRestores}, RestoreWindow: config.Duration(time.Hour)}
-	tgt, err := New(cfg, Options{Logger: log.NewLogfmtLogger(f), Now: f.clock.Now})
+	if f.logged == nil {
+		f.logged = newRestoresLogged()
+	}
+	tgt, err := New(cfg, Options{Logger: log.NewLogfmtLogger(f), Now: f.clock.Now, restoresLogged: f.logged})
 	if err != nil {
 		t.Fatal(err)
 	}

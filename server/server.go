@@ -110,6 +110,8 @@ type Server struct {
 
 	// key is the connection's (see connection.go): a reload that keeps it keeps the Server.
 	key string
+	// restoresLogged says which restores' ends were logged (see logRestore).
+	restoresLogged *restoresLogged
 
 	mu        sync.Mutex
 	cfg       *config.ServerConfig
@@ -153,6 +155,8 @@ type Options struct {
 	Metrics *vb365.Metrics
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// restoresLogged is shared by the Servers of one pool; nil gives a Server its own.
+	restoresLogged *restoresLogged
 }
 
 // New builds the Server of one configured server and its API client, reading its TLS
@@ -172,11 +176,15 @@ func build(sc *config.ServerConfig, conn connection, o Options) (*Server, error)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.restoresLogged == nil {
+		o.restoresLogged = newRestoresLogged()
+	}
 	srv := &Server{
-		logger: log.With(o.Logger, "server", sc.Name),
-		now:    o.Now,
-		key:    conn.key(),
-		cache:  map[vb365.ID]cacheEntry{},
+		restoresLogged: o.restoresLogged,
+		logger:         log.With(o.Logger, "server", sc.Name),
+		now:            o.Now,
+		key:            conn.key(),
+		cache:          map[vb365.ID]cacheEntry{},
 	}
 	srv.Update(sc)
 	srv.drained.L = &srv.mu
