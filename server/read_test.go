@@ -26,8 +26,10 @@ func TestConcurrentSnapshotsShareCalls(t *testing.T) {
 	tg := newTarget(t, srv, config.ServerConfig{Sessions: ids, CacheTTL: ttl(time.Hour)}, server.Options{Now: clk.Now})
 	snapshot(t, tg) // logs in, so both measurements below are of steady-state scrapes
 
-	// Slow answers keep the first scrape in flight while the others arrive.
-	if err := srv.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointAny, Kind: simulator.FaultLatency, Latency: 300 * time.Millisecond}); err != nil {
+	// Slow answers keep the first scrape in flight while the others arrive. At 300 ms a
+	// scraper the scheduler held back that long on a loaded machine (-race, -count=2,
+	// every package at once) arrived after the read and made its own.
+	if err := srv.sim.SetFault(simulator.Fault{Endpoint: simulator.EndpointAny, Kind: simulator.FaultLatency, Latency: time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	srv.sim.ResetStats()
@@ -41,15 +43,18 @@ func TestConcurrentSnapshotsShareCalls(t *testing.T) {
 	const scrapers = 4
 	snaps := make([]*server.Snapshot, scrapers)
 	var wg sync.WaitGroup
+	start := make(chan struct{}) // the scrapers start together, not as each goroutine is made
 	for i := range scrapers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			<-start
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			snaps[i] = tg.Snapshot(ctx)
 		}()
 	}
+	close(start)
 	wg.Wait()
 	if got := srv.sim.Stats().Total; got != one {
 		t.Errorf("%d concurrent scrapes made %d API requests, one scrape makes %d", scrapers, got, one)
