@@ -117,9 +117,20 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg config.ServerConfig) *fixture {
 	t.Helper()
+	return newFixtureBehind(t, cfg, nil)
+}
+
+// newFixtureBehind is newFixture with the simulator's answers passed through wrap (nil:
+// as they are), for what the simulator does not send.
+func newFixtureBehind(t *testing.T, cfg config.ServerConfig, wrap func(http.Handler) http.Handler) *fixture {
+	t.Helper()
 	clk := &clock{now: t0}
 	sim := simulator.New(simulator.Options{Username: "u", Password: "p", Now: clk.Now})
-	srv := httptest.NewServer(sim)
+	var h http.Handler = sim
+	if wrap != nil {
+		h = wrap(sim)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	cfg.Name, cfg.URL, cfg.Username = "prod", srv.URL, "u"
 	cfg.Password = "p"

@@ -63,10 +63,7 @@ type orgState struct {
 }
 
 func organizationsRefresh(cfg *config.ServerConfig) time.Duration {
-	if d := time.Duration(cfg.OrganizationsRefresh); d > 0 {
-		return d
-	}
-	return time.Duration(config.DefaultOrganizationsRefresh)
+	return time.Duration(bound(cfg.OrganizationsRefresh, config.DefaultOrganizationsRefresh))
 }
 
 // readOrganizations reads the organization list (cached like the other kinds) and serves

@@ -29,10 +29,16 @@ func (srv *Server) waitOrganizations() {
 
 func newOrgFixture(t *testing.T, version string, collect ...string) *fixture {
 	t.Helper()
-	f := newFixture(t, config.ServerConfig{APIVersion: version, Collect: append(collect, config.CollectOrganizations),
-		CacheTTL: ttl(10 * time.Minute), OrganizationsRefresh: config.Duration(30 * time.Minute)})
+	f := newFixture(t, orgConfig(version, collect...))
 	t.Cleanup(f.tgt.Close)
 	return f
+}
+
+// orgConfig collects the organizations and the kinds named, the list cached 10 minutes and
+// read again in the background every 30.
+func orgConfig(version string, collect ...string) config.ServerConfig {
+	return config.ServerConfig{APIVersion: version, Collect: append(collect, config.CollectOrganizations),
+		CacheTTL: ttl(10 * time.Minute), OrganizationsRefresh: config.Duration(30 * time.Minute)}
 }
 
 // scrapeOrgs scrapes, waits for the background read it started, and scrapes again: the
@@ -340,27 +346,16 @@ func (e editUsers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // are not left out of the counts without a word: like a list too long, the count is not
 // served, the collector fails naming the cause, and the log says it once.
 func TestOrganizationUsersUndecodableNotUndercounted(t *testing.T) {
-	clk := &clock{now: t0}
-	sim := simulator.New(simulator.Options{Username: "u", Password: "p", Now: clk.Now})
-	srv := httptest.NewServer(editUsers{sim, func(s string) string {
-		return strings.ReplaceAll(s, `"isBackedUp":false`, `"isBackedUp":null`)
-	}})
-	t.Cleanup(srv.Close)
-	cfg := config.ServerConfig{Name: "prod", URL: srv.URL, Username: "u", Password: "p", APIVersion: "v8",
-		Collect: []string{config.CollectOrganizations}, MaxConcurrentRequests: 4, CacheTTL: ttl(10 * time.Minute),
-		OrganizationsRefresh: config.Duration(30 * time.Minute)}
-	tgt, err := New(&cfg, Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tgt.Close)
+	f := newFixtureBehind(t, orgConfig("v8"), func(sim http.Handler) http.Handler {
+		return editUsers{sim, func(s string) string { return strings.ReplaceAll(s, `"isBackedUp":false`, `"isBackedUp":null`) }}
+	})
+	t.Cleanup(f.tgt.Close)
 	var logs bytes.Buffer
-	tgt.logger = log.NewLogfmtLogger(log.NewSyncWriter(&logs))
-	f := &fixture{sim: sim, clock: clk, tgt: tgt}
-	sim.LoadDemoData()
+	f.tgt.logger = log.NewLogfmtLogger(log.NewSyncWriter(&logs))
+	f.sim.LoadDemoData()
 	snap := scrapeOrgs(t, f)
 	fab := orgsByID(snap)[simulator.DemoOrgFabrikamID]
-	err = collectorErr(snap, config.CollectOrganizations)
+	err := collectorErr(snap, config.CollectOrganizations)
 	if fab.Users != nil || err == nil || !strings.Contains(err.Error(), "users without isBackedUp; not counted") {
 		t.Errorf("fabrikam's 9 unprotected users undecodable: users %+v, collector %v", fab.Users, err)
 	}

@@ -71,8 +71,9 @@ type restoreState struct {
 	mu      sync.Mutex
 	started bool
 	// catchingUp is set while the history is longer than one list takes: what the next
-	// lists find ended before the first read is history too. cut says the last list was cut short: the next goes
-	// on from its newest restore without the slack, which could hold a whole list again.
+	// lists find ended before the first read is history too. cut says the last list was
+	// cut short: the next goes on from its newest restore without the slack, which could
+	// hold a whole list again.
 	catchingUp, cut bool
 	// startedAt is when the first read succeeded: a catch-up list's restore that ended after
 	// it ended while the exporter runs, and is counted.
@@ -132,7 +133,7 @@ func (srv *Server) readRestores(ctx context.Context, cfg *config.ServerConfig, s
 		st.known, st.running, st.totals = map[vb365.ID]knownRestore{}, map[vb365.ID]*followed{}, map[restoreKey]float64{}
 	}
 	st.reads, st.runningCut = st.reads+1, 0
-	now, window := srv.now(), time.Duration(cmp.Or(cfg.RestoreWindow, config.DefaultRestoreWindow))
+	now, window := srv.now(), time.Duration(bound(cfg.RestoreWindow, config.DefaultRestoreWindow))
 	var stats vb365.ListStats
 	list := func(q vb365.RestoreQuery, history bool) error {
 		q.MaxPages = maxRestorePages

@@ -36,9 +36,7 @@ type restoreFixture struct {
 
 func newRestoreFixture(t *testing.T, version, password string) *restoreFixture {
 	t.Helper()
-	f := &restoreFixture{clock: &clock{now: t0}, version: version, pw: password,
-		// The audit log is once per process: each test is a server of its own.
-		name: strings.ReplaceAll(t.Name(), "/", "-")}
+	f := &restoreFixture{clock: &clock{now: t0}, version: version, pw: password, name: "prod", logged: newRestoresLogged()}
 	f.sim = simulator.New(simulator.Options{Username: "u", Password: password, Now: f.clock.Now})
 	srv := httptest.NewServer(f.sim)
 	t.Cleanup(srv.Close)
@@ -63,9 +61,6 @@ func (f *restoreFixture) start(t *testing.T) *Server {
 	t.Helper()
 	cfg := &config.ServerConfig{Name: f.name, URL: f.url, APIVersion: f.version, Username: "u", Password: promconfig.Secret(f.pw), MaxConcurrentRequests: 4,
 		CacheTTL: ttl(0), Collect: []string{config.CollectRestores}, RestoreWindow: config.Duration(time.Hour)}
-	if f.logged == nil {
-		f.logged = newRestoresLogged()
-	}
 	tgt, err := New(cfg, Options{Logger: log.NewLogfmtLogger(f), Now: f.clock.Now, restoresLogged: f.logged})
 	if err != nil {
 		t.Fatal(err)

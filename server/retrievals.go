@@ -15,8 +15,9 @@ import (
 // wins, so cache_ttl 0 still reads it every scrape.
 const maxRetrievalsAge = time.Minute
 
-// bound is a list's bound from the config, or its default: a hand-built config is bounded too.
-func bound(v, def int) int {
+// bound is a bound or period from the config, or its default: a hand-built config is
+// bounded too.
+func bound[T int | config.Duration](v, def T) T {
 	if v > 0 {
 		return v
 	}
