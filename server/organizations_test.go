@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -395,5 +396,45 @@ func TestOrganizationsBackgroundFailureNotClearedByFailedList(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), `cause="organizations: background`) {
 		t.Errorf("a failed list cleared the background failure:\n%s", logs.String())
+	}
+}
+
+// A server that stalls the restores and the organization list, both read on the scrape,
+// costs a scrape its deadline and no more: up stays 1, the license is shown, the two
+// collectors fail; a second scrape that arrives meanwhile (the restores' state held by the
+// first) answers by its own deadline too.
+func TestTenantKindsStalledBoundedByDeadline(t *testing.T) {
+	f := newOrgFixture(t, "v8", config.CollectLicense, config.CollectRestores)
+	f.sim.LoadDemoData()
+	for _, ep := range []string{simulator.EndpointRestoreSessions, simulator.EndpointOrganizations} {
+		if err := f.sim.SetFault(simulator.Fault{Endpoint: ep, Kind: simulator.FaultStall}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(f.sim.ClearFaults) // the stalled handlers end before the server closes
+	got := make(chan *Snapshot, 2)
+	for range 2 {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			got <- f.tgt.Snapshot(ctx)
+		}()
+	}
+	for range 2 {
+		select {
+		case s := <-got:
+			if !s.Up || s.License == nil || collectorErr(s, config.CollectLicense) != nil {
+				t.Errorf("up %v, license %v (%v): the stalled kinds took the others down", s.Up, s.License, collectorErr(s, config.CollectLicense))
+			}
+			for _, kind := range []string{config.CollectRestores, config.CollectOrganizations} {
+				if err := collectorErr(s, kind); err == nil || vb365.Reason(err) != "timeout" {
+					t.Errorf("%s: %v, want the stalled read ended by the deadline", kind, err)
+				}
+			}
+		// Not a speed assertion: a scrape bound by its 2 s deadline that has not answered
+		// in a minute waits for the stalled server, which never answers.
+		case <-time.After(time.Minute):
+			t.Fatal("a scrape did not answer while the restores and organizations stall")
+		}
 	}
 }
