@@ -121,12 +121,14 @@ type wireProxy struct {
 }
 
 // entryID is a listed object's id: an entry without one cannot be told from another, so it
-// is Invalid.
+// is Invalid. The id is checked as it is kept, normalised: one of only spaces or control
+// characters is none.
 func (m masks) entryID(id string) (ID, error) {
-	if id == "" {
+	kept := m.id(answerID(id))
+	if kept == "" {
 		return "", errors.New("entry has no id")
 	}
-	return m.id(answerID(id)), nil
+	return kept, nil
 }
 
 // The conversions below are where a kind's strings from the server are scrubbed and cut

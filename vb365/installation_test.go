@@ -79,7 +79,7 @@ func TestInstallationKindsPerVersion(t *testing.T) {
 					return 200, list(version, q,
 						`{"id":"AAAAAAAA-0000-4000-8000-000000000001","name":"Exchange `+kindsPassword+`","backupType":"EntireOrganization","repositoryId":"r1","isEnabled":false,"lastRun":"2026-03-01T01:00:00Z","nextRun":null,"lastStatus":"Failed","selectedItems":[{"x":1}],"_links":{}}`,
 						`{"id":"j2","name":"Teams","lastRun":"0001-01-01T00:00:00"}`,
-						`{"name":"no id"}`)
+						`{"name":"no id"}`, `{"id":" ","name":"blank id"}`)
 				case "/License":
 					return 200, `{"status":"Valid","type":"Subscription","licensedTo":"Contoso","expirationDate":"2026-04-01T00:00:00Z","licenseExpires":"2026-05-01T00:00:00Z","totalNumber":500,"usedNumber":480,"email":"admin@contoso.example"}`
 				case "/BackupRepositories":
@@ -93,7 +93,7 @@ func TestInstallationKindsPerVersion(t *testing.T) {
 			})
 			ctx := context.Background()
 			jobs, st, err := c.Jobs(ctx, 10)
-			if err != nil || st.Invalid != 1 || len(jobs) != 2 {
+			if err != nil || st.Invalid != 2 || len(jobs) != 2 {
 				t.Fatalf("Jobs: %v, %+v, %d jobs", err, st, len(jobs))
 			}
 			j := jobs[0]

@@ -117,10 +117,11 @@ func (c *Client) CountLicensedUsers(ctx context.Context, maxPages int, fn func(o
 		if w.IsBackedUp == nil {
 			return errors.New("licensed user without isBackedUp")
 		}
-		if w.OrganizationID == "" {
+		org := m.id(answerID(w.OrganizationID))
+		if org == "" {
 			return nil // organizationId is nullable: a user of no organization, counted in none
 		}
-		fn(m.id(answerID(w.OrganizationID)), *w.IsBackedUp)
+		fn(org, *w.IsBackedUp)
 		return nil
 	})
 }

@@ -28,11 +28,11 @@ type wireRetrieval struct {
 }
 
 func (w *wireRetrieval) toRetrieval(m masks) (Retrieval, error) {
-	if w.ID == "" {
-		return Retrieval{}, fmt.Errorf("data retrieval has no id")
-	}
 	r := Retrieval{ID: answerID(w.ID), Name: w.Name, Type: w.Type, DataState: w.DataState, LastStatus: w.LastStatus}
 	m.retrieval(&r)
+	if r.ID == "" { // checked as kept: an id of only spaces is none
+		return Retrieval{}, fmt.Errorf("data retrieval has no id")
+	}
 	if w.ExpirationTime != nil {
 		r.ExpirationTime = w.ExpirationTime.Time
 	}

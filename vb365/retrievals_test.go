@@ -80,7 +80,7 @@ func (f *pagedRetrievals) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if offset == 0 {
 		// One broken entry must not hide the others.
-		items = append(items[:len(items)-1], `{"name":"no id"}`)
+		items = append(items[:len(items)-2], `{"name":"no id"}`, `{"id":"\u0007 ","name":"blank id"}`)
 	}
 	fmt.Fprintf(w, `{"offset":%d,"limit":%d,"results":[%s]}`, offset, f.max, strings.Join(items, ","))
 }
@@ -94,8 +94,8 @@ func TestListRetrievalsFollowsV8Pages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 6 || invalid != 1 {
-		t.Errorf("got %d retrievals and %d invalid, want 6 and 1", len(list), invalid)
+	if len(list) != 5 || invalid != 2 {
+		t.Errorf("got %d retrievals and %d invalid, want 5 and 2", len(list), invalid)
 	}
 	if want := []string{"limit=10000&offset=0", "limit=10000&offset=3", "limit=10000&offset=6"}; strings.Join(f.queries, " ") != strings.Join(want, " ") {
 		t.Errorf("queries %v, want %v", f.queries, want)
@@ -176,7 +176,7 @@ func TestListRetrievalsPagesOnlyOnV8(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.queries) != 1 || len(list) != 2 || invalid != 1 {
-		t.Errorf("%d requests (%v), %d retrievals, %d invalid; want 1, 2, 1", len(f.queries), f.queries, len(list), invalid)
+	if len(f.queries) != 1 || len(list) != 1 || invalid != 2 {
+		t.Errorf("%d requests (%v), %d retrievals, %d invalid; want 1, 1, 2", len(f.queries), f.queries, len(list), invalid)
 	}
 }

@@ -129,7 +129,7 @@ type wireSession struct {
 func (w *wireSession) toSession(m masks) (Session, error) {
 	s := Session{ID: answerID(w.ID), Name: w.Name, RetrievalID: answerID(w.RetrievalID), Type: w.Type, Status: w.Status}
 	m.session(&s)
-	if w.ID == "" {
+	if s.ID == "" { // checked as kept: an id of only spaces is none
 		return s, fmt.Errorf("session has no id")
 	}
 	if w.CreationTime == nil || w.CreationTime.IsZero() {

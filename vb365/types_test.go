@@ -94,6 +94,7 @@ func TestDecodeSessionRejects(t *testing.T) {
 	for name, body := range map[string]string{
 		"not json":      `<html>`,
 		"no id":         `{"creationTime":"2022-01-28T20:52:36.9177053+01:00"}`,
+		"blank id":      `{"id":" \t\u200b ","creationTime":"2022-01-28T20:52:36.9177053+01:00"}`,
 		"no creation":   `{"id":"668f478c-0326-440a-8bdf-58cf39163ea2"}`,
 		"bad time":      `{"id":"668f478c-0326-440a-8bdf-58cf39163ea2","creationTime":"soon"}`,
 		"number time":   `{"id":"668f478c-0326-440a-8bdf-58cf39163ea2","creationTime":12}`,
