@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/vb365-exporter/vb365_exporter/config"
@@ -34,4 +35,19 @@ func (d *Discovery) Select(listed []vb365.Session, now time.Time) (keep []vb365.
 		sel.add(s)
 	}
 	return sel.result()
+}
+
+// WaitRetired returns once the servers that reloads replaced or removed have closed and the
+// pool has forgotten the removed ones' self-metrics.
+func (p *Pool) WaitRetired() { p.closing.Wait() }
+
+// LateHandshake makes a TLS handshake with the server's configured URL through its own
+// transport, outside any read, as net/http does when it finishes a dial that a request gave
+// up on.
+func (srv *Server) LateHandshake(url string) error {
+	resp, err := (&http.Client{Transport: srv.transport}).Get(url + "/v8/")
+	if err == nil {
+		resp.Body.Close()
+	}
+	return err
 }

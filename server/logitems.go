@@ -11,7 +11,7 @@ import (
 // read, like ListAllSessions, so that Close waits for it before the token is logged out.
 func (srv *Server) LogItems(ctx context.Context, path string) ([]vb365.LogItem, error) {
 	srv.mu.Lock()
-	srv.reads++
+	srv.begin()
 	srv.mu.Unlock()
 	defer srv.release()
 	return srv.client.LogItems(ctx, path)
@@ -21,7 +21,7 @@ func (srv *Server) LogItems(ctx context.Context, path string) ([]vb365.LogItem, 
 // client, for tools that show who restored what. It counts as a read, like LogItems.
 func (srv *Server) ListRestoreSessions(ctx context.Context, q vb365.RestoreQuery, fn func(vb365.RestoreSession)) (vb365.ListStats, error) {
 	srv.mu.Lock()
-	srv.reads++
+	srv.begin()
 	srv.mu.Unlock()
 	defer srv.release()
 	return srv.client.RestoreSessions(ctx, q, fn)

@@ -136,7 +136,7 @@ func (srv *Server) startOrganizationsRead(cfg *config.ServerConfig, orgs, fresh 
 	}
 	done := make(chan struct{})
 	o.done = done
-	srv.reads++
+	srv.begin()
 	srv.mu.Unlock()
 	go func() {
 		defer srv.release()

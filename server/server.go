@@ -106,7 +106,13 @@ type Server struct {
 	now       func() time.Time
 	// handshakes counts TLS handshakes with the server, so tests can prove connection reuse.
 	handshakes atomic.Uint64
-	mode       readStrategy
+	// sealed is set once a closed server has cleaned up with no read in flight, and cleared
+	// when a read starts on it; gate orders it with the handshakes (see admitHandshake).
+	gate   sync.RWMutex
+	sealed bool
+	// onHandshake feeds the shared self-metric.
+	onHandshake func()
+	mode        readStrategy
 
 	// key is the connection's (see connection.go): a reload that keeps it keeps the Server.
 	key string
@@ -189,7 +195,8 @@ func build(sc *config.ServerConfig, conn connection, o Options) (*Server, error)
 	srv.Update(sc)
 	srv.drained.L = &srv.mu
 	srv.bg, srv.stopBG = context.WithCancel(context.Background())
-	transport, err := newTransport(conn, &srv.handshakes, func() { o.Metrics.TLSHandshake(sc.Name) })
+	srv.onHandshake = func() { o.Metrics.TLSHandshake(sc.Name) }
+	transport, err := newTransport(conn, srv.admitHandshake)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +228,7 @@ func build(sc *config.ServerConfig, conn connection, o Options) (*Server, error)
 func (srv *Server) Close() {
 	srv.mu.Lock()
 	srv.closed = true
-	srv.stopBG() // a background read is not waited for: nobody waits for its answer
+	srv.stopBG() // a background read counts as a read: stopped, it ends at once
 	for srv.reads > 0 {
 		srv.drained.Wait()
 	}
@@ -244,14 +251,53 @@ func (srv *Server) release() {
 }
 
 // cleanup may run twice for one end (Close and the last read both see it): the client
-// sends a token's logout once, and closing idle connections twice is harmless.
+// sends a token's logout once, and closing idle connections twice is harmless. Once no read
+// is in flight, the server is sealed before its idle connections are closed.
 func (srv *Server) cleanup() {
 	srv.cleaning.Lock()
 	defer srv.cleaning.Unlock()
 	if err := srv.client.Logout(context.Background()); err != nil {
 		level.Debug(srv.logger).Log("msg", "logout failed; the token expires on its own", "err", err)
 	}
+	srv.mu.Lock()
+	if srv.closed && srv.reads == 0 {
+		srv.gate.Lock()
+		srv.sealed = true
+		srv.gate.Unlock()
+	}
+	srv.mu.Unlock()
 	srv.transport.CloseIdleConnections()
+}
+
+// begin counts a read starting; srv.mu is held. A read on a closed server still works: it
+// unseals the server until it ends and cleans up again.
+func (srv *Server) begin() {
+	srv.reads++
+	if srv.closed {
+		srv.gate.Lock()
+		srv.sealed = false
+		srv.gate.Unlock()
+	}
+}
+
+// errSealed refuses a handshake on a closed server with no read in flight.
+var errSealed = errors.New("the server was closed by a reload or at shutdown")
+
+// admitHandshake counts a TLS handshake, or refuses it once the server is sealed. net/http
+// finishes a dial that its request gave up on (a background read stopped by Close) and keeps
+// the connection idle: on a closed server that connection would stay open until it timed
+// out, and counting its handshake would bring back the self-metrics the pool forgot when
+// the server was removed. The count is made under the gate, so every counted handshake comes
+// before the seal, and so before the pool forgets the server's series.
+func (srv *Server) admitHandshake() error {
+	srv.gate.RLock()
+	defer srv.gate.RUnlock()
+	if srv.sealed {
+		return errSealed
+	}
+	srv.handshakes.Add(1)
+	srv.onHandshake()
+	return nil
 }
 
 // ListAllSessions pages through the server's whole session list, in the server's order
@@ -259,7 +305,7 @@ func (srv *Server) cleanup() {
 // page as it arrives.
 func (srv *Server) ListAllSessions(ctx context.Context, retrievalID vb365.ID, pageSize int, fn func(*vb365.Page) error) error {
 	srv.mu.Lock()
-	srv.reads++
+	srv.begin()
 	srv.mu.Unlock()
 	defer srv.release()
 	return srv.client.ListAllSessions(ctx, retrievalID, pageSize, 0, fn)

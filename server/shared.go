@@ -59,7 +59,7 @@ func (srv *Server) join(ctx context.Context) *sharedRead {
 	rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), want)
 	r := &sharedRead{ctx: rctx, cancel: cancel, start: now, deadline: want, done: make(chan struct{})}
 	srv.reading = append(srv.reading, r)
-	srv.reads++
+	srv.begin()
 	go func() {
 		snap := srv.collect(r.ctx)
 		r.cancel()

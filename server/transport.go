@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
@@ -17,10 +16,9 @@ const idleConnTimeout = 5 * time.Minute
 
 // newTransport builds the HTTP transport of one server. Every request that may be in flight
 // (max_concurrent_requests; the client's limit covers token calls too) keeps an idle
-// connection, so a steady state
-// makes no new TLS handshakes; the handshakes that do happen are counted in handshakes and
-// through onHandshake.
-func newTransport(conn connection, handshakes *atomic.Uint64, onHandshake func()) (*http.Transport, error) {
+// connection, so a steady state makes no new TLS handshakes; each handshake that does
+// happen is put to admit, which counts it or, with an error, refuses it.
+func newTransport(conn connection, admit func() error) (*http.Transport, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = conn.MaxConcurrentRequests
 	transport.MaxConnsPerHost = conn.MaxConcurrentRequests
@@ -39,9 +37,7 @@ func newTransport(conn connection, handshakes *atomic.Uint64, onHandshake func()
 				return err
 			}
 		}
-		handshakes.Add(1)
-		onHandshake()
-		return nil
+		return admit()
 	}
 	transport.TLSClientConfig = tlsConfig
 	return transport, nil
