@@ -70,10 +70,11 @@ func (w *wireUsage) usage(m masks) (OrganizationUsage, error) {
 			id = u.Path[strings.LastIndexByte(u.Path, '/')+1:]
 		}
 	}
-	if id == "" {
+	rid := m.id(answerID(id)) // checked as kept: an id of only spaces is none
+	if rid == "" {
 		return OrganizationUsage{}, errors.New("used repository has neither repositoryId nor a backupRepository link")
 	}
-	u := OrganizationUsage{RepositoryID: m.id(answerID(id)), UsedBytes: w.UsedSpaceBytes, ObjectStorageBytes: w.ObjectStorageUsedSpaceBytes}
+	u := OrganizationUsage{RepositoryID: rid, UsedBytes: w.UsedSpaceBytes, ObjectStorageBytes: w.ObjectStorageUsedSpaceBytes}
 	if u.UsedBytes == nil {
 		u.UsedBytes = w.LocalCacheUsedSpaceBytes
 	}

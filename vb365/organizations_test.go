@@ -48,7 +48,8 @@ func TestOrganizationsPerVersion(t *testing.T) {
 					return 200, `{"offset":0,"limit":10000,"results":[` +
 						`{` + rid + `"usedSpaceBytes":1000,"localCacheUsedSpaceBytes":null,"objectStorageUsedSpaceBytes":null,"isAvailable":true,` + link + `},` +
 						`{"usedSpaceBytes":null,"localCacheUsedSpaceBytes":12,"objectStorageUsedSpaceBytes":1900,` + objLink + `},` +
-						`{"usedSpaceBytes":5,"_links":{"organization":{"href":"/x"}}}]}`
+						`{"usedSpaceBytes":5,"_links":{"organization":{"href":"/x"}}},` +
+						`{"repositoryId":" \u200b","usedSpaceBytes":6,"_links":{"backupRepository":{"href":"/x/%20"}}}]}`
 				}
 				return 404, `{"message":"no"}`
 			})
@@ -67,7 +68,7 @@ func TestOrganizationsPerVersion(t *testing.T) {
 				t.Errorf("licensing: %v %+v", err, lic)
 			}
 			use, st, err := c.OrganizationUsage(ctx, orgs[0].ID, 10)
-			if err != nil || st.Invalid != 1 || len(use) != 2 {
+			if err != nil || st.Invalid != 2 || len(use) != 2 {
 				t.Fatalf("usage: %v %+v %+v", err, st, use)
 			}
 			if use[0].RepositoryID != repo || use[0].UsedBytes == nil || *use[0].UsedBytes != 1000 || use[0].ObjectStorageBytes != nil {
