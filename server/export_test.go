@@ -28,6 +28,15 @@ func ForceReadStrategy(t *Server, m ReadStrategy) { t.mode = m }
 // TLSHandshakes is the number of TLS handshakes this server's connections have made.
 func (srv *Server) TLSHandshakes() uint64 { return srv.handshakes.Load() }
 
+// TLSHandshakesWith is TLSHandshakes read together with what read reads (the self-metric):
+// no handshake is counted in between, though net/http may finish a dial at any time.
+func (srv *Server) TLSHandshakesWith(read func()) uint64 {
+	srv.gate.Lock()
+	defer srv.gate.Unlock()
+	read()
+	return srv.handshakes.Load()
+}
+
 // Select is the selector's choice from a whole list at once.
 func (d *Discovery) Select(listed []vb365.Session, now time.Time) (keep []vb365.Session, dropped int) {
 	sel := d.selector(now)
