@@ -332,6 +332,7 @@ func TestClosedTargetStillReads(t *testing.T) {
 	}
 	// Close closed the idle connections: the read after it needed a handshake of its own,
 	// and was let make it. Once it has ended, the closed target refuses handshakes again.
+	tg.Close() // returns once the read's cleanup has sealed the target again
 	read := tg.TLSHandshakes()
 	if read == closed {
 		t.Errorf("no handshake for the read after Close (%d in all); its connections were closed", read)
