@@ -120,9 +120,9 @@ type wireProxy struct {
 	CPUUsagePercent, MemoryUsagePercent        *float64
 }
 
-// entryID is a listed object's id: an entry without one cannot be told from another, so it
-// is Invalid. The id is checked as it is kept, normalised: one of only spaces or control
-// characters is none.
+// entryID is an object's id as kept (masks.id), checked there: an entry without one cannot
+// be told from another, so it is Invalid, and so is one that normalising leaves empty (only
+// blanks, control or format characters). Every id an object needs is made by it.
 func (m masks) entryID(id string) (ID, error) {
 	kept := m.id(answerID(id))
 	if kept == "" {

@@ -70,8 +70,8 @@ func (w *wireUsage) usage(m masks) (OrganizationUsage, error) {
 			id = u.Path[strings.LastIndexByte(u.Path, '/')+1:]
 		}
 	}
-	rid := m.id(answerID(id)) // checked as kept: an id of only spaces is none
-	if rid == "" {
+	rid, err := m.entryID(id)
+	if err != nil {
 		return OrganizationUsage{}, errors.New("used repository has neither repositoryId nor a backupRepository link")
 	}
 	u := OrganizationUsage{RepositoryID: rid, UsedBytes: w.UsedSpaceBytes, ObjectStorageBytes: w.ObjectStorageUsedSpaceBytes}

@@ -28,11 +28,12 @@ type wireRetrieval struct {
 }
 
 func (w *wireRetrieval) toRetrieval(m masks) (Retrieval, error) {
-	r := Retrieval{ID: answerID(w.ID), Name: w.Name, Type: w.Type, DataState: w.DataState, LastStatus: w.LastStatus}
-	m.retrieval(&r)
-	if r.ID == "" { // checked as kept: an id of only spaces is none
+	id, err := m.entryID(w.ID)
+	if err != nil {
 		return Retrieval{}, fmt.Errorf("data retrieval has no id")
 	}
+	r := Retrieval{ID: id, Name: w.Name, Type: w.Type, DataState: w.DataState, LastStatus: w.LastStatus}
+	m.retrieval(&r)
 	if w.ExpirationTime != nil {
 		r.ExpirationTime = w.ExpirationTime.Time
 	}

@@ -91,9 +91,10 @@ func (c *Client) forms(sent string) *forms {
 }
 
 // session masks secrets in a session's texts, which become labels and log fields: a server
-// is trusted with its own data only, not with making the exporter publish ours.
+// is trusted with its own data only, not with making the exporter publish ours. Its ID is
+// made by entryID.
 func (m masks) session(s *Session) {
-	s.ID, s.RetrievalID = m.id(s.ID), m.id(s.RetrievalID)
+	s.RetrievalID = m.id(s.RetrievalID)
 	s.Name = m.text(s.Name, MaxNameBytes)
 	s.Type = strings.TrimRight(m.text(s.Type, MaxEnumBytes), ",") // v6's document lists the type with a stray comma
 	s.Status = m.text(s.Status, MaxEnumBytes)
@@ -101,7 +102,6 @@ func (m masks) session(s *Session) {
 
 // retrieval does for a data retrieval what session does for a session.
 func (m masks) retrieval(r *Retrieval) {
-	r.ID = m.id(r.ID)
 	r.Name = m.text(r.Name, MaxNameBytes)
 	for _, f := range []*string{&r.Type, &r.DataState, &r.LastStatus} {
 		*f = m.text(*f, MaxEnumBytes)

@@ -127,9 +127,10 @@ type wireSession struct {
 
 // toSession converts and, with m, normalises, scrubs and bounds the session's texts.
 func (w *wireSession) toSession(m masks) (Session, error) {
-	s := Session{ID: answerID(w.ID), Name: w.Name, RetrievalID: answerID(w.RetrievalID), Type: w.Type, Status: w.Status}
+	id, err := m.entryID(w.ID)
+	s := Session{ID: id, Name: w.Name, RetrievalID: answerID(w.RetrievalID), Type: w.Type, Status: w.Status}
 	m.session(&s)
-	if s.ID == "" { // checked as kept: an id of only spaces is none
+	if err != nil {
 		return s, fmt.Errorf("session has no id")
 	}
 	if w.CreationTime == nil || w.CreationTime.IsZero() {
